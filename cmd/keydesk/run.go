@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/web"
+)
+
+const usage = `Usage:
+  keydesk [serve] [--addr 127.0.0.1:8080] [--db keydesk.db]   run the console
+  keydesk seed --db PATH --keys N                             add N demo keys
+  keydesk backup --db PATH --out FILE                         copy the database while it serves
+
+Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
+`
+
+// env is how the program reads its environment; tests pass their own.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the whole program, minus the process: tests call it with their own
+// arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return e.serve(ctx, args, nil)
+	case "seed":
+		return e.seed(ctx, args)
+	case "backup":
+		return e.backup(ctx, args)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+// flags returns a flag set whose flags default to their KEYDESK_ variables.
+func (e env) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("keydesk "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// envOr returns the environment variable's value, or def.
+func (e env) envOr(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", e.envOr("KEYDESK_DB", "keydesk.db"), "database file (KEYDESK_DB)")
+}
+
+// serveConfig is the server's configuration after flags and environment.
+type serveConfig struct {
+	addr, db        string
+	tlsCert, tlsKey string
+	idle, absolute  time.Duration
+}
+
+// serve runs the console until ctx ends. When ready is not nil it receives
+// the address the server listens on (tests listen on port 0).
+func (e env) serve(ctx context.Context, args []string, ready chan<- string) error {
+	fs := e.flags("serve")
+	var cfg serveConfig
+	fs.StringVar(&cfg.addr, "addr", e.envOr("KEYDESK_ADDR", "127.0.0.1:8080"), "address to listen on (KEYDESK_ADDR)")
+	db := e.dbFlag(fs)
+	fs.StringVar(&cfg.tlsCert, "tls-cert", e.getenv("KEYDESK_TLS_CERT"), "TLS certificate file, to serve HTTPS (KEYDESK_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", e.getenv("KEYDESK_TLS_KEY"), "TLS key file (KEYDESK_TLS_KEY)")
+	idle, err := time.ParseDuration(e.envOr("KEYDESK_IDLE_TIMEOUT", "30m"))
+	if err != nil {
+		return fmt.Errorf("KEYDESK_IDLE_TIMEOUT: %w", err)
+	}
+	absolute, err := time.ParseDuration(e.envOr("KEYDESK_ABSOLUTE_TIMEOUT", "12h"))
+	if err != nil {
+		return fmt.Errorf("KEYDESK_ABSOLUTE_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&cfg.idle, "idle-timeout", idle, "log out after this long without a request (KEYDESK_IDLE_TIMEOUT)")
+	fs.DurationVar(&cfg.absolute, "absolute-timeout", absolute, "log out this long after login (KEYDESK_ABSOLUTE_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.db = *db
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+
+	st, err := store.Open(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := e.bootstrap(ctx, st); err != nil {
+		return err
+	}
+	tls := cfg.tlsCert != ""
+	handler, err := web.New(ctx, st, web.Config{Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "Keydesk is running at %s://%s (database %s)\n", scheme, ln.Addr(), cfg.db)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tls {
+			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+// bootstrap creates the first administrator when there are no users: the
+// password comes from KEYDESK_ADMIN_PASSWORD, or is generated and printed
+// once.
+func (e env) bootstrap(ctx context.Context, st *store.Store) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password := e.getenv("KEYDESK_ADMIN_PASSWORD")
+	generated := password == ""
+	if generated {
+		password = store.NewPassword()
+	}
+	_, err = st.CreateUser(ctx, store.SystemActor("setup"), store.NewUser{
+		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: store.RoleAdministrator,
+	})
+	if err != nil {
+		return fmt.Errorf("create the first administrator: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(e.stdout, "Created the first user: admin, password %s\nIt is shown only this once; change it after you log in.\n", password)
+	} else {
+		fmt.Fprintln(e.stdout, "Created the first user: admin, with the password from KEYDESK_ADMIN_PASSWORD.")
+	}
+	return nil
+}
+
+func (e env) seed(ctx context.Context, args []string) error {
+	fs := e.flags("seed")
+	db := e.dbFlag(fs)
+	n := fs.Int("keys", atoiOr(e.getenv("KEYDESK_SEED_KEYS"), 1000), "how many keys to add (KEYDESK_SEED_KEYS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return errors.New("--keys must be at least 1")
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := st.SeedKeys(ctx, *n, rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Added %d demo keys to %s in %s.\n", *n, *db, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (e env) backup(ctx context.Context, args []string) error {
+	fs := e.flags("backup")
+	db := e.dbFlag(fs)
+	out := fs.String("out", e.getenv("KEYDESK_BACKUP_OUT"), "file to write the copy to; must not exist (KEYDESK_BACKUP_OUT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out is required")
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, *out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Copied %s to %s.\n", *db, *out)
+	return nil
+}
+
+func atoiOr(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,222 @@
+// Keydesk's own script: small enhancements on top of server-rendered pages
+// and htmx. Everything is wired by event delegation, so content that htmx
+// swaps in works without setup. No inline script: the CSP forbids it.
+(function () {
+  "use strict";
+
+  const fmt = (n) => Number(n).toLocaleString("en-US");
+  const plural = (n, one, many) => (n === 1 ? "1 " + one : fmt(n) + " " + many);
+
+  // htmx sends the CSRF token with every request it makes.
+  document.addEventListener("htmx:configRequest", (e) => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) e.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
+  // "/" jumps to the search box, as on most consoles.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
+    const search = document.getElementById("key-search");
+    if (!search) return;
+    e.preventDefault();
+    search.focus();
+    search.select();
+  });
+
+  // Escape closes an open row menu and gives focus back to its button.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    const open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
+
+  // One row menu open at a time; a click elsewhere closes it.
+  document.addEventListener("click", (e) => {
+    document.querySelectorAll("details.menu[open]").forEach((d) => {
+      if (!d.contains(e.target)) d.open = false;
+    });
+  });
+
+  // Flash messages can be dismissed.
+  document.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-dismiss]");
+    if (btn) btn.closest(".flash").remove();
+  });
+
+  // ---- Confirmation before destructive actions -------------------------
+
+  function confirmThen(message, buttonLabel, onConfirm) {
+    const dlg = document.getElementById("confirm-dialog");
+    if (!dlg || typeof dlg.showModal !== "function") {
+      if (window.confirm(message)) onConfirm();
+      return;
+    }
+    dlg.querySelector("#confirm-message").textContent = message;
+    dlg.querySelector("#confirm-ok").textContent = buttonLabel || "Confirm";
+    dlg.returnValue = "";
+    dlg.addEventListener(
+      "close",
+      () => {
+        if (dlg.returnValue === "confirm") onConfirm();
+      },
+      { once: true }
+    );
+    dlg.showModal();
+  }
+
+  // Runs before htmx sees the submit (capture phase), so a cancelled
+  // confirmation sends nothing.
+  document.addEventListener(
+    "submit",
+    (e) => {
+      const form = e.target;
+      if (form.dataset.confirmed === "1") {
+        delete form.dataset.confirmed;
+        return;
+      }
+      let message = form.dataset.confirm;
+      let label = form.dataset.confirmButton;
+      if (form.id === "bulk-form") [message, label] = bulkConfirmation(form, e.submitter);
+      if (!message) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const submitter = e.submitter;
+      confirmThen(message, label, () => {
+        form.dataset.confirmed = "1";
+        if (submitter) form.requestSubmit(submitter);
+        else form.requestSubmit();
+      });
+    },
+    true
+  );
+
+  // ---- Bulk selection ----------------------------------------------------
+
+  const rowBoxes = () => Array.from(document.querySelectorAll('input[name="id"][form="bulk-form"]'));
+
+  function bulkSelection() {
+    const form = document.getElementById("bulk-form");
+    if (!form) return null;
+    const all = document.getElementById("bulk-all").value === "1";
+    const checked = rowBoxes().filter((b) => b.checked).length;
+    return { form, all, count: all ? Number(form.dataset.total) : checked, checked };
+  }
+
+  function bulkConfirmation(form, submitter) {
+    const sel = bulkSelection();
+    if (!sel || !submitter) return ["", ""];
+    const action = submitter.value;
+    const keys = plural(sel.count, "key", "keys");
+    switch (action) {
+      case "delete":
+        return ["Delete " + keys + "? They stop working and disappear from the list; their history stays in the audit log. This cannot be undone.", "Delete " + keys];
+      case "revoke":
+        return ["Revoke " + keys + "? Services using them will be refused at once. Revocation cannot be undone. Keys already revoked or expired are left as they are.", "Revoke " + keys];
+      default:
+        // Switching keys on or off is reversible: ask only for a whole match.
+        if (!sel.all) return ["", ""];
+        return [(action === "enable" ? "Enable " : "Disable ") + "all " + keys + " that match?", action === "enable" ? "Enable " + keys : "Disable " + keys];
+    }
+  }
+
+  function updateBulkBar() {
+    const sel = bulkSelection();
+    if (!sel) return;
+    const boxes = rowBoxes();
+    sel.form.hidden = sel.count === 0;
+    document.getElementById("bulk-count").textContent = sel.all
+      ? "All " + plural(sel.count, "matching key", "matching keys") + " selected"
+      : fmt(sel.checked) + " selected";
+    const pageBox = document.getElementById("select-page");
+    if (pageBox) {
+      pageBox.checked = boxes.length > 0 && sel.checked === boxes.length;
+      pageBox.indeterminate = sel.checked > 0 && sel.checked < boxes.length;
+    }
+    boxes.forEach((b) => b.closest("tr").classList.toggle("selected", b.checked));
+    const selectAll = document.getElementById("bulk-select-all");
+    if (selectAll) selectAll.hidden = sel.all;
+  }
+
+  function setAllMatching(on) {
+    const form = document.getElementById("bulk-form");
+    if (!form) return;
+    document.getElementById("bulk-all").value = on ? "1" : "";
+    document.getElementById("bulk-expected").value = on ? form.dataset.total : "";
+  }
+
+  document.addEventListener("change", (e) => {
+    const t = e.target;
+    if (t.id === "select-page") {
+      rowBoxes().forEach((b) => (b.checked = t.checked));
+      setAllMatching(false);
+      updateBulkBar();
+    } else if (t.matches('input[name="id"][form="bulk-form"]')) {
+      setAllMatching(false);
+      updateBulkBar();
+    }
+  });
+
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest("#bulk-select-all")) return;
+    rowBoxes().forEach((b) => (b.checked = true));
+    setAllMatching(true);
+    updateBulkBar();
+  });
+
+  // ---- Copy to clipboard -------------------------------------------------
+
+  document.addEventListener("click", async (e) => {
+    const btn = e.target.closest("[data-copy]");
+    if (!btn) return;
+    const field = document.getElementById(btn.dataset.copy);
+    const status = document.querySelector("[data-copy-status]");
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(field.value);
+      ok = true;
+    } catch (_) {
+      field.select();
+      ok = document.execCommand && document.execCommand("copy");
+    }
+    const text = btn.querySelector("[data-copy-label]") || btn;
+    text.textContent = ok ? "Copied" : "Copy failed";
+    if (status) status.textContent = ok ? "The secret is on your clipboard." : "Select the secret and copy it by hand.";
+    setTimeout(() => (text.textContent = "Copy"), 2000);
+  });
+
+  // ---- Expiry fields -----------------------------------------------------
+
+  function syncExpiry(scope) {
+    const never = scope.querySelector('input[name="never_expires"]');
+    const date = scope.querySelector("[data-expiry-date]");
+    if (!never || !date) return;
+    date.hidden = never.checked;
+  }
+
+  document.addEventListener("change", (e) => {
+    if (e.target.name === "never_expires") syncExpiry(e.target.form);
+  });
+
+  document.addEventListener("click", (e) => {
+    const pick = e.target.closest("[data-expire-in]");
+    if (!pick) return;
+    const f = pick.form;
+    f.querySelector('input[name="expires_at"]').value = pick.dataset.date;
+    f.querySelector('input[name="never_expires"]').checked = false;
+    syncExpiry(f);
+  });
+
+  function init(root) {
+    root.querySelectorAll("form").forEach(syncExpiry);
+    updateBulkBar();
+    const hl = root.querySelector("tr.highlight");
+    if (hl) hl.scrollIntoView({ block: "center" });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => init(document));
+  document.addEventListener("htmx:afterSettle", () => updateBulkBar());
+})();

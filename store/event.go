@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// Actor is who makes a change, and from where; every change records it.
+type Actor struct {
+	UserID     int64 // 0 for the system and the command line
+	Username   string
+	ClientAddr string
+	UserAgent  string
+}
+
+// SystemActor stands for changes that no logged-in person made: first-start
+// set-up, the command line, background jobs.
+func SystemActor(name string) Actor {
+	return Actor{Username: name}
+}
+
+// Event actions. They are stable strings: the audit log is searched and
+// exported by them.
+const (
+	ActionKeyCreated      = "key.created"
+	ActionKeyCopied       = "key.copied"
+	ActionKeyEnabled      = "key.enabled"
+	ActionKeyDisabled     = "key.disabled"
+	ActionKeyExpirySet    = "key.expiry_set"
+	ActionKeyExpiryClear  = "key.expiry_cleared"
+	ActionKeyExpired      = "key.expired"
+	ActionKeyRevoked      = "key.revoked"
+	ActionKeyDeleted      = "key.deleted"
+	ActionKeysExported    = "keys.exported"
+	ActionUserCreated     = "user.created"
+	ActionPasswordChanged = "user.password_changed"
+	ActionLoginSucceeded  = "login.succeeded"
+	ActionLoginFailed     = "login.failed"
+	ActionLogout          = "logout"
+)
+
+// Target types of events.
+const (
+	TargetKey  = "key"
+	TargetUser = "user"
+	TargetRole = "role"
+)
+
+// Change is one field's value before and after a change.
+type Change struct {
+	Before any `json:"before"`
+	After  any `json:"after"`
+}
+
+// eventRecord is what a change tells the audit log about itself.
+type eventRecord struct {
+	Action     string
+	TargetType string
+	TargetID   string
+	TargetName string
+	Changes    map[string]Change
+	Details    map[string]any
+	BulkID     string
+}
+
+// logEvent writes an event inside tx, so that it exists exactly when the
+// change it describes does.
+func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRecord) error {
+	changes, err := jsonOrEmpty(e.Changes)
+	if err != nil {
+		return err
+	}
+	details, err := jsonOrEmpty(e.Details)
+	if err != nil {
+		return err
+	}
+	var actorID sql.NullInt64
+	if actor.UserID != 0 {
+		actorID = sql.NullInt64{Int64: actor.UserID, Valid: true}
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
+			target_name, changes, details, bulk_id, client_addr, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.now().Unix(), actorID, actor.Username, e.Action, e.TargetType, e.TargetID,
+		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent)
+	return err
+}
+
+func jsonOrEmpty[M ~map[string]V, V any](m M) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// Event is one entry of the audit log.
+type Event struct {
+	ID            int64
+	At            time.Time
+	ActorID       int64
+	ActorUsername string
+	Action        string
+	TargetType    string
+	TargetID      string
+	TargetName    string
+	Changes       map[string]Change
+	Details       map[string]any
+	BulkID        string
+	ClientAddr    string
+	UserAgent     string
+}
+
+const eventColumns = `e.id, e.at, e.actor_id, e.actor_username, e.action, e.target_type, e.target_id,
+	e.target_name, e.changes, e.details, e.bulk_id, e.client_addr, e.user_agent`
+
+func scanEvent(row rowScanner) (Event, error) {
+	var (
+		e                Event
+		at               int64
+		actorID          sql.NullInt64
+		changes, details string
+	)
+	err := row.Scan(&e.ID, &at, &actorID, &e.ActorUsername, &e.Action, &e.TargetType, &e.TargetID,
+		&e.TargetName, &changes, &details, &e.BulkID, &e.ClientAddr, &e.UserAgent)
+	if err != nil {
+		return Event{}, err
+	}
+	e.At = time.Unix(at, 0).UTC()
+	e.ActorID = actorID.Int64
+	if changes != "" {
+		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+			return Event{}, err
+		}
+	}
+	if details != "" {
+		if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+			return Event{}, err
+		}
+	}
+	return e, nil
+}
+
+// TargetEvents returns the newest events about one target, newest first.
+func (s *Store) TargetEvents(ctx context.Context, targetType, targetID string, limit int) ([]Event, error) {
+	var events []Event
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e
+			WHERE e.target_type = ? AND e.target_id = ? ORDER BY e.id DESC LIMIT ?`, targetType, targetID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		return rows.Err()
+	})
+	return events, err
+}

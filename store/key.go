@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Key is an API key as the console shows it. The secret itself is never
+// kept: only its hash and a hint.
+type Key struct {
+	rowID int64
+
+	ID          string // public id, used in URLs, CSV and events
+	Name        string
+	Permissions []string
+	Hint        string // the secret truncated in the middle
+	Enabled     bool
+	ExpiresAt   time.Time // zero: never expires
+	Capacity    int       // verifications allowed per Frequency seconds
+	Frequency   int
+
+	CreatedAt   time.Time
+	CreatedBy   string
+	UpdatedAt   time.Time
+	UpdatedBy   string
+	EnabledAt   time.Time // when Enabled last changed (zero: never changed)
+	EnabledBy   string
+	ExpirySetAt time.Time
+	ExpirySetBy string
+	RevokedAt   time.Time // zero: not revoked
+	RevokedBy   string
+
+	LastUsedAt time.Time
+	UseCount   int64
+}
+
+// Key limits.
+const (
+	MaxKeyNameLen    = 100
+	DefaultCapacity  = 120
+	DefaultFrequency = 60
+	MaxCapacity      = 1_000_000
+	MaxFrequency     = 86_400
+	// SoonWindow is how close to its expiry a key counts as Soon Unavailable.
+	SoonWindow = 30 * 24 * time.Hour
+)
+
+// Status is a key's state as a badge shows it, computed from its fields and
+// the clock. When several apply, the most final one wins.
+type Status int
+
+const (
+	StatusAvailable Status = iota
+	StatusSoon
+	StatusDisabled
+	StatusExpired
+	StatusRevoked
+)
+
+var statusNames = [...]string{"available", "soon_unavailable", "disabled", "expired", "revoked"}
+
+// String is the status's stable name, as in the CSV export.
+func (st Status) String() string { return statusNames[st] }
+
+// Status returns the key's status at now.
+func (k Key) Status(now time.Time) Status {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return StatusRevoked
+	case k.Expired(now):
+		return StatusExpired
+	case !k.Enabled:
+		return StatusDisabled
+	case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now.Add(SoonWindow)):
+		return StatusSoon
+	}
+	return StatusAvailable
+}
+
+// Expired reports whether the key's expiry has passed at now.
+func (k Key) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now)
+}
+
+// Revoked reports whether the key was revoked.
+func (k Key) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Usable reports whether the key is neither revoked nor expired: only such a
+// key can be revoked.
+func (k Key) Usable(now time.Time) bool { return !k.Revoked() && !k.Expired(now) }
+
+// NewKey is the input for creating a key.
+type NewKey struct {
+	Name        string
+	Permissions []string
+	Enabled     bool
+	ExpiresAt   time.Time // zero: never expires
+	Capacity    int
+	Frequency   int
+	CopiedFrom  string // public id of the key this one copies, if any
+}
+
+// KeyNameProblem returns what is wrong with a key name, or "" if nothing is.
+// The name is checked as given; callers trim it first.
+func KeyNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "Enter a name."
+	case !utf8.ValidString(name):
+		return "The name is not valid text."
+	case utf8.RuneCountInString(name) > MaxKeyNameLen:
+		return fmt.Sprintf("Use at most %d characters (this name has %d).", MaxKeyNameLen, utf8.RuneCountInString(name))
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "The name cannot contain control characters such as tabs or line breaks."
+	}
+	return ""
+}
+
+// RateLimitProblem returns the field and message of what is wrong with a
+// rate limit, or "", "" if nothing is.
+func RateLimitProblem(capacity, frequency int) (field, message string) {
+	switch {
+	case capacity < 1 || capacity > MaxCapacity:
+		return "capacity", fmt.Sprintf("Enter a number of requests from 1 to %d.", MaxCapacity)
+	case frequency < 1 || frequency > MaxFrequency:
+		return "frequency", fmt.Sprintf("Enter a number of seconds from 1 to %d (one day).", MaxFrequency)
+	}
+	return "", ""
+}
+
+// ExpiryProblem returns what is wrong with an expiry time at now, or "".
+func ExpiryProblem(expiresAt, now time.Time) string {
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return "Choose a date in the future, or Will never expire."
+	}
+	return ""
+}
+
+func foldName(name string) string { return strings.ToLower(name) }
+
+// CreateKey creates a key and returns it with its secret, which exists only
+// in this return value.
+func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, string, error) {
+	now := s.now()
+	in.Name = strings.TrimSpace(in.Name)
+	if msg := KeyNameProblem(in.Name); msg != "" {
+		return Key{}, "", &Error{Code: EINVALID, Field: "name", Message: msg}
+	}
+	perms := slices.Clone(in.Permissions)
+	slices.Sort(perms)
+	perms = slices.Compact(perms)
+	if len(perms) == 0 {
+		return Key{}, "", &Error{Code: EINVALID, Field: "permissions", Message: "Choose at least one permission."}
+	}
+	if field, msg := RateLimitProblem(in.Capacity, in.Frequency); msg != "" {
+		return Key{}, "", &Error{Code: EINVALID, Field: field, Message: msg}
+	}
+	if msg := ExpiryProblem(in.ExpiresAt, now); msg != "" {
+		return Key{}, "", &Error{Code: EINVALID, Field: "expires_at", Message: msg}
+	}
+	secret := NewSecret()
+	k := Key{
+		ID:          newPublicID(),
+		Name:        in.Name,
+		Permissions: perms,
+		Hint:        secretHint(secret),
+		Enabled:     in.Enabled,
+		ExpiresAt:   in.ExpiresAt.UTC().Truncate(time.Second),
+		Capacity:    in.Capacity,
+		Frequency:   in.Frequency,
+		CreatedAt:   now,
+		CreatedBy:   actor.Username,
+		UpdatedAt:   now,
+		UpdatedBy:   actor.Username,
+	}
+	if !k.ExpiresAt.IsZero() {
+		k.ExpirySetAt, k.ExpirySetBy = now, actor.Username
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := checkPermissionsExist(ctx, tx, perms); err != nil {
+			return err
+		}
+		if err := checkKeyNameFree(ctx, tx, k.Name); err != nil {
+			return err
+		}
+		// The key copied from may have been deleted meanwhile; the copy
+		// still records where it came from.
+		var copied Key
+		if in.CopiedFrom != "" {
+			var err error
+			copied, err = keyByID(ctx, tx, in.CopiedFrom)
+			if err != nil && ErrorCode(err) != ENOTFOUND {
+				return err
+			}
+		}
+		if err := insertKey(ctx, tx, &k, HashSecret(secret)); err != nil {
+			return err
+		}
+		ev := eventRecord{
+			Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name,
+			Details: map[string]any{
+				"permissions": k.Permissions, "enabled": k.Enabled, "expires_at": timeValue(k.ExpiresAt),
+				"capacity": k.Capacity, "frequency": k.Frequency,
+			},
+		}
+		if in.CopiedFrom != "" {
+			ev.Action = ActionKeyCopied
+			ev.Details["copied_from_id"] = in.CopiedFrom
+			if copied.ID != "" {
+				ev.Details["copied_from_name"] = copied.Name
+			}
+		}
+		return s.logEvent(ctx, tx, actor, ev)
+	})
+	if err != nil {
+		return Key{}, "", err
+	}
+	return k, secret, nil
+}
+
+// insertKey writes a new key with its permissions and search terms.
+func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO keys (public_id, name, name_fold, permissions, secret_hash, hint, enabled,
+			expires_at, capacity, frequency, created_at, created_by, updated_at, updated_by,
+			expiry_set_at, expiry_set_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, foldName(k.Name), strings.Join(k.Permissions, " "), hash, k.Hint, k.Enabled,
+		unix(k.ExpiresAt), k.Capacity, k.Frequency, k.CreatedAt.Unix(), k.CreatedBy,
+		k.UpdatedAt.Unix(), k.UpdatedBy, unix(k.ExpirySetAt), nullString(k.ExpirySetBy))
+	if err != nil {
+		return err
+	}
+	if k.rowID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for _, p := range k.Permissions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO key_permissions (key_id, permission) VALUES (?, ?)`, k.rowID, p); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) VALUES (?, ?)`,
+		k.rowID, searchTerms(k.Name, k.CreatedBy, k.ID))
+	return err
+}
+
+func checkPermissionsExist(ctx context.Context, tx *sql.Tx, perms []string) error {
+	for _, p := range perms {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM permissions WHERE name = ?`, p).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(EINVALID, "permissions", "There is no permission %q.", p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkKeyNameFree(ctx context.Context, tx *sql.Tx, name string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM keys WHERE org_id = 1 AND name_fold = ?`, foldName(name)).Scan(&one)
+	switch {
+	case err == nil:
+		return Errorf(EINVALID, "name", "A key named %q already exists. Choose another name.", name)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return err
+}
+
+// keyColumns are the columns scanKey reads, in its order.
+const keyColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
+	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
+	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
+	k.last_used_at, k.use_count`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanKey reads keyColumns, and then extra, from row.
+func scanKey(row rowScanner, extra ...any) (Key, error) {
+	var (
+		k                                                                     Key
+		perms                                                                 string
+		createdAt, updatedAt                                                  int64
+		expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt              sql.NullInt64
+		enabledBy, expirySetBy, revokedBy                                     sql.NullString
+	)
+	dest := append([]any{&k.rowID, &k.ID, &k.Name, &perms, &k.Hint, &k.Enabled, &expiresAt,
+		&k.Capacity, &k.Frequency, &createdAt, &k.CreatedBy, &updatedAt, &k.UpdatedBy,
+		&enabledAt, &enabledBy, &expirySetAt, &expirySetBy, &revokedAt, &revokedBy,
+		&lastUsedAt, &k.UseCount}, extra...)
+	err := row.Scan(dest...)
+	if err != nil {
+		return Key{}, err
+	}
+	k.Permissions = strings.Fields(perms)
+	k.ExpiresAt = fromUnix(expiresAt)
+	k.CreatedAt = time.Unix(createdAt, 0).UTC()
+	k.UpdatedAt = time.Unix(updatedAt, 0).UTC()
+	k.EnabledAt, k.EnabledBy = fromUnix(enabledAt), enabledBy.String
+	k.ExpirySetAt, k.ExpirySetBy = fromUnix(expirySetAt), expirySetBy.String
+	k.RevokedAt, k.RevokedBy = fromUnix(revokedAt), revokedBy.String
+	k.LastUsedAt = fromUnix(lastUsedAt)
+	return k, nil
+}
+
+func keyByID(ctx context.Context, tx *sql.Tx, id string) (Key, error) {
+	k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.public_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Key{}, Errorf(ENOTFOUND, "", "There is no API key with id %q. It may have been deleted.", id)
+	}
+	return k, err
+}
+
+// Key returns the key with the given public id.
+func (s *Store) Key(ctx context.Context, id string) (Key, error) {
+	var k Key
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		k, err = keyByID(ctx, tx, id)
+		return err
+	})
+	return k, err
+}
+
+// copySuffix matches the "_N" that copies add to a name.
+func splitCopySuffix(name string) (base string, n int) {
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 || i == len(name)-1 {
+		return name, 0
+	}
+	n, err := strconv.Atoi(name[i+1:])
+	if err != nil || n < 1 || name[i+1] == '0' || name[i+1] == '+' {
+		return name, 0
+	}
+	return name[:i], n
+}
+
+// NextCopyName returns the name a copy of a key named name gets: the base
+// name (without any "_N") followed by "_N" with N one more than the highest
+// copy number in use.
+func (s *Store) NextCopyName(ctx context.Context, name string) (string, error) {
+	base, _ := splitCopySuffix(name)
+	highest := 0
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		// '`' sorts right after '_', so this is every name starting base_.
+		lo := foldName(base) + "_"
+		hi := foldName(base) + "`"
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM keys WHERE org_id = 1 AND name_fold >= ? AND name_fold < ?`, lo, hi)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var other string
+			if err := rows.Scan(&other); err != nil {
+				return err
+			}
+			if b, n := splitCopySuffix(other); n > highest && foldName(b) == foldName(base) {
+				highest = n
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return "", err
+	}
+	suffix := "_" + strconv.Itoa(highest+1)
+	// Keep the result within the name limit by shortening the base.
+	if r := []rune(base); len(r)+len(suffix) > MaxKeyNameLen {
+		base = string(r[:MaxKeyNameLen-len(suffix)])
+	}
+	return base + suffix, nil
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// timeValue is how a time appears in event details: RFC 3339, or nil for none.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}

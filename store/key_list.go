@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StatusFilter selects keys by status. Several filters select the union.
+type StatusFilter string
+
+const (
+	FilterAvailable   StatusFilter = "available"   // not revoked and not expired
+	FilterUnavailable StatusFilter = "unavailable" // revoked or expired
+	FilterSoon        StatusFilter = "soon"        // available, expiring within SoonWindow
+	FilterDisabled    StatusFilter = "disabled"    // switched off, and neither revoked nor expired
+)
+
+// StatusFilters lists the filters in the order the console shows them.
+var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoon, FilterDisabled}
+
+// KeySort names a sort order of the key list.
+type KeySort string
+
+const (
+	SortName        KeySort = "name"
+	SortPermissions KeySort = "permissions"
+	SortStatus      KeySort = "status"
+	SortEnabled     KeySort = "enabled"
+	SortExpires     KeySort = "expires"
+	SortCreatedBy   KeySort = "created_by"
+	SortCreated     KeySort = "created"
+	SortLastUsed    KeySort = "last_used"
+	SortUses        KeySort = "uses"
+	SortKey         KeySort = "key"
+)
+
+// keySortExprs maps each sort to the SQL expression it orders by. Every
+// expression but status's matches an index in the schema exactly; name_fold
+// and id break ties. statusRank needs the clock and is built per query.
+var keySortExprs = map[KeySort]string{
+	SortName:        "k.name_fold",
+	SortPermissions: "k.permissions",
+	SortEnabled:     "k.enabled",
+	SortExpires:     "coalesce(k.expires_at, 9223372036854775807)",
+	SortCreatedBy:   "k.created_by",
+	SortCreated:     "k.created_at",
+	SortLastUsed:    "coalesce(k.last_used_at, 0)",
+	SortUses:        "k.use_count",
+	SortKey:         "k.hint",
+	SortStatus:      "", // see statusRank
+}
+
+// ValidKeySort reports whether s names a sort order.
+func ValidKeySort(s KeySort) bool {
+	_, ok := keySortExprs[s]
+	return ok
+}
+
+// KeyFilter selects keys. The zero value selects all.
+type KeyFilter struct {
+	Search     string
+	Statuses   []StatusFilter
+	Permission string
+	CreatedBy  string
+}
+
+// KeyQuery is a page of a filtered, sorted key list. After and Before are
+// cursors from a previous KeyPage; at most one is set.
+type KeyQuery struct {
+	KeyFilter
+	Sort   KeySort
+	Desc   bool
+	After  string
+	Before string
+	Limit  int
+}
+
+// KeyPage is one page of keys, the number of keys that match in all, and the
+// cursors of the pages beside it ("" where there is none).
+type KeyPage struct {
+	Keys  []Key
+	Total int
+	Next  string
+	Prev  string
+}
+
+// args collects named SQL parameters; add returns the placeholder for one.
+type args struct{ list []any }
+
+func (a *args) add(v any) string {
+	name := "p" + strconv.Itoa(len(a.list)+1)
+	a.list = append(a.list, sql.Named(name, v))
+	return ":" + name
+}
+
+// where builds the WHERE clause (without the keyword) for f at now. The
+// clause is made of fixed SQL and placeholders only; every value is bound.
+func (f KeyFilter) where(a *args, now time.Time) (string, error) {
+	conds := []string{"1"}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		match, short := searchQuery(q)
+		if match != "" {
+			conds = append(conds, "k.id IN (SELECT docid FROM key_search WHERE key_search MATCH "+a.add(match)+")")
+		}
+		for _, w := range short {
+			p := a.add(likePattern(w))
+			conds = append(conds, "(k.name_fold LIKE "+p+` ESCAPE '\' OR k.created_by LIKE `+p+` ESCAPE '\')`)
+		}
+		if match == "" && len(short) == 0 {
+			// Only punctuation: match it literally in names.
+			conds = append(conds, "k.name_fold LIKE "+a.add(likePattern(foldName(q)))+` ESCAPE '\'`)
+		}
+	}
+	if len(f.Statuses) > 0 {
+		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+		var any []string
+		for _, st := range f.Statuses {
+			switch st {
+			case FilterAvailable:
+				any = append(any, "(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "+n+"))")
+			case FilterUnavailable:
+				any = append(any, "(k.revoked_at IS NOT NULL OR k.expires_at <= "+n+")")
+			case FilterSoon:
+				any = append(any, "(k.revoked_at IS NULL AND k.expires_at > "+n+" AND k.expires_at <= "+soon+")")
+			case FilterDisabled:
+				any = append(any, "(k.enabled = 0 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "+n+"))")
+			default:
+				return "", Errorf(EINVALID, "status", "There is no status filter %q.", st)
+			}
+		}
+		conds = append(conds, "("+strings.Join(any, " OR ")+")")
+	}
+	if f.Permission != "" {
+		conds = append(conds, "k.id IN (SELECT key_id FROM key_permissions WHERE permission = "+a.add(f.Permission)+")")
+	}
+	if f.CreatedBy != "" {
+		conds = append(conds, "k.created_by = "+a.add(f.CreatedBy))
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// statusRank orders keys as their Status does.
+func statusRank(a *args, now time.Time) string {
+	n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+	return "(CASE WHEN k.revoked_at IS NOT NULL THEN 4 WHEN k.expires_at <= " + n +
+		" THEN 3 WHEN k.enabled = 0 THEN 2 WHEN k.expires_at <= " + soon + " THEN 1 ELSE 0 END)"
+}
+
+// order returns the sort expressions of q: the sort's own, then the
+// tie-breakers.
+func (q KeyQuery) order(a *args, now time.Time) ([]string, error) {
+	expr, ok := keySortExprs[q.Sort]
+	if !ok {
+		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", q.Sort)
+	}
+	if q.Sort == SortStatus {
+		expr = statusRank(a, now)
+	}
+	if q.Sort == SortName {
+		return []string{"k.name_fold", "k.id"}, nil
+	}
+	return []string{expr, "k.name_fold", "k.id"}, nil
+}
+
+// Keys returns one page of the keys that q selects, in q's order.
+func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
+	now := s.now()
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	var fa args
+	filter, err := q.where(&fa, now)
+	if err != nil {
+		return KeyPage{}, err
+	}
+	a := args{list: slices.Clone(fa.list)}
+	exprs, err := q.order(&a, now)
+	if err != nil {
+		return KeyPage{}, err
+	}
+	where := filter
+
+	// Paging backwards reads in the opposite order and reverses the result.
+	backwards := q.Before != ""
+	cursor := q.After
+	if backwards {
+		cursor = q.Before
+	}
+	desc := q.Desc != backwards
+	if cursor != "" {
+		values, err := decodeCursor(cursor, len(exprs))
+		if err != nil {
+			return KeyPage{}, err
+		}
+		holders := make([]string, len(values))
+		for i, v := range values {
+			holders[i] = a.add(v)
+		}
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		where += " AND (" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(holders, ", ") + ")"
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	orderBy := strings.Join(exprs, dir+", ") + dir
+	query := `SELECT ` + keyColumns + `, ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE ` + where +
+		` ORDER BY ` + orderBy + ` LIMIT ` + strconv.Itoa(q.Limit+1)
+
+	var page KeyPage
+	var sortValues [][]any
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, a.list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, values, err := scanKeyWithSortValues(rows, len(exprs))
+			if err != nil {
+				return err
+			}
+			page.Keys = append(page.Keys, k)
+			sortValues = append(sortValues, values)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k WHERE `+filter, fa.list...).Scan(&page.Total)
+	})
+	if err != nil {
+		return KeyPage{}, err
+	}
+	more := len(page.Keys) > q.Limit
+	if more {
+		page.Keys, sortValues = page.Keys[:q.Limit], sortValues[:q.Limit]
+	}
+	if backwards {
+		slices.Reverse(page.Keys)
+		slices.Reverse(sortValues)
+	}
+	if len(page.Keys) > 0 {
+		first, last := encodeCursor(sortValues[0]), encodeCursor(sortValues[len(sortValues)-1])
+		switch {
+		case backwards:
+			page.Next = last
+			if more {
+				page.Prev = first
+			}
+		default:
+			if more {
+				page.Next = last
+			}
+			if cursor != "" {
+				page.Prev = first
+			}
+		}
+	}
+	return page, nil
+}
+
+func scanKeyWithSortValues(rows *sql.Rows, n int) (Key, []any, error) {
+	values := make([]any, n)
+	dest := make([]any, n)
+	for i := range values {
+		dest[i] = &values[i]
+	}
+	k, err := scanKey(rows, dest...)
+	return k, values, err
+}
+
+// A cursor is the sort values of the row a page ends on, so the next page
+// starts right after it whatever was added or deleted meanwhile.
+func encodeCursor(values []any) string {
+	b, _ := json.Marshal(values) // ints and strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(cursor string, n int) ([]any, error) {
+	invalid := Errorf(EINVALID, "cursor", "This page link is not valid. Start again from the first page.")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, invalid
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var raw []any
+	if err := dec.Decode(&raw); err != nil || len(raw) != n {
+		return nil, invalid
+	}
+	values := make([]any, n)
+	for i, v := range raw {
+		switch v := v.(type) {
+		case string:
+			values[i] = v
+		case json.Number:
+			iv, err := v.Int64()
+			if err != nil {
+				return nil, invalid
+			}
+			values[i] = iv
+		default:
+			return nil, invalid
+		}
+	}
+	return values, nil
+}
+
+// EachKey calls fn for every key that f selects, in the order of sort and
+// desc, reading one row at a time so that memory stays flat. It returns the
+// number of keys passed to fn.
+func (s *Store) EachKey(ctx context.Context, f KeyFilter, sort KeySort, desc bool, fn func(Key) error) (int, error) {
+	now := s.now()
+	var a args
+	where, err := f.where(&a, now)
+	if err != nil {
+		return 0, err
+	}
+	exprs, err := KeyQuery{Sort: sort}.order(&a, now)
+	if err != nil {
+		return 0, err
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	query := `SELECT ` + keyColumns + ` FROM keys k WHERE ` + where +
+		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
+	n := 0
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, a.list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, err := scanKey(rows)
+			if err != nil {
+				return err
+			}
+			if err := fn(k); err != nil {
+				return err
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: list keys: %w", err)
+	}
+	return n, nil
+}

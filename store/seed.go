@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Words that seeded key names are made of.
+var (
+	seedServices = []string{"billing", "checkout", "payments", "search", "analytics", "reporting", "notify",
+		"support", "crm", "inventory", "shipping", "webhooks", "mobile-app", "web-app", "partner-api",
+		"chatbot", "voice-gateway", "sms", "email", "sso", "audit", "export", "sync", "ledger", "fraud"}
+	seedEnvs     = []string{"prod", "staging", "dev", "test", "sandbox"}
+	seedRegions  = []string{"eu", "us", "apac", "uk", "ca"}
+	seedCreators = []string{"admin", "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"}
+)
+
+// SeedKeys creates n demo keys with varied names, permissions, states,
+// expiry dates and creators, for demos and benchmarks. Their secrets are
+// thrown away. It writes in batches, one transaction each.
+func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
+	perms, err := s.Permissions(ctx)
+	if err != nil {
+		return err
+	}
+	if len(perms) == 0 {
+		return fmt.Errorf("store: seed: the permission catalog is empty")
+	}
+	now := s.now()
+	actor := SystemActor("seed")
+	used := map[string]int{}
+	const batch = 5000
+	for done := 0; done < n; {
+		size := min(batch, n-done)
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			for i := 0; i < size; i++ {
+				k := seedKey(rng, now, perms, used, done+i)
+				// A database seeded before may hold the name already.
+				for checkKeyNameFree(ctx, tx, k.Name) != nil {
+					k = seedKey(rng, now, perms, used, done+i)
+				}
+				secret := NewSecret()
+				k.Hint = secretHint(secret)
+				if err := insertKey(ctx, tx, &k, HashSecret(secret)); err != nil {
+					return err
+				}
+				if err := seedState(ctx, tx, rng, &k, now); err != nil {
+					return err
+				}
+				// Events carry their own time; the seeded key's is its creation.
+				ev := eventRecord{Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name,
+					Details: map[string]any{"permissions": k.Permissions, "seeded": true}}
+				if err := s.logEvent(ctx, tx, actor, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: seed: %w", err)
+		}
+		done += size
+	}
+	return nil
+}
+
+func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]int, i int) Key {
+	name := fmt.Sprintf("%s-%s-%s", pick(rng, seedServices), pick(rng, seedEnvs), pick(rng, seedRegions))
+	if used[name]++; used[name] > 1 {
+		name = fmt.Sprintf("%s-%d", name, used[name])
+	}
+	var kp []string
+	for _, p := range perms {
+		if rng.IntN(3) > 0 {
+			kp = append(kp, p.Name)
+		}
+	}
+	if len(kp) == 0 {
+		kp = []string{perms[i%len(perms)].Name}
+	}
+	created := now.Add(-time.Duration(rng.Int64N(int64(2 * 365 * 24 * time.Hour)))).Truncate(time.Second)
+	creator := pick(rng, seedCreators)
+	k := Key{
+		ID: newPublicID(), Name: name, Permissions: kp, Enabled: rng.IntN(100) >= 8,
+		Capacity: []int{60, 120, 120, 120, 600, 1200}[rng.IntN(6)], Frequency: []int{60, 60, 60, 1, 3600}[rng.IntN(5)],
+		CreatedAt: created, CreatedBy: creator, UpdatedAt: created, UpdatedBy: creator,
+	}
+	switch r := rng.IntN(100); {
+	case r < 55: // never expires
+	case r < 70: // expires within 30 days: soon unavailable
+		k.ExpiresAt = now.Add(time.Duration(1+rng.Int64N(30*24)) * time.Hour)
+	case r < 88: // expires later
+		k.ExpiresAt = now.Add(time.Duration(31*24+rng.Int64N(365*24)) * time.Hour)
+	default: // expired
+		k.ExpiresAt = now.Add(-time.Duration(1+rng.Int64N(200*24)) * time.Hour)
+	}
+	if !k.ExpiresAt.IsZero() {
+		k.ExpirySetAt, k.ExpirySetBy = created, creator
+	}
+	return k
+}
+
+// seedState revokes some keys and gives most a usage history.
+func seedState(ctx context.Context, tx *sql.Tx, rng *rand.Rand, k *Key, now time.Time) error {
+	var revokedAt sql.NullInt64
+	var revokedBy sql.NullString
+	if rng.IntN(100) < 6 {
+		revokedAt = sql.NullInt64{Int64: now.Add(-time.Duration(rng.Int64N(90*24)) * time.Hour).Unix(), Valid: true}
+		revokedBy = sql.NullString{String: pick(rng, seedCreators), Valid: true}
+	}
+	var lastUsed sql.NullInt64
+	var uses int64
+	if rng.IntN(100) < 75 {
+		lastUsed = sql.NullInt64{Int64: now.Add(-time.Duration(rng.Int64N(60*24*60)) * time.Minute).Unix(), Valid: true}
+		uses = 1 + rng.Int64N(250_000)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE keys SET revoked_at = ?, revoked_by = ?, last_used_at = ?, use_count = ? WHERE id = ?`,
+		revokedAt, revokedBy, lastUsed, uses, k.rowID)
+	return err
+}
+
+func pick[T any](rng *rand.Rand, list []T) T { return list[rng.IntN(len(list))] }

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is a person who logs in to the console. The password hash never
+// leaves the store.
+type User struct {
+	ID             int64
+	Username       string
+	DisplayName    string
+	RoleID         int64
+	RoleName       string
+	Rights         []Right
+	DisabledAt     time.Time // zero: active
+	SessionVersion int64
+	CreatedAt      time.Time
+	CreatedBy      string
+	UpdatedAt      time.Time
+}
+
+// Can reports whether the user holds every one of rights.
+func (u User) Can(rights ...Right) bool {
+	for _, r := range rights {
+		if !slices.Contains(u.Rights, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Disabled reports whether the account is switched off.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Built-in role ids, fixed by the first migration.
+const (
+	RoleAdministrator int64 = 1
+	RoleKeyManager    int64 = 2
+	RoleViewer        int64 = 3
+)
+
+// MaxUsernameLen bounds usernames.
+const MaxUsernameLen = 64
+
+// UsernameProblem returns what is wrong with a username, or "". Usernames are
+// lowercase so that they compare simply and read the same everywhere.
+func UsernameProblem(username string) string {
+	if username == "" {
+		return "Enter a username."
+	}
+	if utf8.RuneCountInString(username) > MaxUsernameLen {
+		return "Use at most 64 characters."
+	}
+	for i, r := range username {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && (r == '.' || r == '_' || r == '-')
+		if !ok {
+			return "Use lowercase letters, digits, and . _ - (not first)."
+		}
+	}
+	return ""
+}
+
+// NewUser is the input for creating a user.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Password    string
+	RoleID      int64
+}
+
+// CreateUser adds a user.
+func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, error) {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if msg := UsernameProblem(in.Username); msg != "" {
+		return User{}, &Error{Code: EINVALID, Field: "username", Message: msg}
+	}
+	if msg := PasswordProblem(in.Username, in.Password); msg != "" {
+		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
+	}
+	hash := hashPassword(in.Password)
+	now := s.now()
+	var u User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE username = ?`, in.Username).Scan(&one)
+		if err == nil {
+			return Errorf(EINVALID, "username", "The username %q is taken.", in.Username)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM roles WHERE id = ?`, in.RoleID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return Errorf(EINVALID, "role", "There is no such role.")
+		} else if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix())
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{
+			Action: ActionUserCreated, TargetType: TargetUser, TargetID: u.Username, TargetName: u.Username,
+			Details: map[string]any{"role": u.RoleName, "display_name": u.DisplayName},
+		})
+	})
+	return u, err
+}
+
+const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disabled_at,
+	u.session_version, u.created_at, u.created_by, u.updated_at,
+	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id)`
+
+func scanUser(row rowScanner, extra ...any) (User, error) {
+	var (
+		u                    User
+		disabledAt           sql.NullInt64
+		createdAt, updatedAt int64
+		rights               sql.NullString
+	)
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.RoleID, &u.RoleName, &disabledAt,
+		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &rights}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return User{}, err
+	}
+	u.DisabledAt = fromUnix(disabledAt)
+	u.CreatedAt = time.Unix(createdAt, 0).UTC()
+	u.UpdatedAt = time.Unix(updatedAt, 0).UTC()
+	for _, r := range strings.Fields(rights.String) {
+		u.Rights = append(u.Rights, Right(r))
+	}
+	slices.Sort(u.Rights)
+	return u, nil
+}
+
+func userByID(ctx context.Context, tx *sql.Tx, id int64) (User, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, Errorf(ENOTFOUND, "", "There is no such user. It may have been deleted.")
+	}
+	return u, err
+}
+
+// User returns the user with the given id.
+func (s *Store) User(ctx context.Context, id int64) (User, error) {
+	var u User
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = userByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+// CountUsers returns how many users there are.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// ErrBadLogin is the one answer to every failed login, whatever the reason,
+// so that it tells nobody which usernames exist.
+var ErrBadLogin = &Error{Code: EINVALID, Message: "The username or password is not right."}
+
+// Authenticate returns the active user with this username and password. A
+// wrong password, an unknown user and a disabled account all give
+// ErrBadLogin, after the same amount of work.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (User, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	var (
+		u    User
+		hash string
+	)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash
+			FROM users u JOIN roles r ON r.id = u.role_id WHERE u.username = ?`, username), &hash)
+		return err
+	})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		checkPassword(dummyHash(), password)
+		return User{}, ErrBadLogin
+	case err != nil:
+		return User{}, err
+	}
+	if !checkPassword(hash, password) || u.Disabled() {
+		return User{}, ErrBadLogin
+	}
+	return u, nil
+}
+
+// SetPassword sets a user's password and ends their sessions everywhere.
+func (s *Store) SetPassword(ctx context.Context, actor Actor, username, password string) error {
+	username = strings.ToLower(strings.TrimSpace(username))
+	if msg := PasswordProblem(username, password); msg != "" {
+		return &Error{Code: EINVALID, Field: "password", Message: msg}
+	}
+	hash := hashPassword(password)
+	now := s.now()
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
+			session_version = session_version + 1 WHERE username = ?`, hash, now.Unix(), now.Unix(), username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENOTFOUND, "username", "There is no user %q.", username)
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{
+			Action: ActionPasswordChanged, TargetType: TargetUser, TargetID: username, TargetName: username,
+		})
+	})
+}
+
+// EndSessions invalidates every session of the user, as logout does.
+func (s *Store) EndSessions(ctx context.Context, actor Actor, userID int64) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1 WHERE id = ?`, userID); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionLogout, TargetType: TargetUser, TargetID: actor.Username, TargetName: actor.Username})
+	})
+}
+
+// RecordLogin records a login attempt: a success for user, or a failure for
+// the username someone typed.
+func (s *Store) RecordLogin(ctx context.Context, actor Actor, ok bool) error {
+	action := ActionLoginFailed
+	if ok {
+		action = ActionLoginSucceeded
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: action, TargetType: TargetUser, TargetID: actor.Username, TargetName: actor.Username})
+	})
+}

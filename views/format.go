@@ -1,0 +1,95 @@
+package views
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// exactTime is a time as the console prints it in full.
+func exactTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// isoTime is a time for a datetime attribute.
+func isoTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// relTime says how far t is from now: "in 12 days", "3 hours ago".
+func relTime(t, now time.Time) string {
+	d := t.Sub(now)
+	future := d > 0
+	if !future {
+		d = -d
+	}
+	var amount string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		amount = plural(int(d/time.Minute), "minute", "minutes")
+	case d < 24*time.Hour:
+		amount = plural(int(d/time.Hour), "hour", "hours")
+	case d < 60*24*time.Hour:
+		amount = plural(int(d/(24*time.Hour)), "day", "days")
+	case d < 365*24*time.Hour:
+		amount = plural(int(d/(30*24*time.Hour)), "month", "months")
+	default:
+		amount = plural(int(d/(365*24*time.Hour)), "year", "years")
+	}
+	if future {
+		return "in " + amount
+	}
+	return amount + " ago"
+}
+
+// plural writes n with the right form of a noun: "1 key", "1,204 keys".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
+}
+
+// thousands writes n with comma separators.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// quoted puts a name in typographic quotes for messages.
+func quoted(s string) string { return fmt.Sprintf("“%s”", s) }
+
+func statusTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusConflict:
+		return "That cannot be done now"
+	case http.StatusUnprocessableEntity, http.StatusBadRequest:
+		return "Something is not right"
+	case http.StatusTooManyRequests:
+		return "Too many attempts"
+	}
+	if status >= 500 {
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

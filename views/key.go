@@ -1,0 +1,138 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/a-h/templ"
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// KeyList is the API keys page.
+type KeyList struct {
+	Params      form.KeyListParams
+	Page        store.KeyPage
+	Permissions []store.Permission
+	Highlight   string // public id of a key to mark, such as one just created
+}
+
+// countText says how many keys the list holds.
+func (v KeyList) countText() string {
+	if v.Params.Filtered() {
+		if v.Page.Total == 1 {
+			return "1 key matches"
+		}
+		return plural(v.Page.Total, "key matches", "keys match")
+	}
+	return plural(v.Page.Total, "key", "keys")
+}
+
+// exportURL downloads what the list shows.
+func (v KeyList) exportURL() string {
+	vals := v.Params.Values()
+	if len(vals) == 0 {
+		return "/keys/export.csv"
+	}
+	return "/keys/export.csv?" + vals.Encode()
+}
+
+func statusFilterLabel(st store.StatusFilter) string {
+	switch st {
+	case store.FilterAvailable:
+		return "Available"
+	case store.FilterUnavailable:
+		return "Unavailable"
+	case store.FilterSoon:
+		return "Soon unavailable"
+	case store.FilterDisabled:
+		return "Disabled"
+	}
+	return string(st)
+}
+
+func sortLabel(s store.KeySort, desc bool) string {
+	dir := "ascending"
+	if desc {
+		dir = "descending"
+	}
+	return fmt.Sprintf("sorted by %s, %s", s, dir)
+}
+
+// ariaSort is the aria-sort of a column header.
+func (v KeyList) ariaSort(s store.KeySort) string {
+	switch {
+	case v.Params.Sort != s:
+		return "none"
+	case v.Params.Desc:
+		return "descending"
+	}
+	return "ascending"
+}
+
+func (v KeyList) sortArrow(s store.KeySort) string {
+	switch {
+	case v.Params.Sort != s:
+		return "↕"
+	case v.Params.Desc:
+		return "▼"
+	}
+	return "▲"
+}
+
+// canBulk reports whether the user may do any bulk action.
+func canBulk(p Page) bool {
+	return p.Can(store.RightKeysUpdate) || p.Can(store.RightKeysDelete)
+}
+
+// keyURL links to a key's details.
+func keyURL(id string) templ.SafeURL { return templ.SafeURL("/keys/" + url.PathEscape(id)) }
+
+// keyActionURL is where a key's lifecycle form posts.
+func keyActionURL(id, action string) templ.SafeURL {
+	return templ.SafeURL("/keys/" + url.PathEscape(id) + "/" + action)
+}
+
+func copyURL(id string) templ.SafeURL { return templ.SafeURL("/keys/new?copy=" + url.QueryEscape(id)) }
+
+func enableAction(k store.Key) string {
+	if k.Enabled {
+		return "disable"
+	}
+	return "enable"
+}
+
+func enableLabel(k store.Key) string {
+	if k.Enabled {
+		return "Disable"
+	}
+	return "Enable"
+}
+
+func onOff(b bool) string {
+	if b {
+		return "On"
+	}
+	return "Off"
+}
+
+func revokeMessage(k store.Key) string {
+	return "Revoke " + quoted(k.Name) + "? Services using it will be refused at once. Revocation cannot be undone: the key can never be used again."
+}
+
+func deleteMessage(k store.Key) string {
+	return "Delete " + quoted(k.Name) + "? It disappears from the list and stops working. Its history stays in the audit log. This cannot be undone."
+}
+
+// switchAttrs make the enabled switch post through htmx and swap target
+// with the answer, where there is a target; otherwise it is a plain form.
+func switchAttrs(k store.Key, target string) templ.Attributes {
+	if target == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{
+		"hx-post":   string(keyActionURL(k.ID, enableAction(k))),
+		"hx-target": target,
+		"hx-swap":   "outerHTML",
+	}
+}

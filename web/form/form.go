@@ -1,0 +1,23 @@
+// Package form parses and checks what people type into the console's forms
+// and query strings. A form keeps every value as typed, so that a form with
+// an error comes back filled in.
+package form
+
+// Errors holds one message per field that has a problem.
+type Errors map[string]string
+
+// Add records msg for field unless the field already has a message.
+func (e *Errors) Add(field, msg string) {
+	if *e == nil {
+		*e = Errors{}
+	}
+	if _, ok := (*e)[field]; !ok {
+		(*e)[field] = msg
+	}
+}
+
+// Get returns the message for field, or "".
+func (e Errors) Get(field string) string { return e[field] }
+
+// Any reports whether there is any message.
+func (e Errors) Any() bool { return len(e) > 0 }

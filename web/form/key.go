@@ -1,0 +1,157 @@
+package form
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// KeyForm is the New API key form.
+type KeyForm struct {
+	Name         string
+	Permissions  []string
+	Enabled      bool
+	NeverExpires bool
+	ExpiresAt    string // as typed: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC
+	Capacity     string
+	Frequency    string
+	CopyOf       string // public id of the key being copied
+	Errors       Errors
+}
+
+// NewKeyForm returns the form as it first appears.
+func NewKeyForm() KeyForm {
+	return KeyForm{
+		Enabled:      true,
+		NeverExpires: true,
+		Capacity:     strconv.Itoa(store.DefaultCapacity),
+		Frequency:    strconv.Itoa(store.DefaultFrequency),
+	}
+}
+
+// CopyKeyForm returns the form prefilled from k, named name.
+func CopyKeyForm(k store.Key, name string, now time.Time) KeyForm {
+	f := KeyForm{
+		Name:         name,
+		Permissions:  slices.Clone(k.Permissions),
+		Enabled:      k.Enabled,
+		NeverExpires: true,
+		Capacity:     strconv.Itoa(k.Capacity),
+		Frequency:    strconv.Itoa(k.Frequency),
+		CopyOf:       k.ID,
+	}
+	// A date that has passed would only be refused; the copy then starts
+	// out never expiring, and the person can set a date.
+	if !k.ExpiresAt.IsZero() && k.ExpiresAt.After(now) {
+		f.NeverExpires = false
+		f.ExpiresAt = FormatExpiry(k.ExpiresAt)
+	}
+	return f
+}
+
+// ParseKeyForm reads the form from posted values.
+func ParseKeyForm(v url.Values) KeyForm {
+	return KeyForm{
+		Name:         v.Get("name"),
+		Permissions:  v["permissions"],
+		Enabled:      v.Get("enabled") == "on",
+		NeverExpires: v.Get("never_expires") == "on",
+		ExpiresAt:    strings.TrimSpace(v.Get("expires_at")),
+		Capacity:     strings.TrimSpace(v.Get("capacity")),
+		Frequency:    strings.TrimSpace(v.Get("frequency")),
+		CopyOf:       v.Get("copy_of"),
+	}
+}
+
+// Validate checks the form at now, filling f.Errors, and returns the key to
+// create when there is no error. Rules that need the database (a unique
+// name, a known permission) are the store's to check.
+func (f *KeyForm) Validate(now time.Time) (store.NewKey, bool) {
+	f.Errors = nil
+	in := store.NewKey{
+		Name:        strings.TrimSpace(f.Name),
+		Permissions: f.Permissions,
+		Enabled:     f.Enabled,
+		CopiedFrom:  f.CopyOf,
+	}
+	if msg := store.KeyNameProblem(in.Name); msg != "" {
+		f.Errors.Add("name", msg)
+	}
+	if len(f.Permissions) == 0 {
+		f.Errors.Add("permissions", "Choose at least one permission.")
+	}
+	if !f.NeverExpires {
+		t, msg := ParseExpiry(f.ExpiresAt, now)
+		if msg != "" {
+			f.Errors.Add("expires_at", msg)
+		}
+		in.ExpiresAt = t
+	}
+	var capErr, freqErr bool
+	in.Capacity, capErr = parseCount(f.Capacity, store.DefaultCapacity)
+	in.Frequency, freqErr = parseCount(f.Frequency, store.DefaultFrequency)
+	if capErr {
+		f.Errors.Add("capacity", "Enter a whole number of requests.")
+	}
+	if freqErr {
+		f.Errors.Add("frequency", "Enter a whole number of seconds.")
+	}
+	if !capErr && !freqErr {
+		if field, msg := store.RateLimitProblem(in.Capacity, in.Frequency); msg != "" {
+			f.Errors.Add(field, msg)
+		}
+	}
+	return in, !f.Errors.Any()
+}
+
+// parseCount reads a whole number, with def for an empty field. It reports
+// true when the text is not a number.
+func parseCount(s string, def int) (int, bool) {
+	if s == "" {
+		return def, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, true
+	}
+	return n, false
+}
+
+// Expiry formats: a date means midnight UTC at its start.
+const (
+	dateLayout     = "2006-01-02"
+	dateTimeLayout = "2006-01-02T15:04"
+)
+
+// ParseExpiry reads an expiry date typed as YYYY-MM-DD or YYYY-MM-DDTHH:MM
+// (UTC) and checks it is in the future. It returns the time, or a message
+// saying what is wrong.
+func ParseExpiry(s string, now time.Time) (time.Time, string) {
+	if s == "" {
+		return time.Time{}, "Choose an expiration date, or Will never expire."
+	}
+	t, err := time.Parse(dateTimeLayout, s)
+	if err != nil {
+		t, err = time.Parse(dateLayout, s)
+	}
+	if err != nil {
+		return time.Time{}, "Enter the date as YYYY-MM-DD, optionally with a time as YYYY-MM-DDTHH:MM (UTC)."
+	}
+	if msg := store.ExpiryProblem(t, now); msg != "" {
+		return time.Time{}, msg
+	}
+	return t, ""
+}
+
+// FormatExpiry is the inverse of ParseExpiry: a date when t is at midnight.
+func FormatExpiry(t time.Time) string {
+	t = t.UTC()
+	if t.Hour() == 0 && t.Minute() == 0 {
+		return t.Format(dateLayout)
+	}
+	return t.Format(dateTimeLayout)
+}

@@ -1,0 +1,171 @@
+package form
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// KeyListParams are the query parameters of the API keys page: the filters,
+// the sort and the page. They make every link of the page.
+type KeyListParams struct {
+	Search     string
+	Statuses   []store.StatusFilter
+	Permission string
+	CreatedBy  string
+	Sort       store.KeySort
+	Desc       bool
+	After      string
+	Before     string
+	// Toggled is set when a status button was pressed: the URL that asked
+	// for the list is not the list's own.
+	Toggled bool
+}
+
+// ParseKeyListParams reads the parameters from a query string. Values that
+// the page never links to (an unknown sort or status) are an error with a
+// message for the person who edited the URL.
+func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
+	p := KeyListParams{
+		Search:     strings.TrimSpace(v.Get("q")),
+		Permission: v.Get("permission"),
+		CreatedBy:  v.Get("created_by"),
+		Sort:       store.SortName,
+		After:      v.Get("after"),
+		Before:     v.Get("before"),
+	}
+	if len(p.Search) > 200 {
+		return p, &store.Error{Code: store.EINVALID, Field: "q", Message: "The search is too long: use at most 200 characters."}
+	}
+	for _, s := range v["status"] {
+		st := store.StatusFilter(s)
+		if !slices.Contains(store.StatusFilters, st) {
+			return p, store.Errorf(store.EINVALID, "status", "There is no status %q. Use available, unavailable, soon or disabled.", s)
+		}
+		if !slices.Contains(p.Statuses, st) {
+			p.Statuses = append(p.Statuses, st)
+		}
+	}
+	// The status buttons of the page submit the filters with the one they flip.
+	if t := v.Get("toggle_status"); t != "" {
+		st := store.StatusFilter(t)
+		if !slices.Contains(store.StatusFilters, st) {
+			return p, store.Errorf(store.EINVALID, "status", "There is no status %q. Use available, unavailable, soon or disabled.", t)
+		}
+		if i := slices.Index(p.Statuses, st); i >= 0 {
+			p.Statuses = slices.Delete(p.Statuses, i, i+1)
+		} else {
+			p.Statuses = append(p.Statuses, st)
+		}
+		p.Toggled = true
+	}
+	if s := v.Get("sort"); s != "" {
+		p.Sort = store.KeySort(s)
+		if !store.ValidKeySort(p.Sort) {
+			return p, store.Errorf(store.EINVALID, "sort", "The list cannot be sorted by %q.", s)
+		}
+	}
+	switch v.Get("dir") {
+	case "", "asc":
+	case "desc":
+		p.Desc = true
+	default:
+		return p, store.Errorf(store.EINVALID, "dir", "The sort direction must be asc or desc.")
+	}
+	if p.After != "" && p.Before != "" {
+		return p, store.Errorf(store.EINVALID, "after", "A page link cannot have both after and before.")
+	}
+	return p, nil
+}
+
+// Filter is the store filter these parameters describe.
+func (p KeyListParams) Filter() store.KeyFilter {
+	return store.KeyFilter{Search: p.Search, Statuses: p.Statuses, Permission: p.Permission, CreatedBy: p.CreatedBy}
+}
+
+// Filtered reports whether any filter is on.
+func (p KeyListParams) Filtered() bool {
+	return p.Search != "" || len(p.Statuses) > 0 || p.Permission != "" || p.CreatedBy != ""
+}
+
+// HasStatus reports whether the status filter st is on.
+func (p KeyListParams) HasStatus(st store.StatusFilter) bool {
+	return slices.Contains(p.Statuses, st)
+}
+
+// FilterValues encodes the filters alone.
+func (p KeyListParams) FilterValues() url.Values {
+	v := url.Values{}
+	if p.Search != "" {
+		v.Set("q", p.Search)
+	}
+	for _, st := range p.Statuses {
+		v.Add("status", string(st))
+	}
+	if p.Permission != "" {
+		v.Set("permission", p.Permission)
+	}
+	if p.CreatedBy != "" {
+		v.Set("created_by", p.CreatedBy)
+	}
+	return v
+}
+
+// Values encodes the filters and the sort, leaving out defaults.
+func (p KeyListParams) Values() url.Values {
+	v := p.FilterValues()
+	if p.Sort != store.SortName {
+		v.Set("sort", string(p.Sort))
+	}
+	if p.Desc {
+		v.Set("dir", "desc")
+	}
+	return v
+}
+
+func keysURL(v url.Values) string {
+	if len(v) == 0 {
+		return "/keys"
+	}
+	return "/keys?" + v.Encode()
+}
+
+// URL links to the first page of this list.
+func (p KeyListParams) URL() string { return keysURL(p.Values()) }
+
+// PageURL links to this list from a cursor.
+func (p KeyListParams) PageURL() string {
+	v := p.Values()
+	if p.After != "" {
+		v.Set("after", p.After)
+	}
+	if p.Before != "" {
+		v.Set("before", p.Before)
+	}
+	return keysURL(v)
+}
+
+// AfterURL and BeforeURL link to the pages beside this one.
+func (p KeyListParams) AfterURL(cursor string) string {
+	v := p.Values()
+	v.Set("after", cursor)
+	return keysURL(v)
+}
+
+func (p KeyListParams) BeforeURL(cursor string) string {
+	v := p.Values()
+	v.Set("before", cursor)
+	return keysURL(v)
+}
+
+// SortURL links to this list sorted by s: ascending, or reversed when it is
+// already sorted by s ascending.
+func (p KeyListParams) SortURL(s store.KeySort) string {
+	q := p
+	q.After, q.Before = "", ""
+	q.Desc = q.Sort == s && !q.Desc
+	q.Sort = s
+	return q.URL()
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// health answers liveness probes.
+func (h *handler) health(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// showHome sends people to the first page they may use.
+func (h *handler) showHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/keys")
+}
+
+// staticFiles serves the embedded assets. Their URLs carry a content hash,
+// so browsers may keep them for good.
+func staticFiles(files fs.FS) http.Handler {
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("v") != "" {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		fileServer.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// changeKeys applies one action to the selected keys, or to every key that
+// matches the list's filters (all=1), in one transaction.
+func (h *handler) changeKeys(c echo.Context) error {
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	action := store.KeyAction(values.Get("action"))
+	if !slices.Contains(store.BulkActions, action) {
+		return echo.NewHTTPError(http.StatusBadRequest, "Choose an action: enable, disable, revoke or delete.")
+	}
+	need := store.RightKeysUpdate
+	if action == store.KeyDelete {
+		need = store.RightKeysDelete
+	}
+	if u, _ := currentUser(c); !u.Can(need) {
+		return errForbidden
+	}
+	var sel store.KeySelection
+	if values.Get("all") == "1" {
+		params, perr := form.ParseKeyListParams(values)
+		if perr != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, perr.Message)
+		}
+		f := params.Filter()
+		sel.Filter = &f
+		if e := values.Get("expected"); e != "" {
+			if sel.Expected, err = strconv.Atoi(e); err != nil || sel.Expected < 0 {
+				return echo.NewHTTPError(http.StatusBadRequest, "The confirmed count is not a number.")
+			}
+		}
+	} else {
+		sel.IDs = values["id"]
+		if len(sel.IDs) == 0 {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "Select at least one key first.")
+		}
+	}
+	res, err := h.store.ChangeKeys(c.Request().Context(), h.actor(c), action, sel)
+	if err != nil {
+		return err
+	}
+	h.addFlash(c, false, bulkMessage(action, res))
+	return redirectBack(c, "/keys")
+}
+
+var bulkPast = map[store.KeyAction]string{
+	store.KeyEnable:  "Enabled",
+	store.KeyDisable: "Disabled",
+	store.KeyRevoke:  "Revoked",
+	store.KeyDelete:  "Deleted",
+}
+
+// bulkMessage says what a bulk action did, including what it left alone.
+func bulkMessage(action store.KeyAction, res store.BulkResult) string {
+	msg := fmt.Sprintf("%s %s.", bulkPast[action], keyCount(res.Changed))
+	if res.Skipped > 0 {
+		why := map[store.KeyAction]string{
+			store.KeyEnable:  "were already enabled or are revoked",
+			store.KeyDisable: "were already disabled or are revoked",
+			store.KeyRevoke:  "were already revoked or expired",
+		}[action]
+		msg += fmt.Sprintf(" %s left as they were: they %s.", keyCount(res.Skipped), why)
+	}
+	return msg
+}
+
+func keyCount(n int) string {
+	if n == 1 {
+		return "1 key"
+	}
+	return strconv.Itoa(n) + " keys"
+}

@@ -1,0 +1,23 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+)
+
+// keyChanged answers a lifecycle action on one key: for htmx, the key's
+// updated row and the message; otherwise the message and a redirect back.
+func (h *handler) keyChanged(c echo.Context, k store.Key, msg string) error {
+	if isHTMX(c) {
+		p := h.page(c, "API keys", "keys")
+		p.Flashes = append(p.Flashes, views.Flash{Message: msg})
+		returnTo := localPath(c.FormValue("return"), "/keys")
+		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo))
+	}
+	h.addFlash(c, false, msg)
+	return redirectBack(c, "/keys/"+k.ID)
+}

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// createKey creates a key and answers with its secret, the one time it is
+// shown. On a mistake the form comes back as typed, with the messages.
+func (h *handler) createKey(c echo.Context) error {
+	ctx := c.Request().Context()
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	f := form.ParseKeyForm(values)
+	in, ok := f.Validate(h.cfg.Now())
+	if ok {
+		k, secret, err := h.store.CreateKey(ctx, h.actor(c), in)
+		var se *store.Error
+		switch {
+		case err == nil:
+			// The page holds the secret: no cache may keep it.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return render(c, http.StatusCreated, views.KeyCreatedPage(h.page(c, "API key created", "keys"), k, secret), nil)
+		case errors.As(err, &se) && se.Field != "":
+			f.Errors.Add(se.Field, se.Message)
+		default:
+			return err
+		}
+	}
+	catalog, err := h.store.Permissions(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.KeyNew{Form: f, Catalog: catalog}
+	if f.CopyOf != "" {
+		if k, err := h.store.Key(ctx, f.CopyOf); err == nil {
+			v.CopyOfName = k.Name
+		}
+	}
+	return render(c, http.StatusUnprocessableEntity, views.KeyNewPage(h.page(c, "New API key", "keys"), v), nil)
+}

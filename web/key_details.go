@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// keyHistoryLen is how many events the details page shows.
+const keyHistoryLen = 50
+
+func (h *handler) showKeyDetailsPage(c echo.Context) error {
+	v, err := h.keyDetails(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+}
+
+// keyDetails loads what the details page shows, with the expiry form
+// holding the key's current expiry.
+func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error) {
+	ctx := c.Request().Context()
+	k, err := h.store.Key(ctx, id)
+	if err != nil {
+		return views.KeyDetails{}, err
+	}
+	events, err := h.store.TargetEvents(ctx, store.TargetKey, k.ID, keyHistoryLen)
+	if err != nil {
+		return views.KeyDetails{}, err
+	}
+	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero()}
+	if !k.ExpiresAt.IsZero() {
+		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)
+	}
+	return v, nil
+}

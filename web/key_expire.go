@@ -1,0 +1,61 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// expireKey sets when a key expires: now (now=1), never (never_expires=on,
+// or an empty expires_at), or at the date in expires_at.
+func (h *handler) expireKey(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if c.FormValue("now") == "1" {
+		k, err := h.store.ExpireKey(ctx, h.actor(c), id)
+		if err != nil {
+			return err
+		}
+		return h.keyChanged(c, k, "Key “"+k.Name+"” expired.")
+	}
+	typed := c.FormValue("expires_at")
+	// The details form says "never" with its checkbox; elsewhere an empty
+	// date means never.
+	never := c.FormValue("never_expires") == "on" || (typed == "" && c.FormValue("expiry_form") == "")
+	var at time.Time
+	if !never {
+		var msg string
+		if at, msg = form.ParseExpiry(typed, h.cfg.Now()); msg != "" {
+			return h.expiryFormError(c, id, typed, msg)
+		}
+	}
+	k, err := h.store.SetKeyExpiry(ctx, h.actor(c), id, at)
+	if se := (*store.Error)(nil); errors.As(err, &se) && se.Field == "expires_at" {
+		return h.expiryFormError(c, id, typed, se.Message)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Key “" + k.Name + "” now never expires."
+	if !k.ExpiresAt.IsZero() {
+		msg = "Key “" + k.Name + "” now expires " + k.ExpiresAt.Format("2006-01-02 15:04 UTC") + "."
+	}
+	return h.keyChanged(c, k, msg)
+}
+
+// expiryFormError shows the details page again with the date as typed and
+// the message beside it.
+func (h *handler) expiryFormError(c echo.Context, id, typed, msg string) error {
+	v, err := h.keyDetails(c, id)
+	if err != nil {
+		return err
+	}
+	v.ExpiresAt, v.NeverExpires, v.ExpiryError = typed, false, msg
+	return render(c, http.StatusUnprocessableEntity, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// keysPerPage is the page size of the key list.
+const keysPerPage = 50
+
+func (h *handler) showKeyListPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	params, perms, err := h.keyListParams(c)
+	if err != nil {
+		return err
+	}
+	if params.Toggled && !isHTMX(c) {
+		// A status button pressed without script: show the list at its own URL.
+		return c.Redirect(http.StatusSeeOther, params.PageURL())
+	}
+	page, err := h.store.Keys(ctx, store.KeyQuery{
+		KeyFilter: params.Filter(),
+		Sort:      params.Sort,
+		Desc:      params.Desc,
+		After:     params.After,
+		Before:    params.Before,
+		Limit:     keysPerPage,
+	})
+	if err != nil {
+		if store.ErrorCode(err) == store.EINVALID {
+			return echo.NewHTTPError(http.StatusBadRequest, err.(*store.Error).Message)
+		}
+		return err
+	}
+	v := views.KeyList{Params: params, Page: page, Permissions: perms, Highlight: c.QueryParam("highlight")}
+	if isHTMX(c) {
+		// Typing in the search replaces the address; sorting and paging add
+		// to the history.
+		header := "HX-Push-Url"
+		if c.Request().Header.Get("HX-Trigger") == "key-filters" {
+			header = "HX-Replace-Url"
+		}
+		c.Response().Header().Set(header, params.PageURL())
+	}
+	p := h.page(c, "API keys", "keys")
+	return render(c, http.StatusOK, views.KeyListPage(p, v), views.KeyListFragment(p, v))
+}
+
+// keyListParams reads the list's query parameters and checks the
+// permission against the catalog, which it returns for the filter menu.
+func (h *handler) keyListParams(c echo.Context) (form.KeyListParams, []store.Permission, error) {
+	params, perr := form.ParseKeyListParams(c.QueryParams())
+	if perr != nil {
+		return params, nil, echo.NewHTTPError(http.StatusBadRequest, perr.Message)
+	}
+	perms, err := h.store.Permissions(c.Request().Context())
+	if err != nil {
+		return params, nil, err
+	}
+	if params.Permission != "" && !slices.ContainsFunc(perms, func(p store.Permission) bool { return p.Name == params.Permission }) {
+		return params, nil, echo.NewHTTPError(http.StatusBadRequest, "There is no permission \""+params.Permission+"\".")
+	}
+	return params, perms, nil
+}

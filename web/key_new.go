@@ -1,0 +1,34 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// showKeyNewPage shows the New API key form, prefilled from a key when
+// copying one (?copy=ID).
+func (h *handler) showKeyNewPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	catalog, err := h.store.Permissions(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.KeyNew{Form: form.NewKeyForm(), Catalog: catalog}
+	if id := c.QueryParam("copy"); id != "" {
+		k, err := h.store.Key(ctx, id)
+		if err != nil {
+			return err
+		}
+		name, err := h.store.NextCopyName(ctx, k.Name)
+		if err != nil {
+			return err
+		}
+		v.Form = form.CopyKeyForm(k, name, h.cfg.Now())
+		v.CopyOfName = k.Name
+	}
+	return render(c, http.StatusOK, views.KeyNewPage(h.page(c, "New API key", "keys"), v), nil)
+}

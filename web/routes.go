@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/static"
+	"github.com/keydesk/keydesk/store"
+)
+
+func (h *handler) routes(e *echo.Echo) {
+	// Open to all
+	e.GET("/healthz", h.health)
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticFiles(static.Files))))
+	e.GET("/login", h.showLoginPage)
+	e.POST("/login", h.login)
+
+	// Logged in
+	in := e.Group("", h.requireLogin)
+	in.GET("/", h.showHome)
+	in.POST("/logout", h.logout)
+
+	// API keys
+	view, read := store.RightKeysView, store.RightKeysRead
+	in.GET("/keys", h.showKeyListPage, h.requireRights(view, read))
+	in.GET("/keys/export.csv", h.exportKeys, h.requireRights(view, read))
+	in.GET("/keys/new", h.showKeyNewPage, h.requireRights(view, read, store.RightKeysCreate))
+	in.POST("/keys", h.createKey, h.requireRights(view, read, store.RightKeysCreate))
+	in.POST("/keys/bulk", h.changeKeys, h.requireRights(view, read)) // the action's own right is checked inside
+	in.GET("/keys/:id", h.showKeyDetailsPage, h.requireRights(view, read))
+	in.POST("/keys/:id/enable", h.enableKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/disable", h.disableKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/expire", h.expireKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/revoke", h.revokeKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
+}

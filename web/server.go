@@ -1,0 +1,152 @@
+// Package web serves the console: routes, middleware and handlers. Handlers
+// parse and check input, call the store and pick a view.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// Config is what the console needs besides the store. The zero value of
+// each field has a sensible default.
+type Config struct {
+	Logger *slog.Logger
+	// Now is the clock; tests replace it. It should match the store's.
+	Now func() time.Time
+	// IdleTimeout ends a session nobody used for this long (default 30 minutes).
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends any session this long after login (default 12 hours).
+	AbsoluteTimeout time.Duration
+	// TLS marks cookies Secure and sends HSTS.
+	TLS bool
+}
+
+// New returns the console's HTTP handler over st.
+func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	hashKey, blockKey, err := st.SessionKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cookies := sessions.NewCookieStore(hashKey, blockKey)
+	// The defaults (no HttpOnly, no SameSite, 30 days) are wrong for us.
+	cookies.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(cfg.AbsoluteTimeout / time.Second),
+		HttpOnly: true,
+		Secure:   cfg.TLS,
+		SameSite: http.SameSiteLaxMode,
+	}
+	cookies.MaxAge(cookies.Options.MaxAge)
+
+	h := &handler{store: st, cfg: cfg, log: cfg.Logger, cookies: cookies}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Trust no proxy header for the client address.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = h.handleError
+
+	crossOrigin := http.NewCrossOriginProtection()
+	// Services call the verification API from anywhere, with no browser.
+	crossOrigin.AddInsecureBypassPattern("POST /api/")
+
+	e.Use(
+		middleware.Recover(),
+		h.logRequests,
+		h.securityHeaders,
+		middleware.BodyLimit("1M"),
+		echo.WrapMiddleware(crossOrigin.Handler),
+		hideFetchMetadata,
+		middleware.CSRFWithConfig(middleware.CSRFConfig{
+			Skipper:        func(c echo.Context) bool { return skipsSession(c.Request().URL.Path) },
+			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+			CookieName:     "keydesk_csrf",
+			CookiePath:     "/",
+			CookieMaxAge:   int(cfg.AbsoluteTimeout / time.Second),
+			CookieHTTPOnly: true,
+			CookieSecure:   cfg.TLS,
+			CookieSameSite: http.SameSiteLaxMode,
+			ErrorHandler: func(error, echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden,
+					"This form has expired or did not come from this console. Reload the page and try again.")
+			},
+		}),
+		h.loadSession,
+	)
+	h.routes(e)
+	return e, nil
+}
+
+// skipsSession reports whether a path is served without a session or a
+// CSRF token: assets, liveness and the service API.
+func skipsSession(path string) bool {
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/api/") || path == "/healthz"
+}
+
+// hideFetchMetadata removes Sec-Fetch-Site after http.CrossOriginProtection
+// has used it: Echo's CSRF middleware would otherwise accept same-origin
+// requests without a token, and every state change must carry one.
+func hideFetchMetadata(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Request().Header.Del(echo.HeaderSecFetchSite)
+		return next(c)
+	}
+}
+
+// securityHeaders go on every response.
+func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+			"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if h.cfg.TLS {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request. The query string is left out: it
+// is the user's business, and keys are never accepted there anyway.
+func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		h.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("client", c.RealIP()),
+		)
+		return nil
+	}
+}
