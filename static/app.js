@@ -80,7 +80,8 @@
       }
       let message = form.dataset.confirm;
       let label = form.dataset.confirmButton;
-      if (form.id === "bulk-form") [message, label] = bulkConfirmation(form, e.submitter);
+      // getAttribute: the inputs named "id" clobber form.id.
+      if (form.getAttribute("id") === "bulk-form") [message, label] = bulkConfirmation(form, e.submitter);
       if (!message) return;
       e.preventDefault();
       e.stopImmediatePropagation();

@@ -165,3 +165,10 @@ func (s *Store) TargetEvents(ctx context.Context, targetType, targetID string, l
 	})
 	return events, err
 }
+
+// CountEvents returns the number of events in the audit log.
+func (s *Store) CountEvents(ctx context.Context) (int, error) {
+	var n int
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	return n, err
+}

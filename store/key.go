@@ -289,11 +289,11 @@ type rowScanner interface{ Scan(dest ...any) error }
 // scanKey reads keyColumns, and then extra, from row.
 func scanKey(row rowScanner, extra ...any) (Key, error) {
 	var (
-		k                                                                     Key
-		perms                                                                 string
-		createdAt, updatedAt                                                  int64
-		expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt              sql.NullInt64
-		enabledBy, expirySetBy, revokedBy                                     sql.NullString
+		k                                                        Key
+		perms                                                    string
+		createdAt, updatedAt                                     int64
+		expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt sql.NullInt64
+		enabledBy, expirySetBy, revokedBy                        sql.NullString
 	)
 	dest := append([]any{&k.rowID, &k.ID, &k.Name, &perms, &k.Hint, &k.Enabled, &expiresAt,
 		&k.Capacity, &k.Frequency, &createdAt, &k.CreatedBy, &updatedAt, &k.UpdatedBy,

@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -113,7 +115,7 @@ func newConsole(t *testing.T) *console {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(ctx, st, web.Config{})
+	h, err := web.New(ctx, st, web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +146,12 @@ func (c *console) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// eval returns the value of a script in the page.
+// eval returns the value of a script in the page, awaiting a promise.
 func eval[T any](c *console, script string) T {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
 	if err != nil {
 		c.t.Fatalf("evaluate %q: %v", script, err)
 	}
@@ -222,4 +224,50 @@ func (c *console) seed(n int) {
 	if err := c.store.SeedKeys(context.Background(), n, rand.New(rand.NewPCG(1, 2))); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// waitFor waits until a script in the page is true. It keeps waiting
+// across page loads, which end a single poll.
+func (c *console) waitFor(script string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](script, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !navigated(err) {
+			c.t.Fatalf("waiting for %s: %v", script, err)
+		}
+	}
+}
+
+// navigated reports whether err means that the page changed under a script.
+func navigated(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "navigated") || strings.Contains(msg, "context was destroyed") ||
+		strings.Contains(msg, "Cannot find context")
+}
+
+// rows returns the key names the table shows, in order.
+func (c *console) rows() []string {
+	c.t.Helper()
+	return eval[[]string](c, `Array.from(document.querySelectorAll('[data-testid=key-name]')).map(e => e.textContent.trim())`)
+}
+
+// path is the page's path and query.
+func (c *console) path() string {
+	c.t.Helper()
+	return eval[string](c, `location.pathname + location.search`)
+}
+
+// confirm accepts the open confirmation dialog after checking its text.
+func (c *console) confirm(wantText string) {
+	c.t.Helper()
+	c.waitFor(`document.getElementById('confirm-dialog').open`)
+	if got := c.text(`#confirm-message`); !strings.Contains(got, wantText) {
+		c.t.Fatalf("confirmation says %q, want it to mention %q", got, wantText)
+	}
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=confirm-ok]`)))
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+func testEnv(vars map[string]string) (env, *bytes.Buffer) {
+	var out bytes.Buffer
+	return env{
+		getenv: func(k string) string { return vars[k] },
+		stdin:  strings.NewReader(""),
+		stdout: &out,
+		stderr: io.Discard,
+	}, &out
+}
+
+// startServer runs the console on a free loopback port until the test ends.
+func startServer(t *testing.T, e env, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- e.serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), ready) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	return ""
+}
+
+func TestServeCreatesTheFirstAdministrator(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "keydesk.db")
+	e, out := testEnv(nil)
+	url := startServer(t, e, "--db", db)
+	res, err := http.Get(url + "/healthz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	res.Body.Close()
+	m := regexp.MustCompile(`admin, password (\S+)`).FindStringSubmatch(out.String())
+	if m == nil || !strings.Contains(out.String(), "Keydesk is running at "+url) {
+		t.Fatalf("output:\n%s", out)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Authenticate(context.Background(), "admin", m[1]); err != nil {
+		t.Fatalf("the printed password does not log in: %v", err)
+	}
+}
+
+func TestServeTakesThePasswordFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	e, out := testEnv(map[string]string{
+		"KEYDESK_DB":             filepath.Join(dir, "env.db"),
+		"KEYDESK_ADMIN_PASSWORD": "from-the-environment",
+	})
+	startServer(t, e)
+	if strings.Contains(out.String(), "from-the-environment") {
+		t.Fatal("the password was printed")
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "env.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Authenticate(context.Background(), "admin", "from-the-environment"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeRefusesAWeakAdminPassword(t *testing.T) {
+	e, _ := testEnv(map[string]string{"KEYDESK_ADMIN_PASSWORD": "short"})
+	err := e.serve(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "k.db"), "--addr", "127.0.0.1:0"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "at least 12") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSeedAndBackup(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "seed.db")
+	var out bytes.Buffer
+	getenv := func(string) string { return "" }
+	if err := run(context.Background(), []string{"seed", "--db", db, "--keys", "250"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if err := run(context.Background(), []string{"backup", "--db", db, "--out", copyPath}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	page, err := st.Keys(context.Background(), store.KeyQuery{Sort: store.SortName, Limit: 1})
+	if err != nil || page.Total != 250 {
+		t.Fatalf("backup holds %d keys, %v", page.Total, err)
+	}
+	if err := run(context.Background(), []string{"backup", "--db", db, "--out", copyPath}, getenv, nil, &out, io.Discard); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, os.Getenv, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "Usage") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// allPages walks a query forward page by page and returns the names seen.
+func allPages(t *testing.T, s *Store, q KeyQuery) []string {
+	t.Helper()
+	var names []string
+	for i := 0; ; i++ {
+		page, err := s.Keys(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range page.Keys {
+			names = append(names, k.Name)
+		}
+		if page.Next == "" {
+			return names
+		}
+		if i > 1000 {
+			t.Fatal("paging does not end")
+		}
+		q.After = page.Next
+	}
+}
+
+func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var want []Key
+	for i := 0; i < 137; i++ {
+		in := NewKey{Name: fmt.Sprintf("key-%03d", rng.IntN(1000)*1000+i), Enabled: i%5 != 0}
+		// Many keys share their sort value, so the tie-breakers matter.
+		if i%3 == 0 {
+			in.ExpiresAt = clock.now.Add(time.Duration(1+i%4) * 24 * time.Hour)
+		}
+		if i%2 == 0 {
+			in.Permissions = []string{"chat", "securemail"}
+		}
+		k, _ := mustCreateKey(t, s, in)
+		want = append(want, k)
+		if i%10 == 0 {
+			clock.Advance(time.Second)
+		}
+	}
+	for sort := range keySortExprs {
+		for _, desc := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s desc=%v", sort, desc), func(t *testing.T) {
+				got := allPages(t, s, KeyQuery{Sort: sort, Desc: desc, Limit: 20})
+				if len(got) != len(want) {
+					t.Fatalf("saw %d keys, want %d", len(got), len(want))
+				}
+				seen := map[string]bool{}
+				for _, n := range got {
+					if seen[n] {
+						t.Fatalf("%s seen twice", n)
+					}
+					seen[n] = true
+				}
+				// One page with every key gives the reference order.
+				full, err := s.Keys(ctx, KeyQuery{Sort: sort, Desc: desc, Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ref []string
+				for _, k := range full.Keys {
+					ref = append(ref, k.Name)
+				}
+				if !slices.Equal(got, ref) {
+					t.Fatalf("paged order differs from the one-page order")
+				}
+			})
+		}
+	}
+	// Name order is case-insensitive.
+	page, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 1000})
+	if !slices.IsSortedFunc(page.Keys, func(a, b Key) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }) {
+		t.Fatal("not sorted by name")
+	}
+}
+
+func TestPagingBackwards(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for i := 0; i < 45; i++ {
+		mustCreateKey(t, s, NewKey{Name: fmt.Sprintf("k%02d", i)})
+	}
+	p1, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20})
+	p2, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, After: p1.Next})
+	p3, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, After: p2.Next})
+	if p1.Prev != "" || p2.Prev == "" || len(p3.Keys) != 5 || p3.Next != "" || p1.Total != 45 {
+		t.Fatalf("pages: prev %q, %d keys last, next %q, total %d", p1.Prev, len(p3.Keys), p3.Next, p1.Total)
+	}
+	back, err := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, Before: p3.Prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Keys[0].Name != "k20" || back.Keys[19].Name != "k39" || back.Next == "" || back.Prev == "" {
+		t.Fatalf("back to page 2: %s…%s prev %q next %q", back.Keys[0].Name, back.Keys[19].Name, back.Prev, back.Next)
+	}
+	first, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, Before: back.Prev})
+	if first.Keys[0].Name != "k00" || first.Prev != "" {
+		t.Fatalf("back to page 1: starts %s, prev %q", first.Keys[0].Name, first.Prev)
+	}
+}
+
+func TestTamperedQueriesAreRefused(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for _, q := range []KeyQuery{
+		{Sort: "name; DROP TABLE keys"},
+		{Sort: SortName, After: "not-a-cursor"},
+		{Sort: SortName, After: "WyJhIl0"},  // ["a"]: too few values
+		{Sort: SortName, After: "W3t9LDFd"}, // [{},1]: not a value
+		{KeyFilter: KeyFilter{Statuses: []StatusFilter{"gone"}}, Sort: SortName},
+	} {
+		_, err := s.Keys(ctx, q)
+		wantCode(t, err, EINVALID)
+	}
+}
+
+func TestSearch(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	ids := map[string]string{}
+	for _, n := range []struct{ name, creator string }{
+		{"APIKEYtest", "alice"},
+		{"billing-prod-eu", "bob"},
+		{"Billing Staging", "alice"},
+		{"café-orders", "carol"},
+		{"100%_done", "bob"},
+		{"mobile_app_ios", "dave"},
+	} {
+		k, _, err := s.CreateKey(ctx, Actor{Username: n.creator}, NewKey{Name: n.name, Permissions: []string{"chat"}, Capacity: 1, Frequency: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n.name] = k.ID
+	}
+	search := func(q string) string {
+		t.Helper()
+		page, err := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		var out []string
+		for _, k := range page.Keys {
+			out = append(out, k.Name)
+		}
+		if page.Total != len(out) {
+			t.Fatalf("search %q: total %d for %d keys", q, page.Total, len(out))
+		}
+		return strings.Join(out, ",")
+	}
+	for q, want := range map[string]string{
+		"test":         "APIKEYtest", // inside a word
+		"KEYt":         "APIKEYtest", // any case
+		"billing":      "Billing Staging,billing-prod-eu",
+		"illing stag":  "Billing Staging",            // every word must match
+		"prod-eu":      "billing-prod-eu",            // across punctuation
+		"alice":        "APIKEYtest,Billing Staging", // the creator
+		"lic":          "APIKEYtest,Billing Staging",
+		"CAFÉ":         "café-orders",
+		"fé":           "café-orders",
+		"x":            "",
+		"o":            "100%_done,billing-prod-eu,café-orders,mobile_app_ios", // one letter: names and creators
+		"%":            "100%_done",                                            // punctuation only, taken literally
+		"_":            "100%_done,mobile_app_ios",
+		"nothing-here": "",
+		"app ios":      "mobile_app_ios",
+		"AND":          "", // not FTS syntax
+		`"billing`:     "Billing Staging,billing-prod-eu",
+	} {
+		if got := search(q); got != want {
+			t.Errorf("search %q = %q, want %q", q, got, want)
+		}
+	}
+	// A public id, whole or its start.
+	id := ids["café-orders"]
+	if got := search(id); got != "café-orders" {
+		t.Errorf("search by id = %q", got)
+	}
+	if got := search(strings.ToUpper(id[:8])); !strings.Contains(got, "café-orders") {
+		t.Errorf("search by id prefix = %q", got)
+	}
+}
+
+func TestEachKeyFollowsTheListOrder(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	if err := s.SeedKeys(ctx, 300, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	f := KeyFilter{Statuses: []StatusFilter{FilterAvailable}, Permission: "chat"}
+	paged := allPages(t, s, KeyQuery{KeyFilter: f, Sort: SortExpires, Desc: true, Limit: 37})
+	var streamed []string
+	n, err := s.EachKey(ctx, f, SortExpires, true, func(k Key) error {
+		streamed = append(streamed, k.Name)
+		return nil
+	})
+	if err != nil || n != len(streamed) {
+		t.Fatalf("EachKey: %d, %v", n, err)
+	}
+	if len(paged) == 0 || !slices.Equal(paged, streamed) {
+		t.Fatalf("export order differs: %d paged, %d streamed", len(paged), len(streamed))
+	}
+}
+
+func TestSeedKeys(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	if err := s.SeedKeys(ctx, 500, rand.New(rand.NewPCG(3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	// Seeding twice never collides on names.
+	if err := s.SeedKeys(ctx, 500, rand.New(rand.NewPCG(3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 1000})
+	if err != nil || page.Total != 1000 {
+		t.Fatalf("seeded %d keys, %v", page.Total, err)
+	}
+	states := map[Status]int{}
+	creators := map[string]bool{}
+	for _, k := range page.Keys {
+		states[k.Status(clock.now)]++
+		creators[k.CreatedBy] = true
+	}
+	for _, st := range []Status{StatusAvailable, StatusSoon, StatusDisabled, StatusExpired, StatusRevoked} {
+		if states[st] == 0 {
+			t.Errorf("no seeded key is %v", st)
+		}
+	}
+	if len(creators) < 5 {
+		t.Errorf("only %d creators", len(creators))
+	}
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testClock is a settable clock for a test store.
+type testClock struct{ now time.Time }
+
+func (c *testClock) Now() time.Time          { return c.now }
+func (c *testClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+// newTestStore opens a store on a fresh file in the test's temp dir, with
+// its clock at a fixed time.
+func newTestStore(t testing.TB) (*Store, *testClock) {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "keydesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	s.Now = clock.Now
+	return s, clock
+}
+
+var testActor = Actor{UserID: 0, Username: "tester", ClientAddr: "192.0.2.1", UserAgent: "test"}
+
+// mustCreateKey creates a key with defaults for what in leaves empty.
+func mustCreateKey(t testing.TB, s *Store, in NewKey) (Key, string) {
+	t.Helper()
+	if len(in.Permissions) == 0 {
+		in.Permissions = []string{"chat"}
+	}
+	if in.Capacity == 0 {
+		in.Capacity, in.Frequency = DefaultCapacity, DefaultFrequency
+	}
+	k, secret, err := s.CreateKey(context.Background(), testActor, in)
+	if err != nil {
+		t.Fatalf("create key %q: %v", in.Name, err)
+	}
+	return k, secret
+}
+
+// count returns the number of rows of a table.
+func count(t testing.TB, s *Store, table string) int {
+	t.Helper()
+	var n int
+	if err := s.writer.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := ErrorCode(err); got != code {
+		t.Fatalf("error = %v (code %q), want code %q", err, got, code)
+	}
+}
+
+func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("writer journal_mode = %q, %v; want wal", mode, err)
+	}
+	// Hold several reader connections at once so the check reaches more
+	// than one pooled connection.
+	for i := 0; i < 3; i++ {
+		conn, err := s.reader.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var fk, timeout int
+		if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+			t.Fatalf("reader %d foreign_keys = %d, %v", i, fk, err)
+		}
+		if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil || timeout != 5000 {
+			t.Fatalf("reader %d busy_timeout = %d, %v", i, timeout, err)
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE nope (x)"); err == nil {
+			t.Fatalf("reader %d could write", i)
+		}
+	}
+	var fk int
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("writer foreign_keys = %d, %v", fk, err)
+	}
+}
+
+func TestOpenTwiceKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreateKey(t, s, NewKey{Name: "kept"})
+	var version int
+	s.writer.QueryRow("PRAGMA user_version").Scan(&version)
+	s.Close()
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var again int
+	s.writer.QueryRow("PRAGMA user_version").Scan(&again)
+	if version == 0 || again != version {
+		t.Fatalf("schema version %d, then %d", version, again)
+	}
+	if n := count(t, s, "keys"); n != 1 {
+		t.Fatalf("keys after reopening = %d, want 1", n)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	s, _ := newTestStore(t)
+	mustCreateKey(t, s, NewKey{Name: "backed-up"})
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if err := s.Backup(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n := count(t, c, "keys"); n != 1 {
+		t.Fatalf("keys in backup = %d, want 1", n)
+	}
+}
