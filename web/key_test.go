@@ -211,7 +211,7 @@ func TestCopyKeyPrefillsTheForm(t *testing.T) {
 	form := url.Values{"name": {"APIKEYtest_1"}, "permissions": {"chat", "securemail"}, "expires_at": {"2027-03-01"},
 		"capacity": {"42"}, "frequency": {"30"}, "copy_of": {src.ID}}
 	wantStatus(t, cl.post("/keys", form), http.StatusCreated)
-	if got := cl.get("/keys/new?copy=" + src.ID).doc().Find(`[data-testid=name]`).AttrOr("value", ""); got != "APIKEYtest_2" {
+	if got := cl.get("/keys/new?copy="+src.ID).doc().Find(`[data-testid=name]`).AttrOr("value", ""); got != "APIKEYtest_2" {
 		t.Fatalf("second copy name %q", got)
 	}
 	wantStatus(t, cl.get("/keys/new?copy=nosuchkey0000000"), http.StatusNotFound)
@@ -236,7 +236,7 @@ func TestKeyDetails(t *testing.T) {
 	v := tc.loggedIn("viewer").get("/keys/" + k.ID)
 	wantStatus(t, v, http.StatusOK)
 	for _, id := range []string{"revoke", "delete", "expire-now", "copy-key", "enabled-switch", "expiry-form"} {
-		if v.doc().Find(`[data-testid=` + id + `]`).Length() != 0 {
+		if v.doc().Find(`[data-testid=`+id+`]`).Length() != 0 {
 			t.Errorf("a viewer sees %s", id)
 		}
 	}

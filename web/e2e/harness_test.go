@@ -2,10 +2,10 @@ package e2e_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
