@@ -42,16 +42,16 @@ const (
 )
 
 // keySortExprs maps each sort to the SQL expression it orders by. Every
-// expression but status's matches an index in the schema exactly; name_fold
+// expression but status's is a column with an index in the schema; name_fold
 // and id break ties. statusRank needs the clock and is built per query.
 var keySortExprs = map[KeySort]string{
 	SortName:        "k.name_fold",
 	SortPermissions: "k.permissions",
 	SortEnabled:     "k.enabled",
-	SortExpires:     "coalesce(k.expires_at, 9223372036854775807)",
+	SortExpires:     "k.expires_sort",
 	SortCreatedBy:   "k.created_by",
 	SortCreated:     "k.created_at",
-	SortLastUsed:    "coalesce(k.last_used_at, 0)",
+	SortLastUsed:    "k.last_used_sort",
 	SortUses:        "k.use_count",
 	SortKey:         "k.hint",
 	SortStatus:      "", // see statusRank
@@ -123,14 +123,16 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 		var any []string
 		for _, st := range f.Statuses {
 			switch st {
+			// expires_sort is expires_at with "never" as the largest time, so
+			// these ranges need no NULL test and can use its index.
 			case FilterAvailable:
-				any = append(any, "(k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "+n+"))")
+				any = append(any, "(k.revoked_at IS NULL AND k.expires_sort > "+n+")")
 			case FilterUnavailable:
-				any = append(any, "(k.revoked_at IS NOT NULL OR k.expires_at <= "+n+")")
+				any = append(any, "(k.revoked_at IS NOT NULL OR k.expires_sort <= "+n+")")
 			case FilterSoon:
-				any = append(any, "(k.revoked_at IS NULL AND k.expires_at > "+n+" AND k.expires_at <= "+soon+")")
+				any = append(any, "(k.expires_sort > "+n+" AND k.expires_sort <= "+soon+" AND k.revoked_at IS NULL)")
 			case FilterDisabled:
-				any = append(any, "(k.enabled = 0 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "+n+"))")
+				any = append(any, "(k.enabled = 0 AND k.revoked_at IS NULL AND k.expires_sort > "+n+")")
 			default:
 				return "", Errorf(EINVALID, "status", "There is no status filter %q.", st)
 			}
@@ -138,7 +140,9 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
 	if f.Permission != "" {
-		conds = append(conds, "k.id IN (SELECT key_id FROM key_permissions WHERE permission = "+a.add(f.Permission)+")")
+		// A probe of the primary key per row: cheaper than listing every key
+		// that has a common permission.
+		conds = append(conds, "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = k.id AND kp.permission = "+a.add(f.Permission)+")")
 	}
 	if f.CreatedBy != "" {
 		conds = append(conds, "k.created_by = "+a.add(f.CreatedBy))
@@ -149,8 +153,8 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 // statusRank orders keys as their Status does.
 func statusRank(a *args, now time.Time) string {
 	n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
-	return "(CASE WHEN k.revoked_at IS NOT NULL THEN 4 WHEN k.expires_at <= " + n +
-		" THEN 3 WHEN k.enabled = 0 THEN 2 WHEN k.expires_at <= " + soon + " THEN 1 ELSE 0 END)"
+	return "(CASE WHEN k.revoked_at IS NOT NULL THEN 4 WHEN k.expires_sort <= " + n +
+		" THEN 3 WHEN k.enabled = 0 THEN 2 WHEN k.expires_sort <= " + soon + " THEN 1 ELSE 0 END)"
 }
 
 // order returns the sort expressions of q: the sort's own, then the
@@ -169,35 +173,42 @@ func (q KeyQuery) order(a *args, now time.Time) ([]string, error) {
 	return []string{expr, "k.name_fold", "k.id"}, nil
 }
 
-// Keys returns one page of the keys that q selects, in q's order.
-func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
-	now := s.now()
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
+// pageQuery is the SQL of one page of the key list and of its count.
+type pageQuery struct {
+	page      string
+	pageArgs  []any
+	exprs     []string // the sort expressions, read back for the cursors
+	count     string
+	countArgs []any
+	backwards bool   // reading before a cursor, in the opposite order
+	cursor    string // the cursor read from, if any
+}
+
+// sql builds the queries of q at now.
+func (q KeyQuery) sql(now time.Time) (pageQuery, error) {
 	var fa args
 	filter, err := q.where(&fa, now)
 	if err != nil {
-		return KeyPage{}, err
+		return pageQuery{}, err
 	}
 	a := args{list: slices.Clone(fa.list)}
 	exprs, err := q.order(&a, now)
 	if err != nil {
-		return KeyPage{}, err
+		return pageQuery{}, err
 	}
+	pq := pageQuery{exprs: exprs, count: `SELECT count(*) FROM keys k WHERE ` + filter, countArgs: fa.list}
 	where := filter
-
-	// Paging backwards reads in the opposite order and reverses the result.
-	backwards := q.Before != ""
-	cursor := q.After
-	if backwards {
-		cursor = q.Before
+	// Paging backwards reads in the opposite order; Keys reverses the result.
+	pq.backwards = q.Before != ""
+	pq.cursor = q.After
+	if pq.backwards {
+		pq.cursor = q.Before
 	}
-	desc := q.Desc != backwards
-	if cursor != "" {
-		values, err := decodeCursor(cursor, len(exprs))
+	desc := q.Desc != pq.backwards
+	if pq.cursor != "" {
+		values, err := decodeCursor(pq.cursor, len(exprs))
 		if err != nil {
-			return KeyPage{}, err
+			return pageQuery{}, err
 		}
 		holders := make([]string, len(values))
 		for i, v := range values {
@@ -213,14 +224,28 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 	if desc {
 		dir = " DESC"
 	}
-	orderBy := strings.Join(exprs, dir+", ") + dir
-	query := `SELECT ` + keyColumns + `, ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE ` + where +
-		` ORDER BY ` + orderBy + ` LIMIT ` + strconv.Itoa(q.Limit+1)
+	pq.page = `SELECT ` + keyColumns + `, ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE ` + where +
+		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir + ` LIMIT ` + strconv.Itoa(q.Limit+1)
+	pq.pageArgs = a.list
+	return pq, nil
+}
+
+// Keys returns one page of the keys that q selects, in q's order.
+func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	pq, err := q.sql(s.now())
+	if err != nil {
+		return KeyPage{}, err
+	}
+	query, a, exprs, countQuery, countArgs := pq.page, pq.pageArgs, pq.exprs, pq.count, pq.countArgs
+	backwards, cursor := pq.backwards, pq.cursor
 
 	var page KeyPage
 	var sortValues [][]any
 	err = s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, a.list...)
+		rows, err := tx.QueryContext(ctx, query, a...)
 		if err != nil {
 			return err
 		}
@@ -236,7 +261,7 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k WHERE `+filter, fa.list...).Scan(&page.Total)
+		return tx.QueryRowContext(ctx, countQuery, countArgs...).Scan(&page.Total)
 	})
 	if err != nil {
 		return KeyPage{}, err

@@ -41,7 +41,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Settings go in the DSN so that every pooled connection gets them.
 	base := "file:" + escapeDSNPath(path)
 	writer, err := sql.Open("sqlite3", base+
-		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate")
+		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,12 @@ CREATE TABLE keys (
     revoked_at       INTEGER,
     revoked_by       TEXT,
     last_used_at     INTEGER,
-    use_count        INTEGER NOT NULL DEFAULT 0
+    use_count        INTEGER NOT NULL DEFAULT 0,
+    -- What the list sorts by: a key that never expires sorts after every
+    -- date, one never used before every date. Plain columns (not
+    -- expressions) so that keyset paging can seek in their indexes.
+    expires_sort     INTEGER GENERATED ALWAYS AS (coalesce(expires_at, 9223372036854775807)) VIRTUAL,
+    last_used_sort   INTEGER GENERATED ALWAYS AS (coalesce(last_used_at, 0)) VIRTUAL
 );
 CREATE UNIQUE INDEX keys_org_name ON keys (org_id, name_fold);
 -- One index per sort order of the list; each ends with the tie-breakers that
@@ -101,10 +106,12 @@ CREATE UNIQUE INDEX keys_org_name ON keys (org_id, name_fold);
 CREATE INDEX keys_by_name ON keys (name_fold, id);
 CREATE INDEX keys_by_permissions ON keys (permissions, name_fold, id);
 CREATE INDEX keys_by_enabled ON keys (enabled, name_fold, id);
-CREATE INDEX keys_by_expiry ON keys (coalesce(expires_at, 9223372036854775807), name_fold, id);
+-- Status filters range over expires_sort; revoked_at and enabled ride along
+-- so that counting by status reads this index alone.
+CREATE INDEX keys_by_expiry ON keys (expires_sort, name_fold, id, revoked_at, enabled);
 CREATE INDEX keys_by_creator ON keys (created_by, name_fold, id);
 CREATE INDEX keys_by_created ON keys (created_at, name_fold, id);
-CREATE INDEX keys_by_last_used ON keys (coalesce(last_used_at, 0), name_fold, id);
+CREATE INDEX keys_by_last_used ON keys (last_used_sort, name_fold, id);
 CREATE INDEX keys_by_uses ON keys (use_count, name_fold, id);
 CREATE INDEX keys_by_hint ON keys (hint, name_fold, id);
 CREATE INDEX keys_revoked ON keys (revoked_at) WHERE revoked_at IS NOT NULL;

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The benchmarks share one database of KEYDESK_BENCH_KEYS seeded keys
+// (default 100,000), built once per run outside the timings:
+//
+//	KEYDESK_BENCH_KEYS=1000000 go test -run='^$' -bench=. -benchmem ./store/
+//
+// KEYDESK_BENCH_DB names a database to reuse instead (made by
+// "keydesk seed"), since seeding a million keys takes a while.
+var (
+	benchOnce  sync.Once
+	benchStore *Store
+	benchErr   error
+)
+
+var benchN int
+
+func benchKeys() int { return benchN }
+
+func openBenchStore(b *testing.B) *Store {
+	b.Helper()
+	benchOnce.Do(func() {
+		if path := os.Getenv("KEYDESK_BENCH_DB"); path != "" {
+			if benchStore, benchErr = Open(context.Background(), path); benchErr == nil {
+				benchErr = benchStore.reader.QueryRow(`SELECT count(*) FROM keys`).Scan(&benchN)
+			}
+			return
+		}
+		benchN = 100_000
+		if n, err := strconv.Atoi(os.Getenv("KEYDESK_BENCH_KEYS")); err == nil && n > 0 {
+			benchN = n
+		}
+		dir, err := os.MkdirTemp("", "keydesk-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchStore, benchErr = Open(context.Background(), filepath.Join(dir, "bench.db"))
+		if benchErr != nil {
+			return
+		}
+		start := time.Now()
+		benchErr = benchStore.SeedKeys(context.Background(), benchKeys(), rand.New(rand.NewPCG(1, 2)))
+		b.Logf("seeded %d keys in %s", benchKeys(), time.Since(start).Round(time.Millisecond))
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchStore
+}
+
+func benchmarkKeys(b *testing.B, q KeyQuery) {
+	s := openBenchStore(b)
+	ctx := context.Background()
+	q.Limit = 50
+	page, err := s.Keys(ctx, q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(page.Total), "matches")
+	for b.Loop() {
+		if _, err := s.Keys(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkKeysFirstPage is the API keys page as it opens.
+func BenchmarkKeysFirstPage(b *testing.B) { benchmarkKeys(b, KeyQuery{Sort: SortName}) }
+
+// BenchmarkKeysDeepPage is a page far into the list: keyset paging costs
+// the same there as on the first page.
+func BenchmarkKeysDeepPage(b *testing.B) {
+	s := openBenchStore(b)
+	var after string
+	// The cursor of the key in the middle of the name order.
+	mid := benchKeys() / 2
+	i := 0
+	_, err := s.EachKey(context.Background(), KeyFilter{}, SortName, false, func(k Key) error {
+		if i == mid {
+			after = encodeCursor([]any{foldName(k.Name), k.rowID})
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkKeys(b, KeyQuery{Sort: SortName, After: after})
+}
+
+func BenchmarkKeysSearch(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Search: "bill"}, Sort: SortName})
+}
+
+func BenchmarkKeysSearchOneLetter(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Search: "x"}, Sort: SortName})
+}
+
+func BenchmarkKeysSoonUnavailable(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Statuses: []StatusFilter{FilterSoon}}, Sort: SortExpires})
+}
+
+func BenchmarkKeysSearchStatusPermission(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Search: "prod", Statuses: []StatusFilter{FilterAvailable}, Permission: "securemail"}, Sort: SortCreated, Desc: true})
+}
+
+func BenchmarkKeysSortStatus(b *testing.B) { benchmarkKeys(b, KeyQuery{Sort: SortStatus}) }
+
+// BenchmarkExportAll streams every key, as the CSV download does.
+func BenchmarkExportAll(b *testing.B) {
+	s := openBenchStore(b)
+	for b.Loop() {
+		n, err := s.EachKey(context.Background(), KeyFilter{}, SortName, false, func(Key) error { return nil })
+		if err != nil || n != benchKeys() {
+			b.Fatalf("%d keys, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(benchKeys()), "rows/op")
+}
+
+func BenchmarkCreateKey(b *testing.B) {
+	s := openBenchStore(b)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		_, _, err := s.CreateKey(ctx, SystemActor("bench"), NewKey{Name: "bench-create-" + strconv.Itoa(i) + "-" + newPublicID(),
+			Permissions: []string{"chat"}, Enabled: true, Capacity: DefaultCapacity, Frequency: DefaultFrequency})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
