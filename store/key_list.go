@@ -69,6 +69,11 @@ type KeyFilter struct {
 	Statuses   []StatusFilter
 	Permission string
 	CreatedBy  string
+
+	// broad marks a search that matches many keys. A page of those is
+	// found faster by walking the sort order and testing each key against
+	// the search than by sorting every match.
+	broad bool
 }
 
 // KeyQuery is a page of a filtered, sorted key list. After and Before are
@@ -107,7 +112,11 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 	if q := strings.TrimSpace(f.Search); q != "" {
 		match, short := searchQuery(q)
 		if match != "" {
-			conds = append(conds, "k.id IN (SELECT docid FROM key_search WHERE key_search MATCH "+a.add(match)+")")
+			in := "k.id IN"
+			if f.broad {
+				in = "+k.id IN" // the unary plus keeps SQLite from driving the query by the search
+			}
+			conds = append(conds, in+" (SELECT docid FROM key_search WHERE key_search MATCH "+a.add(match)+")")
 		}
 		for _, w := range short {
 			p := a.add(likePattern(w))
@@ -173,6 +182,28 @@ func (q KeyQuery) order(a *args, now time.Time) ([]string, error) {
 	return []string{expr, "k.name_fold", "k.id"}, nil
 }
 
+// broadSearch is the number of matches above which a search counts as broad.
+var broadSearch = 5000
+
+// searchMatches returns how many keys the indexed words of a search match,
+// or -1 when the search has no indexed word.
+func searchMatches(ctx context.Context, tx *sql.Tx, search string) (int, error) {
+	match, _ := searchQuery(strings.TrimSpace(search))
+	if match == "" {
+		return -1, nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM key_search WHERE key_search MATCH ?`, match).Scan(&n)
+	return n, err
+}
+
+// searchOnly reports whether the search is the whole filter, and is all
+// served by the index.
+func (f KeyFilter) searchOnly() bool {
+	_, short := searchQuery(strings.TrimSpace(f.Search))
+	return len(short) == 0 && len(f.Statuses) == 0 && f.Permission == "" && f.CreatedBy == ""
+}
+
 // pageQuery is the SQL of one page of the key list and of its count.
 type pageQuery struct {
 	page      string
@@ -186,18 +217,23 @@ type pageQuery struct {
 
 // sql builds the queries of q at now.
 func (q KeyQuery) sql(now time.Time) (pageQuery, error) {
-	var fa args
-	filter, err := q.where(&fa, now)
+	var ca args
+	countFilter := q.KeyFilter
+	countFilter.broad = false // counting every match is fastest driven by the search
+	filter, err := countFilter.where(&ca, now)
 	if err != nil {
 		return pageQuery{}, err
 	}
-	a := args{list: slices.Clone(fa.list)}
+	var a args
+	where, err := q.where(&a, now)
+	if err != nil {
+		return pageQuery{}, err
+	}
 	exprs, err := q.order(&a, now)
 	if err != nil {
 		return pageQuery{}, err
 	}
-	pq := pageQuery{exprs: exprs, count: `SELECT count(*) FROM keys k WHERE ` + filter, countArgs: fa.list}
-	where := filter
+	pq := pageQuery{exprs: exprs, count: `SELECT count(*) FROM keys k WHERE ` + filter, countArgs: ca.list}
 	// Paging backwards reads in the opposite order; Keys reverses the result.
 	pq.backwards = q.Before != ""
 	pq.cursor = q.After
@@ -235,23 +271,28 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	pq, err := q.sql(s.now())
-	if err != nil {
-		return KeyPage{}, err
-	}
-	query, a, exprs, countQuery, countArgs := pq.page, pq.pageArgs, pq.exprs, pq.count, pq.countArgs
-	backwards, cursor := pq.backwards, pq.cursor
-
-	var page KeyPage
-	var sortValues [][]any
-	err = s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, a...)
+	now := s.now()
+	var (
+		page       KeyPage
+		sortValues [][]any
+		pq         pageQuery
+	)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		matches, err := searchMatches(ctx, tx, q.Search)
+		if err != nil {
+			return err
+		}
+		q.broad = matches > broadSearch
+		if pq, err = q.sql(now); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, pq.page, pq.pageArgs...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			k, values, err := scanKeyWithSortValues(rows, len(exprs))
+			k, values, err := scanKeyWithSortValues(rows, len(pq.exprs))
 			if err != nil {
 				return err
 			}
@@ -261,11 +302,16 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, countQuery, countArgs...).Scan(&page.Total)
+		if matches >= 0 && q.searchOnly() {
+			page.Total = matches // the index has one row per key
+			return nil
+		}
+		return tx.QueryRowContext(ctx, pq.count, pq.countArgs...).Scan(&page.Total)
 	})
 	if err != nil {
 		return KeyPage{}, err
 	}
+	backwards, cursor := pq.backwards, pq.cursor
 	more := len(page.Keys) > q.Limit
 	if more {
 		page.Keys, sortValues = page.Keys[:q.Limit], sortValues[:q.Limit]

@@ -1,0 +1,86 @@
+package form
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func TestParseExpiry(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2026-12-01":       time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		"2026-11-23T12:01": time.Date(2026, 11, 23, 12, 1, 0, 0, time.UTC),
+	} {
+		got, msg := ParseExpiry(in, now)
+		if msg != "" || !got.Equal(want) {
+			t.Errorf("ParseExpiry(%q) = %v, %q", in, got, msg)
+		}
+		if FormatExpiry(got) != in {
+			t.Errorf("FormatExpiry(%v) = %q, want %q", got, FormatExpiry(got), in)
+		}
+	}
+	for _, bad := range []string{"", "2026-11-23", "2026-11-23T12:00", "2020-01-01", "23/11/2027", "2027-02-30", "tomorrow"} {
+		if _, msg := ParseExpiry(bad, now); msg == "" {
+			t.Errorf("ParseExpiry(%q) accepted", bad)
+		}
+	}
+}
+
+func TestKeyFormValidate(t *testing.T) {
+	f := ParseKeyForm(url.Values{"name": {" svc "}, "permissions": {"chat"}, "enabled": {"on"},
+		"expires_at": {"2027-01-01"}, "capacity": {""}, "frequency": {"30"}})
+	in, ok := f.Validate(now)
+	if !ok || in.Name != "svc" || !in.Enabled || in.Capacity != store.DefaultCapacity || in.Frequency != 30 ||
+		!in.ExpiresAt.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("validate: %+v %v %v", in, ok, f.Errors)
+	}
+	f = ParseKeyForm(url.Values{"name": {strings.Repeat("a", 101)}, "capacity": {"x"}, "frequency": {"0"}})
+	if _, ok := f.Validate(now); ok {
+		t.Fatal("a bad form passed")
+	}
+	for _, field := range []string{"name", "permissions", "expires_at", "capacity"} {
+		if f.Errors.Get(field) == "" {
+			t.Errorf("no message for %s: %v", field, f.Errors)
+		}
+	}
+	if f.Name != strings.Repeat("a", 101) || f.Capacity != "x" {
+		t.Fatal("the form lost what was typed")
+	}
+}
+
+func TestKeyListParams(t *testing.T) {
+	p, err := ParseKeyListParams(url.Values{"q": {" billing "}, "status": {"soon", "available", "soon"}, "sort": {"expires"}, "dir": {"desc"}, "after": {"abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Search != "billing" || len(p.Statuses) != 2 || p.Sort != store.SortExpires || !p.Desc {
+		t.Fatalf("params %+v", p)
+	}
+	if got := p.PageURL(); got != "/keys?after=abc&dir=desc&q=billing&sort=expires&status=soon&status=available" {
+		t.Fatalf("PageURL %q", got)
+	}
+	// Sorting by the same column again reverses it, and starts at page one.
+	if got := p.SortURL(store.SortExpires); got != "/keys?q=billing&sort=expires&status=soon&status=available" {
+		t.Fatalf("SortURL %q", got)
+	}
+	if got := (KeyListParams{Sort: store.SortName}).SortURL(store.SortName); got != "/keys?dir=desc" {
+		t.Fatalf("SortURL of the default %q", got)
+	}
+	p, _ = ParseKeyListParams(url.Values{"status": {"soon"}, "toggle_status": {"soon"}})
+	if len(p.Statuses) != 0 || !p.Toggled {
+		t.Fatalf("toggle off: %+v", p)
+	}
+	for _, bad := range []url.Values{
+		{"sort": {"secret"}}, {"status": {"x"}}, {"dir": {"up"}}, {"after": {"a"}, "before": {"b"}},
+		{"toggle_status": {"x"}}, {"q": {strings.Repeat("q", 201)}},
+	} {
+		if _, err := ParseKeyListParams(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
