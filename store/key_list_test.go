@@ -161,7 +161,7 @@ func TestSearch(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	for q, want := range map[string]string{
+	cases := map[string]string{
 		"test":         "APIKEYtest", // inside a word
 		"KEYt":         "APIKEYtest", // any case
 		"billing":      "Billing Staging,billing-prod-eu",
@@ -179,9 +179,18 @@ func TestSearch(t *testing.T) {
 		"app ios":      "mobile_app_ios",
 		"AND":          "", // not FTS syntax
 		`"billing`:     "Billing Staging,billing-prod-eu",
-	} {
+	}
+	for q, want := range cases {
 		if got := search(q); got != want {
 			t.Errorf("search %q = %q, want %q", q, got, want)
+		}
+	}
+	// A broad search walks the sort order instead; the answers are the same.
+	defer func(n int) { broadSearch = n }(broadSearch)
+	broadSearch = 0
+	for q, want := range cases {
+		if got := search(q); got != want {
+			t.Errorf("broad search %q = %q, want %q", q, got, want)
 		}
 	}
 	// A public id, whole or its start.
