@@ -35,9 +35,18 @@ const (
 	ActionKeyDeleted      = "key.deleted"
 	ActionKeysExported    = "keys.exported"
 	ActionUserCreated     = "user.created"
+	ActionUserRoleChanged = "user.role_changed"
+	ActionUserDisabled    = "user.disabled"
+	ActionUserEnabled     = "user.enabled"
+	ActionUserDeleted     = "user.deleted"
 	ActionPasswordChanged = "user.password_changed"
+	ActionPasswordReset   = "user.password_reset"
+	ActionRoleCreated     = "role.created"
+	ActionRoleUpdated     = "role.updated"
+	ActionRoleDeleted     = "role.deleted"
 	ActionLoginSucceeded  = "login.succeeded"
 	ActionLoginFailed     = "login.failed"
+	ActionLoginThrottled  = "login.throttled"
 	ActionLogout          = "logout"
 )
 

@@ -431,3 +431,33 @@ func (s *Store) EachKey(ctx context.Context, f KeyFilter, sort KeySort, desc boo
 	}
 	return n, nil
 }
+
+// KeyCreators returns the usernames that created keys, sorted. It hops
+// through the creator index, one seek per name, so it stays fast however
+// many keys there are.
+func (s *Store) KeyCreators(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			WITH RECURSIVE creator(name) AS (
+				SELECT min(created_by) FROM keys
+				UNION ALL
+				SELECT (SELECT min(created_by) FROM keys WHERE created_by > creator.name)
+				FROM creator WHERE creator.name IS NOT NULL
+			)
+			SELECT name FROM creator WHERE name IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			names = append(names, n)
+		}
+		return rows.Err()
+	})
+	return names, err
+}

@@ -24,6 +24,7 @@ type User struct {
 	CreatedAt      time.Time
 	CreatedBy      string
 	UpdatedAt      time.Time
+	LastLoginAt    time.Time
 }
 
 // Can reports whether the user holds every one of rights.
@@ -115,31 +116,29 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 		if u, err = userByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
-			Action: ActionUserCreated, TargetType: TargetUser, TargetID: u.Username, TargetName: u.Username,
-			Details: map[string]any{"role": u.RoleName, "display_name": u.DisplayName},
-		})
+		return s.logEvent(ctx, tx, actor, userEvent(ActionUserCreated, u, nil, map[string]any{"role": u.RoleName, "display_name": u.DisplayName}))
 	})
 	return u, err
 }
 
 const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disabled_at,
-	u.session_version, u.created_at, u.created_by, u.updated_at,
+	u.session_version, u.created_at, u.created_by, u.updated_at, u.last_login_at,
 	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id)`
 
 func scanUser(row rowScanner, extra ...any) (User, error) {
 	var (
 		u                    User
-		disabledAt           sql.NullInt64
-		createdAt, updatedAt int64
-		rights               sql.NullString
+		disabledAt, lastLogin sql.NullInt64
+		createdAt, updatedAt  int64
+		rights                sql.NullString
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.RoleID, &u.RoleName, &disabledAt,
-		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &rights}, extra...)
+		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &lastLogin, &rights}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}
 	u.DisabledAt = fromUnix(disabledAt)
+	u.LastLoginAt = fromUnix(lastLogin)
 	u.CreatedAt = time.Unix(createdAt, 0).UTC()
 	u.UpdatedAt = time.Unix(updatedAt, 0).UTC()
 	for _, r := range strings.Fields(rights.String) {
@@ -205,49 +204,4 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 		return User{}, ErrBadLogin
 	}
 	return u, nil
-}
-
-// SetPassword sets a user's password and ends their sessions everywhere.
-func (s *Store) SetPassword(ctx context.Context, actor Actor, username, password string) error {
-	username = strings.ToLower(strings.TrimSpace(username))
-	if msg := PasswordProblem(username, password); msg != "" {
-		return &Error{Code: EINVALID, Field: "password", Message: msg}
-	}
-	hash := hashPassword(password)
-	now := s.now()
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
-			session_version = session_version + 1 WHERE username = ?`, hash, now.Unix(), now.Unix(), username)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return Errorf(ENOTFOUND, "username", "There is no user %q.", username)
-		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
-			Action: ActionPasswordChanged, TargetType: TargetUser, TargetID: username, TargetName: username,
-		})
-	})
-}
-
-// EndSessions invalidates every session of the user, as logout does.
-func (s *Store) EndSessions(ctx context.Context, actor Actor, userID int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1 WHERE id = ?`, userID); err != nil {
-			return err
-		}
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionLogout, TargetType: TargetUser, TargetID: actor.Username, TargetName: actor.Username})
-	})
-}
-
-// RecordLogin records a login attempt: a success for user, or a failure for
-// the username someone typed.
-func (s *Store) RecordLogin(ctx context.Context, actor Actor, ok bool) error {
-	action := ActionLoginFailed
-	if ok {
-		action = ActionLoginSucceeded
-	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: action, TargetType: TargetUser, TargetID: actor.Username, TargetName: actor.Username})
-	})
 }

@@ -41,7 +41,7 @@ func TestUsersAndLogin(t *testing.T) {
 		}
 	}
 	// A password change ends the sessions issued before it.
-	if err := s.SetPassword(ctx, testActor, "alice", "a brand new password"); err != nil {
+	if _, err := s.SetPasswordByName(ctx, testActor, "alice", "a brand new password"); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := s.User(ctx, u.ID)

@@ -14,6 +14,7 @@ type KeyList struct {
 	Params      form.KeyListParams
 	Page        store.KeyPage
 	Permissions []store.Permission
+	Creators    []string
 	Highlight   string // public id of a key to mark, such as one just created
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 // health answers liveness probes.
@@ -14,7 +16,14 @@ func (h *handler) health(c echo.Context) error {
 
 // showHome sends people to the first page they may use.
 func (h *handler) showHome(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/keys")
+	u, _ := currentUser(c)
+	switch {
+	case u.Can(store.RightKeysView, store.RightKeysRead):
+		return c.Redirect(http.StatusSeeOther, "/keys")
+	case u.Can(store.RightUsers):
+		return c.Redirect(http.StatusSeeOther, "/users")
+	}
+	return c.Redirect(http.StatusSeeOther, "/profile")
 }
 
 // staticFiles serves the embedded assets. Their URLs carry a content hash,

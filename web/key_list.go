@@ -38,7 +38,11 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		}
 		return err
 	}
-	v := views.KeyList{Params: params, Page: page, Permissions: perms, Highlight: c.QueryParam("highlight")}
+	creators, err := h.store.KeyCreators(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.KeyList{Params: params, Page: page, Permissions: perms, Creators: creators, Highlight: c.QueryParam("highlight")}
 	if isHTMX(c) {
 		// Typing in the search replaces the address; sorting and paging add
 		// to the history.

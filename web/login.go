@@ -2,7 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,26 +21,55 @@ func (h *handler) showLoginPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.LoginPage(h.page(c, "Log in", ""), views.Login{Next: next}), nil)
 }
 
+// login checks a username and password. Every failure gets the same
+// message; repeated failures, by username or from one address, make the
+// next attempt wait.
 func (h *handler) login(c echo.Context) error {
+	ctx := c.Request().Context()
 	v := views.Login{Username: c.FormValue("username"), Next: localPath(c.FormValue("next"), "")}
-	u, err := h.store.Authenticate(c.Request().Context(), v.Username, c.FormValue("password"))
+	actor := h.actor(c)
+	actor.Username = v.Username
+	wait, err := h.store.LoginDelay(ctx, v.Username, actor.ClientAddr)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		if err := h.store.LoginThrottled(ctx, actor, wait); err != nil {
+			return err
+		}
+		secs := int(wait.Round(time.Second).Seconds())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		until := h.cfg.Now().Add(wait).UTC().Format("15:04:05 UTC")
+		v.Error = fmt.Sprintf("Too many failed attempts. Try again in %s (at %s).", waitText(wait), until)
+		return render(c, http.StatusTooManyRequests, views.LoginPage(h.page(c, "Log in", ""), v), nil)
+	}
+	u, err := h.store.Authenticate(ctx, v.Username, c.FormValue("password"))
 	if err != nil {
 		if !errors.Is(err, store.ErrBadLogin) {
 			return err
 		}
-		actor := h.actor(c)
-		actor.Username = v.Username
-		if err := h.store.RecordLogin(c.Request().Context(), actor, false); err != nil {
+		if err := h.store.LoginFailed(ctx, actor); err != nil {
 			return err
 		}
 		v.Error = store.ErrBadLogin.Message
 		return render(c, http.StatusUnprocessableEntity, views.LoginPage(h.page(c, "Log in", ""), v), nil)
 	}
 	h.startSession(c, u)
-	actor := h.actor(c)
 	actor.UserID, actor.Username = u.ID, u.Username
-	if err := h.store.RecordLogin(c.Request().Context(), actor, true); err != nil {
+	if err := h.store.LoginSucceeded(ctx, actor, u); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(v.Next, "/"))
+}
+
+// waitText says how long to wait in words.
+func waitText(d time.Duration) string {
+	if d <= time.Minute {
+		return strconv.Itoa(int(d.Round(time.Second).Seconds())) + " seconds"
+	}
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m == 1 {
+		return "1 minute"
+	}
+	return strconv.Itoa(m) + " minutes"
 }

@@ -34,4 +34,26 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys/:id/expire", h.expireKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/revoke", h.revokeKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
+
+	// Users and roles
+	users := h.requireRights(store.RightUsers)
+	in.GET("/users", h.showUserListPage, users)
+	in.GET("/users/new", h.showUserNewPage, users)
+	in.POST("/users", h.createUser, users)
+	in.GET("/users/:id", h.showUserPage, users)
+	in.POST("/users/:id/role", h.setUserRole, users)
+	in.POST("/users/:id/password", h.resetPassword, users)
+	in.POST("/users/:id/disable", h.disableUser, users)
+	in.POST("/users/:id/enable", h.enableUser, users)
+	in.POST("/users/:id/delete", h.deleteUser, users)
+	in.GET("/roles", h.showRoleListPage, users)
+	in.GET("/roles/new", h.showRoleNewPage, users)
+	in.POST("/roles", h.createRole, users)
+	in.GET("/roles/:id", h.showRolePage, users)
+	in.POST("/roles/:id", h.updateRole, users)
+	in.POST("/roles/:id/delete", h.deleteRole, users)
+
+	// Your own account
+	in.GET("/profile", h.showProfilePage)
+	in.POST("/profile/password", h.changePassword)
 }

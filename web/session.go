@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 
@@ -20,6 +21,7 @@ const (
 	keyVersion  = "ver"  // the user's session version at login
 	keyIssued   = "iat"  // login time, Unix seconds
 	keySeen     = "seen" // last request, Unix seconds
+	keySession  = "sid"  // random, new at each login, so a cookie from before a login is never reused
 	flashOK     = "ok"
 	flashFailed = "failed"
 )
@@ -86,7 +88,7 @@ func (h *handler) touchSession(c echo.Context, sess *sessions.Session) {
 }
 
 func clearLogin(sess *sessions.Session) {
-	for _, k := range []string{keyUserID, keyVersion, keyIssued, keySeen} {
+	for _, k := range []string{keyUserID, keyVersion, keyIssued, keySeen, keySession} {
 		delete(sess.Values, k)
 	}
 }
@@ -121,6 +123,7 @@ func (h *handler) startSession(c echo.Context, u store.User) {
 	sess.Values[keyVersion] = u.SessionVersion
 	sess.Values[keyIssued] = now
 	sess.Values[keySeen] = now
+	sess.Values[keySession] = rand.Text()
 	sess.Options = h.cookieOptions(c)
 	h.saveSession(c, sess)
 }

@@ -206,6 +206,20 @@ func (tc *testConsole) snapshot() string {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
+	users, err := tc.store.Users(ctx, "")
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	for _, u := range users {
+		fmt.Fprintf(&b, "%s %d %v %v\n", u.Username, u.RoleID, u.DisabledAt, u.UpdatedAt)
+	}
+	roles, err := tc.store.Roles(ctx)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	for _, r := range roles {
+		fmt.Fprintf(&b, "%s %v\n", r.Name, r.Rights)
+	}
 	n, err := tc.store.CountEvents(ctx)
 	if err != nil {
 		tc.t.Fatal(err)

@@ -21,6 +21,7 @@ const usage = `Usage:
   keydesk [serve] [--addr 127.0.0.1:8080] [--db keydesk.db]   run the console
   keydesk seed --db PATH --keys N                             add N demo keys
   keydesk backup --db PATH --out FILE                         copy the database while it serves
+  keydesk user add|passwd|list                                manage users (see keydesk user)
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
 `
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.seed(ctx, args)
 	case "backup":
 		return e.backup(ctx, args)
+	case "user":
+		return e.user(ctx, args)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

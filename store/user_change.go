@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// userEvent describes a change to a user for the audit log.
+func userEvent(action string, u User, changes map[string]Change, details map[string]any) eventRecord {
+	return eventRecord{
+		Action: action, TargetType: TargetUser, TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username,
+		Changes: changes, Details: details,
+	}
+}
+
+// changeUser loads a user in a write transaction, lets fn change it, and
+// records the event fn returns, if any.
+func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(tx *sql.Tx, u User) (*eventRecord, error)) (User, error) {
+	var u User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		before, err := userByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ev, err := fn(tx, before)
+		if err != nil || ev == nil {
+			u = before
+			return err
+		}
+		if u, err = userByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, *ev)
+	})
+	return u, err
+}
+
+// keepsAnAdministrator refuses a change that would take away the last
+// active Administrator: nobody could manage users any more.
+func keepsAnAdministrator(ctx context.Context, tx *sql.Tx, u User, what string) error {
+	if u.RoleID != RoleAdministrator || u.Disabled() {
+		return nil
+	}
+	var others int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role_id = ? AND disabled_at IS NULL AND id != ?`,
+		RoleAdministrator, u.ID).Scan(&others)
+	if err != nil {
+		return err
+	}
+	if others == 0 {
+		return Errorf(ECONFLICT, "", "%s is the last active Administrator, so they cannot be %s. Make someone else an Administrator first.", u.Username, what)
+	}
+	return nil
+}
+
+// SetUserRole gives a user another role. It takes effect on their next
+// request.
+func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) (User, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		if u.RoleID == roleID {
+			return nil, nil
+		}
+		role, err := roleByID(ctx, tx, roleID)
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, Errorf(EINVALID, "role", "There is no such role.")
+		} else if err != nil {
+			return nil, err
+		}
+		if err := keepsAnAdministrator(ctx, tx, u, "given another role"); err != nil {
+			return nil, err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET role_id = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+			roleID, s.now().Unix(), id)
+		ev := userEvent(ActionUserRoleChanged, u, map[string]Change{"role": {Before: u.RoleName, After: role.Name}}, nil)
+		return &ev, err
+	})
+}
+
+// DisableUser switches an account off and ends its sessions; EnableUser
+// switches it on again.
+func (s *Store) DisableUser(ctx context.Context, actor Actor, id int64) (User, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		if u.Disabled() {
+			return nil, nil
+		}
+		if actor.UserID == id {
+			return nil, Errorf(ECONFLICT, "", "You cannot disable your own account.")
+		}
+		if err := keepsAnAdministrator(ctx, tx, u, "disabled"); err != nil {
+			return nil, err
+		}
+		now := s.now().Unix()
+		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`, now, now, id)
+		ev := userEvent(ActionUserDisabled, u, map[string]Change{"disabled": {Before: false, After: true}}, nil)
+		return &ev, err
+	})
+}
+
+func (s *Store) EnableUser(ctx context.Context, actor Actor, id int64) (User, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		if !u.Disabled() {
+			return nil, nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL, updated_at = ? WHERE id = ?`, s.now().Unix(), id)
+		ev := userEvent(ActionUserEnabled, u, map[string]Change{"disabled": {Before: true, After: false}}, nil)
+		return &ev, err
+	})
+}
+
+// DeleteUser removes an account. The keys it created stay, and so do the
+// events it made.
+func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) (User, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		if actor.UserID == id {
+			return nil, Errorf(ECONFLICT, "", "You cannot delete your own account.")
+		}
+		if err := keepsAnAdministrator(ctx, tx, u, "deleted"); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		ev := userEvent(ActionUserDeleted, u, nil, map[string]any{"role": u.RoleName})
+		// The user is gone; log the event without reading it back.
+		return nil, s.logEvent(ctx, tx, actor, ev)
+	})
+}
+
+// ResetPassword sets another user's password, as an administrator does,
+// and ends that user's sessions.
+func (s *Store) ResetPassword(ctx context.Context, actor Actor, id int64, password string) (User, error) {
+	return s.setPassword(ctx, actor, id, password, ActionPasswordReset)
+}
+
+// SetPasswordByName sets a password from the command line, where users are
+// known by name.
+func (s *Store) SetPasswordByName(ctx context.Context, actor Actor, username, password string) (User, error) {
+	var id int64
+	err := s.reader.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, Errorf(ENOTFOUND, "username", "There is no user %q.", username)
+	} else if err != nil {
+		return User{}, err
+	}
+	return s.setPassword(ctx, actor, id, password, ActionPasswordReset)
+}
+
+// ChangePassword changes a user's own password; the current one must match.
+// The user's other sessions end, since the new password should be needed
+// everywhere.
+func (s *Store) ChangePassword(ctx context.Context, actor Actor, id int64, current, password string) (User, error) {
+	var hash string
+	if err := s.reader.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, id).Scan(&hash); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return User{}, Errorf(ENOTFOUND, "", "There is no such user.")
+		}
+		return User{}, err
+	}
+	if !checkPassword(hash, current) {
+		return User{}, &Error{Code: EINVALID, Field: "current", Message: "This is not your current password."}
+	}
+	if current == password {
+		return User{}, &Error{Code: EINVALID, Field: "password", Message: "Choose a password different from the current one."}
+	}
+	return s.setPassword(ctx, actor, id, password, ActionPasswordChanged)
+}
+
+func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password, action string) (User, error) {
+	var username string
+	if err := s.reader.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, id).Scan(&username); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return User{}, Errorf(ENOTFOUND, "", "There is no such user. It may have been deleted.")
+		}
+		return User{}, err
+	}
+	if msg := PasswordProblem(username, password); msg != "" {
+		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
+	}
+	hash := hashPassword(password)
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		now := s.now().Unix()
+		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
+			session_version = session_version + 1 WHERE id = ?`, hash, now, now, id)
+		ev := userEvent(action, u, nil, nil)
+		return &ev, err
+	})
+}
+
+// EndSessions invalidates every session of the user, as logout does.
+func (s *Store) EndSessions(ctx context.Context, actor Actor, id int64) error {
+	_, err := s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1 WHERE id = ?`, id)
+		ev := userEvent(ActionLogout, u, nil, nil)
+		return &ev, err
+	})
+	return err
+}
+
+// Users returns the users whose username or display name contains search
+// (all when it is empty), by username.
+func (s *Store) Users(ctx context.Context, search string) ([]User, error) {
+	var users []User
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		p := likePattern(strings.ToLower(strings.TrimSpace(search)))
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u JOIN roles r ON r.id = u.role_id
+			WHERE u.username LIKE ?1 ESCAPE '\' OR lower(u.display_name) LIKE ?1 ESCAPE '\' OR lower(r.name) LIKE ?1 ESCAPE '\'
+			ORDER BY u.username`, p)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		return rows.Err()
+	})
+	return users, err
+}

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func mustCreateUser(t *testing.T, s *Store, name string, role int64) User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), testActor, NewUser{Username: name, Password: "a long enough password", RoleID: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestTheLastAdministratorStays(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root := mustCreateUser(t, s, "root", RoleAdministrator)
+	other := mustCreateUser(t, s, "other", RoleViewer)
+	asOther := Actor{UserID: other.ID, Username: other.Username}
+
+	for name, change := range map[string]func() (User, error){
+		"demote":  func() (User, error) { return s.SetUserRole(ctx, asOther, root.ID, RoleViewer) },
+		"disable": func() (User, error) { return s.DisableUser(ctx, asOther, root.ID) },
+		"delete":  func() (User, error) { return s.DeleteUser(ctx, asOther, root.ID) },
+	} {
+		_, err := change()
+		if ErrorCode(err) != ECONFLICT {
+			t.Errorf("%s the last administrator: %v", name, err)
+		}
+	}
+	// With a second administrator, the first may go; never oneself.
+	second, err := s.SetUserRole(ctx, testActor, other.ID, RoleAdministrator)
+	if err != nil || second.SessionVersion != other.SessionVersion+1 {
+		t.Fatalf("promote: %+v, %v", second, err)
+	}
+	asRoot := Actor{UserID: root.ID, Username: root.Username}
+	if _, err := s.DisableUser(ctx, asRoot, root.ID); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("disable oneself: %v", err)
+	}
+	if _, err := s.DeleteUser(ctx, asRoot, root.ID); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("delete oneself: %v", err)
+	}
+	if _, err := s.DisableUser(ctx, asRoot, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	// other is disabled, so root is the last active administrator again.
+	if _, err := s.SetUserRole(ctx, asOther, root.ID, RoleViewer); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("demote the last active administrator: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, "other", "a long enough password"); err != ErrBadLogin {
+		t.Fatal("a disabled user logged in")
+	}
+	if u, err := s.EnableUser(ctx, asRoot, other.ID); err != nil || u.Disabled() {
+		t.Fatalf("enable: %+v, %v", u, err)
+	}
+	if _, err := s.DeleteUser(ctx, asRoot, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.User(ctx, other.ID)
+	wantCode(t, err, ENOTFOUND)
+	_, err = s.DisableUser(ctx, asRoot, other.ID)
+	wantCode(t, err, ENOTFOUND)
+	_, err = s.SetUserRole(ctx, asRoot, root.ID, 99)
+	wantCode(t, err, EINVALID)
+}
+
+func TestChangeOwnPassword(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	u := mustCreateUser(t, s, "pat", RoleViewer)
+	me := Actor{UserID: u.ID, Username: u.Username}
+	for _, tc := range []struct{ current, next, field string }{
+		{"wrong password!!", "a new long password", "current"},
+		{"a long enough password", "short", "password"},
+		{"a long enough password", "a long enough password", "password"},
+		{"a long enough password", "PAT", "password"},
+	} {
+		_, err := s.ChangePassword(ctx, me, u.ID, tc.current, tc.next)
+		if ErrorCode(err) != EINVALID || err.(*Error).Field != tc.field {
+			t.Errorf("%+v: %v", tc, err)
+		}
+	}
+	after, err := s.ChangePassword(ctx, me, u.ID, "a long enough password", "a new long password")
+	if err != nil || after.SessionVersion != u.SessionVersion+1 {
+		t.Fatalf("change: %+v, %v", after, err)
+	}
+	if _, err := s.Authenticate(ctx, "pat", "a new long password"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoginThrottling(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	u := mustCreateUser(t, s, "sam", RoleViewer)
+	fail := func(user, addr string) {
+		t.Helper()
+		if err := s.LoginFailed(ctx, Actor{Username: user, ClientAddr: addr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delay := func(user, addr string) time.Duration {
+		t.Helper()
+		d, err := s.LoginDelay(ctx, user, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for i := 0; i < LoginFreeFailures-1; i++ {
+		fail("sam", "192.0.2.1")
+		clock.Advance(time.Second)
+	}
+	if d := delay("sam", "192.0.2.1"); d != 0 {
+		t.Fatalf("delay after 4 failures: %v", d)
+	}
+	fail("SAM", "192.0.2.2")
+	if d := delay("sam", "198.51.100.9"); d != 30*time.Second {
+		t.Fatalf("delay for the username after 5 failures: %v", d)
+	}
+	fail("sam", "192.0.2.1")
+	if d := delay("sam", "192.0.2.9"); d != time.Minute {
+		t.Fatalf("delay after 6 failures: %v", d)
+	}
+	clock.Advance(61 * time.Second)
+	if d := delay("sam", "192.0.2.9"); d != 0 {
+		t.Fatalf("delay after waiting: %v", d)
+	}
+	// From one address, failures against many usernames add up too.
+	for i := 0; i < LoginFreeFailures; i++ {
+		fail("user"+string(rune('a'+i)), "203.0.113.5")
+	}
+	if d := delay("someone-else", "203.0.113.5"); d != 30*time.Second {
+		t.Fatalf("delay for the address: %v", d)
+	}
+	// Failures older than the window stop counting.
+	clock.Advance(LoginWindow + time.Minute)
+	if d := delay("sam", "203.0.113.5"); d != 0 {
+		t.Fatalf("delay after the window: %v", d)
+	}
+	// A success clears the username's failures.
+	for i := 0; i < LoginFreeFailures; i++ {
+		fail("sam", "192.0.2.1")
+	}
+	if err := s.LoginSucceeded(ctx, Actor{UserID: u.ID, Username: "sam"}, u); err != nil {
+		t.Fatal(err)
+	}
+	if d := delay("sam", "192.0.2.77"); d != 0 {
+		t.Fatalf("delay after a success: %v", d)
+	}
+	got, _ := s.User(ctx, u.ID)
+	if !got.LastLoginAt.Equal(clock.now) {
+		t.Fatalf("last login %v", got.LastLoginAt)
+	}
+}

@@ -1,0 +1,52 @@
+package views
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+func userURL(id int64) templ.SafeURL { return templ.SafeURL("/users/" + strconv.FormatInt(id, 10)) }
+
+func userActionURL(id int64, action string) templ.SafeURL {
+	return templ.SafeURL("/users/" + strconv.FormatInt(id, 10) + "/" + action)
+}
+
+func roleURL(id int64) templ.SafeURL { return templ.SafeURL("/roles/" + strconv.FormatInt(id, 10)) }
+
+func roleDeleteURL(id int64) templ.SafeURL {
+	return templ.SafeURL("/roles/" + strconv.FormatInt(id, 10) + "/delete")
+}
+
+// roleFormAction is where the role form posts: a new role, or this one.
+func roleFormAction(r store.Role) templ.SafeURL {
+	if r.ID == 0 {
+		return "/roles"
+	}
+	return roleURL(r.ID)
+}
+
+func roleTitle(r store.Role) string {
+	if r.ID == 0 {
+		return "New role"
+	}
+	return r.Name
+}
+
+func rightCount(n int) string { return plural(n, "right", "rights") }
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }
+
+// rightsHeld explains the rights a user holds.
+func rightsHeld(u store.User) []store.RightInfo {
+	var out []store.RightInfo
+	for _, info := range store.Rights {
+		if u.Can(info.Right) {
+			out = append(out, info)
+		}
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// route is one request of the console, with the rights it needs. make
+// builds a fresh request each time, creating what it acts on, so that one
+// role's success does not change what the next role meets.
+type route struct {
+	name   string
+	rights []store.Right
+	ok     int // the status when the rights are there
+	make   func(tc *testConsole) (method, path string, form url.Values)
+}
+
+var fixtureN atomic.Int64
+
+func fresh(prefix string) string { return fmt.Sprintf("%s-%d", prefix, fixtureN.Add(1)) }
+
+func (tc *testConsole) freshKey() store.Key { return tc.createKey(fresh("key")) }
+
+func (tc *testConsole) freshUser() store.User {
+	tc.t.Helper()
+	u, err := tc.store.CreateUser(context.Background(), store.SystemActor("test"),
+		store.NewUser{Username: fresh("user"), Password: testPassword, RoleID: store.RoleViewer})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return u
+}
+
+func (tc *testConsole) freshRole() store.Role {
+	tc.t.Helper()
+	r, err := tc.store.CreateRole(context.Background(), store.SystemActor("test"), store.RoleInput{Name: fresh("role"), Rights: []store.Right{store.RightAudit}})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return r
+}
+
+var (
+	keysRead   = []store.Right{store.RightKeysView, store.RightKeysRead}
+	keysCreate = append(keysRead[:2:2], store.RightKeysCreate)
+	keysUpdate = append(keysRead[:2:2], store.RightKeysUpdate)
+	keysDelete = append(keysRead[:2:2], store.RightKeysDelete)
+	usersOnly  = []store.Right{store.RightUsers}
+)
+
+func routeTable() []route {
+	get := func(path string) func(*testConsole) (string, string, url.Values) {
+		return func(*testConsole) (string, string, url.Values) { return "GET", path, nil }
+	}
+	keyPost := func(action string, form url.Values) func(*testConsole) (string, string, url.Values) {
+		return func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/keys/" + tc.freshKey().ID + "/" + action, form
+		}
+	}
+	userPost := func(action string, form url.Values) func(*testConsole) (string, string, url.Values) {
+		return func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/users/" + itoa64(tc.freshUser().ID) + "/" + action, form
+		}
+	}
+	return []route{
+		{"profile", nil, 200, get("/profile")},
+		{"change own password", nil, 422, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/profile/password", url.Values{"current": {"not it at all"}, "password": {"another long password"}, "confirm": {"another long password"}}
+		}},
+		{"key list", keysRead, 200, get("/keys")},
+		{"key list fragment", keysRead, 200, get("/keys?q=x")},
+		{"export", keysRead, 200, get("/keys/export.csv")},
+		{"key details", keysRead, 200, func(tc *testConsole) (string, string, url.Values) { return "GET", "/keys/" + tc.freshKey().ID, nil }},
+		{"new key form", keysCreate, 200, get("/keys/new")},
+		{"copy form", keysCreate, 200, func(tc *testConsole) (string, string, url.Values) {
+			return "GET", "/keys/new?copy=" + tc.freshKey().ID, nil
+		}},
+		{"create key", keysCreate, 201, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/keys", url.Values{"name": {fresh("made")}, "permissions": {"chat"}, "never_expires": {"on"}}
+		}},
+		{"disable key", keysUpdate, 303, keyPost("disable", nil)},
+		{"enable key", keysUpdate, 303, keyPost("enable", nil)},
+		{"expire key", keysUpdate, 303, keyPost("expire", url.Values{"now": {"1"}})},
+		{"set expiry", keysUpdate, 303, keyPost("expire", url.Values{"expires_at": {"2030-01-01"}})},
+		{"revoke key", keysUpdate, 303, keyPost("revoke", nil)},
+		{"delete key", keysDelete, 303, keyPost("delete", nil)},
+		{"bulk disable", keysUpdate, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/keys/bulk", url.Values{"action": {"disable"}, "id": {tc.freshKey().ID}}
+		}},
+		{"bulk delete", keysDelete, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/keys/bulk", url.Values{"action": {"delete"}, "id": {tc.freshKey().ID}}
+		}},
+		{"users", usersOnly, 200, get("/users")},
+		{"new user form", usersOnly, 200, get("/users/new")},
+		{"create user", usersOnly, 303, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/users", url.Values{"username": {fresh("new")}, "role": {"3"}, "password": {testPassword}, "confirm": {testPassword}}
+		}},
+		{"user page", usersOnly, 200, func(tc *testConsole) (string, string, url.Values) {
+			return "GET", "/users/" + itoa64(tc.freshUser().ID), nil
+		}},
+		{"change role", usersOnly, 303, userPost("role", url.Values{"role": {"2"}})},
+		{"reset password", usersOnly, 303, userPost("password", url.Values{"password": {"a reset password", ""}, "confirm": {"a reset password"}})},
+		{"disable user", usersOnly, 303, userPost("disable", nil)},
+		{"enable user", usersOnly, 303, userPost("enable", nil)},
+		{"delete user", usersOnly, 303, userPost("delete", nil)},
+		{"roles", usersOnly, 200, get("/roles")},
+		{"new role form", usersOnly, 200, get("/roles/new")},
+		{"create role", usersOnly, 303, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/roles", url.Values{"name": {fresh("made-role")}, "rights": {"audit.view"}}
+		}},
+		{"role page", usersOnly, 200, func(tc *testConsole) (string, string, url.Values) {
+			return "GET", "/roles/" + itoa64(tc.freshRole().ID), nil
+		}},
+		{"update role", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/roles/" + itoa64(tc.freshRole().ID), url.Values{"name": {fresh("renamed")}, "rights": {"apikeys.view"}}
+		}},
+		{"delete role", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/roles/" + itoa64(tc.freshRole().ID) + "/delete", nil
+		}},
+	}
+}
+
+// TestRightsMatrix sends every route as every built-in role and as a role
+// with no rights: each gets its route's success or a 403, and a refused
+// write changes nothing.
+func TestRightsMatrix(t *testing.T) {
+	tc := newTestConsole(t)
+	nobody, err := tc.store.CreateRole(context.Background(), store.SystemActor("test"), store.RoleInput{Name: "Nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.store.CreateUser(context.Background(), store.SystemActor("test"), store.NewUser{Username: "nobody", Password: testPassword, RoleID: nobody.ID}); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string][]store.Right{}
+	for _, name := range []string{"admin", "manager", "viewer", "nobody"} {
+		u, err := tc.store.Authenticate(context.Background(), name, testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles[name] = u.Rights
+	}
+	clients := map[string]*client{}
+	for name := range roles {
+		clients[name] = tc.loggedIn(name)
+	}
+	for _, r := range routeTable() {
+		for name, rights := range roles {
+			t.Run(r.name+"/"+name, func(t *testing.T) {
+				method, path, form := r.make(tc)
+				allowed := true
+				for _, need := range r.rights {
+					if !has(rights, need) {
+						allowed = false
+					}
+				}
+				before := tc.snapshot()
+				var res response
+				if method == "GET" {
+					res = clients[name].get(path)
+				} else {
+					res = clients[name].post(path, form)
+				}
+				want := r.ok
+				if !allowed {
+					want = http.StatusForbidden
+				}
+				if res.Code != want {
+					t.Fatalf("%s %s as %s: status %d, want %d\n%.600s", method, path, name, res.Code, want, res.Body)
+				}
+				if !allowed && tc.snapshot() != before {
+					t.Fatalf("a refused %s %s changed the database", method, path)
+				}
+				if !allowed && !strings.Contains(res.Body.String(), "You do not have the right") {
+					t.Fatal("the refusal does not say why")
+				}
+			})
+		}
+	}
+}
+
+func has(rights []store.Right, r store.Right) bool {
+	for _, x := range rights {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+func (h *handler) showProfilePage(c echo.Context) error {
+	return render(c, http.StatusOK, views.ProfilePage(h.page(c, "Your profile", "profile"), form.PasswordForm{}), nil)
+}
+
+// changePassword changes the user's own password, then starts a fresh
+// session here: every other session of theirs has ended.
+func (h *handler) changePassword(c echo.Context) error {
+	me, _ := currentUser(c)
+	values, _ := c.FormParams()
+	f := form.ParsePasswordForm(values)
+	if f.Validate(me.Username) {
+		u, err := h.store.ChangePassword(c.Request().Context(), h.actor(c), me.ID, f.Current, f.Password)
+		var se *store.Error
+		switch {
+		case err == nil:
+			h.startSession(c, u)
+			h.addFlash(c, false, "Your password was changed. Your other sessions have ended.")
+			return c.Redirect(http.StatusSeeOther, "/profile")
+		case errors.As(err, &se) && se.Field != "":
+			f.Errors.Add(se.Field, se.Message)
+		default:
+			return err
+		}
+	}
+	return render(c, http.StatusUnprocessableEntity, views.ProfilePage(h.page(c, "Your profile", "profile"), f), nil)
+}

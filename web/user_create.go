@@ -1,0 +1,48 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+func (h *handler) showUserNewPage(c echo.Context) error {
+	return h.userForm(c, http.StatusOK, form.UserForm{})
+}
+
+func (h *handler) createUser(c echo.Context) error {
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	f := form.ParseUserForm(values)
+	if in, ok := f.Validate(); ok {
+		u, err := h.store.CreateUser(c.Request().Context(), h.actor(c), in)
+		var se *store.Error
+		switch {
+		case err == nil:
+			h.addFlash(c, false, "User “"+u.Username+"” created with the role "+u.RoleName+".")
+			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(u.ID))
+		case errors.As(err, &se) && se.Field != "":
+			f.Errors.Add(se.Field, se.Message)
+		default:
+			return err
+		}
+	}
+	return h.userForm(c, http.StatusUnprocessableEntity, f)
+}
+
+// userForm shows the New user form; passwords are never sent back.
+func (h *handler) userForm(c echo.Context, status int, f form.UserForm) error {
+	roles, err := h.store.Roles(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	f.Password, f.Confirm = "", ""
+	return render(c, status, views.UserNewPage(h.page(c, "New user", "users"), views.UserNew{Form: f, Roles: roles}), nil)
+}

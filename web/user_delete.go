@@ -1,0 +1,20 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+func (h *handler) deleteUser(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	u, err := h.store.DeleteUser(c.Request().Context(), h.actor(c), id)
+	if err != nil {
+		return err
+	}
+	h.addFlash(c, false, "User “"+u.Username+"” deleted.")
+	return c.Redirect(http.StatusSeeOther, "/users")
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// resetPassword sets another user's password.
+func (h *handler) resetPassword(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := h.store.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	values, _ := c.FormParams()
+	f := form.ParsePasswordForm(values)
+	if f.Validate(u.Username) {
+		_, err = h.store.ResetPassword(ctx, h.actor(c), id, f.Password)
+		var se *store.Error
+		switch {
+		case err == nil:
+			h.addFlash(c, false, "The password of “"+u.Username+"” was reset; their sessions have ended.")
+			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
+		case errors.As(err, &se) && se.Field != "":
+			f.Errors.Add(se.Field, se.Message)
+		default:
+			return err
+		}
+	}
+	return h.userPage(c, http.StatusUnprocessableEntity, views.UserDetails{Password: f})
+}
