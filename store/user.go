@@ -127,7 +127,7 @@ const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disa
 
 func scanUser(row rowScanner, extra ...any) (User, error) {
 	var (
-		u                    User
+		u                     User
 		disabledAt, lastLogin sql.NullInt64
 		createdAt, updatedAt  int64
 		rights                sql.NullString
