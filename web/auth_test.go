@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -225,4 +226,47 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: HSTS without TLS", path)
 		}
 	}
+}
+
+func TestTLSMarksCookiesSecureAndSendsHSTS(t *testing.T) {
+	tc := newTestConsole(t)
+	e, err := New(t.Context(), tc.store, Config{Now: tc.clock.Now, Logger: discardLogger(), TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://keydesk.test/login", nil))
+	var token *http.Cookie
+	for _, ck := range rec.Result().Cookies() {
+		if !ck.Secure {
+			t.Errorf("cookie %s is not Secure over TLS", ck.Name)
+		}
+		if ck.Name == "keydesk_csrf" {
+			token = ck
+		}
+	}
+	if token == nil || !strings.Contains(rec.Header().Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatal("no CSRF cookie, or no HSTS over TLS")
+	}
+	form := url.Values{"username": {"admin"}, "password": {testPassword}, "_csrf": {token.Value}}
+	req := httptest.NewRequest(http.MethodPost, "https://keydesk.test/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(token)
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login over TLS: %d", rec.Code)
+	}
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == sessionName && !ck.Secure {
+			t.Error("the session cookie is not Secure over TLS")
+		}
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	tc := newTestConsole(t)
+	cl := tc.loggedIn("admin")
+	res := cl.post("/keys", url.Values{"name": {strings.Repeat("x", 2<<20)}})
+	wantStatus(t, res, http.StatusRequestEntityTooLarge)
 }
