@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -33,7 +34,12 @@ const (
 	ActionKeyExpired      = "key.expired"
 	ActionKeyRevoked      = "key.revoked"
 	ActionKeyDeleted      = "key.deleted"
+	ActionKeyRenamed      = "key.renamed"
 	ActionKeysExported    = "keys.exported"
+	ActionEventsExported  = "events.exported"
+	ActionEventsPruned    = "events.pruned"
+	ActionSettingsChanged = "settings.changed"
+	ActionAccessDenied    = "access.denied"
 	ActionUserCreated     = "user.created"
 	ActionUserRoleChanged = "user.role_changed"
 	ActionUserDisabled    = "user.disabled"
@@ -52,9 +58,11 @@ const (
 
 // Target types of events.
 const (
-	TargetKey  = "key"
-	TargetUser = "user"
-	TargetRole = "role"
+	TargetKey      = "key"
+	TargetUser     = "user"
+	TargetRole     = "role"
+	TargetSettings = "settings"
+	TargetEvents   = "events"
 )
 
 // Change is one field's value before and after a change.
@@ -89,12 +97,21 @@ func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRe
 	if actor.UserID != 0 {
 		actorID = sql.NullInt64{Int64: actor.UserID, Valid: true}
 	}
-	_, err = tx.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
 			target_name, changes, details, bulk_id, client_addr, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.now().Unix(), actorID, actor.Username, e.Action, e.TargetType, e.TargetID,
 		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (?, ?)`, id,
+		strings.Join(searchWords(actor.Username+" "+e.Action+" "+e.TargetType+" "+e.TargetID+" "+e.TargetName), " "))
 	return err
 }
 
@@ -155,24 +172,8 @@ func scanEvent(row rowScanner) (Event, error) {
 
 // TargetEvents returns the newest events about one target, newest first.
 func (s *Store) TargetEvents(ctx context.Context, targetType, targetID string, limit int) ([]Event, error) {
-	var events []Event
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e
-			WHERE e.target_type = ? AND e.target_id = ? ORDER BY e.id DESC LIMIT ?`, targetType, targetID, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
-		return rows.Err()
-	})
-	return events, err
+	page, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{TargetType: targetType, TargetID: targetID}, Limit: limit})
+	return page.Events, err
 }
 
 // CountEvents returns the number of events in the audit log.
@@ -180,4 +181,16 @@ func (s *Store) CountEvents(ctx context.Context) (int, error) {
 	var n int
 	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n)
 	return n, err
+}
+
+// ChangesJSON and DetailsJSON give an event's changes and details as JSON,
+// as the audit log export has them.
+func (e Event) ChangesJSON() string {
+	s, _ := jsonOrEmpty(e.Changes)
+	return s
+}
+
+func (e Event) DetailsJSON() string {
+	s, _ := jsonOrEmpty(e.Details)
+	return s
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,7 @@ const (
 	KeySetExpiry KeyAction = "set_expiry"
 	KeyRevoke    KeyAction = "revoke"
 	KeyDelete    KeyAction = "delete"
+	KeyRename    KeyAction = "rename"
 )
 
 // BulkActions are the actions that apply to many keys at once.
@@ -25,6 +27,7 @@ var BulkActions = []KeyAction{KeyEnable, KeyDisable, KeyRevoke, KeyDelete}
 type keyChange struct {
 	action    KeyAction
 	expiresAt time.Time // for KeySetExpiry; zero means never
+	name      string    // for KeyRename
 	bulkID    string
 }
 
@@ -52,6 +55,12 @@ func (s *Store) SetKeyExpiry(ctx context.Context, actor Actor, id string, expire
 // RevokeKey revokes a key, for good. Only a usable key can be revoked.
 func (s *Store) RevokeKey(ctx context.Context, actor Actor, id string) (Key, error) {
 	return s.changeKey(ctx, actor, id, keyChange{action: KeyRevoke})
+}
+
+// RenameKey gives a key a new name. Its history follows it: events find
+// the key by its id.
+func (s *Store) RenameKey(ctx context.Context, actor Actor, id, name string) (Key, error) {
+	return s.changeKey(ctx, actor, id, keyChange{action: KeyRename, name: name})
 }
 
 // DeleteKey removes a key. Its events stay in the audit log.
@@ -134,6 +143,30 @@ func (s *Store) applyKeyChange(ctx context.Context, tx *sql.Tx, actor Actor, k *
 		query = `UPDATE keys SET revoked_at = ?, revoked_by = ?, updated_at = ?, updated_by = ? WHERE id = ?`
 		qargs = []any{now.Unix(), actor.Username, now.Unix(), actor.Username, k.rowID}
 		k.RevokedAt, k.RevokedBy = now, actor.Username
+
+	case KeyRename:
+		name := strings.TrimSpace(ch.name)
+		if msg := KeyNameProblem(name); msg != "" {
+			return false, &Error{Code: EINVALID, Field: "name", Message: msg}
+		}
+		if name == k.Name {
+			return false, nil
+		}
+		if foldName(name) != foldName(k.Name) {
+			if err := checkKeyNameFree(ctx, tx, name); err != nil {
+				return false, err
+			}
+		}
+		ev.Action = ActionKeyRenamed
+		ev.TargetName = name
+		ev.Changes = map[string]Change{"name": {Before: k.Name, After: name}}
+		if _, err := tx.ExecContext(ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`,
+			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
+			return false, err
+		}
+		query = `UPDATE keys SET name = ?, name_fold = ?, updated_at = ?, updated_by = ? WHERE id = ?`
+		qargs = []any{name, foldName(name), now.Unix(), actor.Username, k.rowID}
+		k.Name = name
 
 	case KeyDelete:
 		ev.Action = ActionKeyDeleted

@@ -170,3 +170,39 @@ func TestChangeKeysByFilter(t *testing.T) {
 		t.Fatalf("left: %+v", page.Keys)
 	}
 }
+
+func TestRenameKeyKeepsItsHistory(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	k, _ := mustCreateKey(t, s, NewKey{Name: "old-name", Enabled: true})
+	mustCreateKey(t, s, NewKey{Name: "taken"})
+	if _, err := s.RenameKey(ctx, testActor, k.ID, "TAKEN"); ErrorCode(err) != EINVALID {
+		t.Fatalf("rename to a taken name: %v", err)
+	}
+	if _, err := s.RenameKey(ctx, testActor, k.ID, " "); ErrorCode(err) != EINVALID {
+		t.Fatalf("rename to nothing: %v", err)
+	}
+	got, err := s.RenameKey(ctx, testActor, k.ID, "New-Name")
+	if err != nil || got.Name != "New-Name" {
+		t.Fatalf("rename: %+v, %v", got, err)
+	}
+	// A change of case alone is a rename too.
+	if got, err = s.RenameKey(ctx, testActor, k.ID, "new-name"); err != nil || got.Name != "new-name" {
+		t.Fatalf("rename case: %+v, %v", got, err)
+	}
+	if want := []string{ActionKeyCreated, ActionKeyRenamed, ActionKeyRenamed}; !slices.Equal(eventActions(t, s, k.ID), want) {
+		t.Fatalf("events %v", eventActions(t, s, k.ID))
+	}
+	// The search finds the new name, not the old one.
+	for q, want := range map[string]int{"new": 1, "old": 0} {
+		page, _ := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
+		if page.Total != want {
+			t.Errorf("search %q: %d keys, want %d", q, page.Total, want)
+		}
+	}
+	// The old name still finds the key's events.
+	page, _ := s.Events(ctx, EventQuery{EventFilter: EventFilter{Search: "old-name"}})
+	if len(page.Events) == 0 {
+		t.Fatal("the old name no longer finds the key's events")
+	}
+}

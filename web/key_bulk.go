@@ -28,7 +28,7 @@ func (h *handler) changeKeys(c echo.Context) error {
 		need = store.RightKeysDelete
 	}
 	if u, _ := currentUser(c); !u.Can(need) {
-		return errForbidden
+		return h.denied(c)
 	}
 	var sel store.KeySelection
 	if values.Get("all") == "1" {

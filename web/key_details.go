@@ -33,7 +33,7 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero()}
+	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name}
 	if !k.ExpiresAt.IsZero() {
 		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -90,6 +91,9 @@ func routeTable() []route {
 		{"expire key", keysUpdate, 303, keyPost("expire", url.Values{"now": {"1"}})},
 		{"set expiry", keysUpdate, 303, keyPost("expire", url.Values{"expires_at": {"2030-01-01"}})},
 		{"revoke key", keysUpdate, 303, keyPost("revoke", nil)},
+		{"rename key", keysUpdate, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/keys/" + tc.freshKey().ID + "/rename", url.Values{"name": {fresh("renamed")}}
+		}},
 		{"delete key", keysDelete, 303, keyPost("delete", nil)},
 		{"bulk disable", keysUpdate, 303, func(tc *testConsole) (string, string, url.Values) {
 			return "POST", "/keys/bulk", url.Values{"action": {"disable"}, "id": {tc.freshKey().ID}}
@@ -123,6 +127,13 @@ func routeTable() []route {
 		}},
 		{"delete role", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
 			return "POST", "/roles/" + itoa64(tc.freshRole().ID) + "/delete", nil
+		}},
+		{"events", []store.Right{store.RightAudit}, 200, get("/events")},
+		{"events search", []store.Right{store.RightAudit}, 200, get("/events?q=admin&action=login.succeeded")},
+		{"events export", []store.Right{store.RightAudit}, 200, get("/events/export.csv")},
+		{"settings", []store.Right{store.RightSettings}, 200, get("/settings")},
+		{"save settings", []store.Right{store.RightSettings}, 303, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/settings", url.Values{"retention_days": {strconv.Itoa(int(fixtureN.Add(1)))}}
 		}},
 	}
 }
@@ -161,7 +172,7 @@ func TestRightsMatrix(t *testing.T) {
 						allowed = false
 					}
 				}
-				before := tc.snapshot()
+				before, denied := tc.snapshot(), tc.deniedEvents()
 				var res response
 				if method == "GET" {
 					res = clients[name].get(path)
@@ -180,6 +191,10 @@ func TestRightsMatrix(t *testing.T) {
 				}
 				if !allowed && !strings.Contains(res.Body.String(), "You do not have the right") {
 					t.Fatal("the refusal does not say why")
+				}
+				// A refusal leaves exactly its access.denied event.
+				if wantDenied := denied + map[bool]int{true: 0, false: 1}[allowed]; tc.deniedEvents() != wantDenied {
+					t.Fatalf("%d access.denied events, want %d", tc.deniedEvents(), wantDenied)
 				}
 			})
 		}

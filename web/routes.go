@@ -33,6 +33,7 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys/:id/disable", h.disableKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/expire", h.expireKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/revoke", h.revokeKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/rename", h.renameKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
 
 	// Users and roles
@@ -52,6 +53,12 @@ func (h *handler) routes(e *echo.Echo) {
 	in.GET("/roles/:id", h.showRolePage, users)
 	in.POST("/roles/:id", h.updateRole, users)
 	in.POST("/roles/:id/delete", h.deleteRole, users)
+
+	// Audit log and settings
+	in.GET("/events", h.showEventListPage, h.requireRights(store.RightAudit))
+	in.GET("/events/export.csv", h.exportEvents, h.requireRights(store.RightAudit))
+	in.GET("/settings", h.showSettingsPage, h.requireRights(store.RightSettings))
+	in.POST("/settings", h.saveSettings, h.requireRights(store.RightSettings))
 
 	// Your own account
 	in.GET("/profile", h.showProfilePage)

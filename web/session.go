@@ -212,7 +212,7 @@ func (h *handler) requireRights(rights ...store.Right) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if u, ok := currentUser(c); !ok || !u.Can(rights...) {
-				return errForbidden
+				return h.denied(c)
 			}
 			return next(c)
 		}
@@ -220,6 +220,17 @@ func (h *handler) requireRights(rights ...store.Right) echo.MiddlewareFunc {
 }
 
 var errForbidden = echo.NewHTTPError(http.StatusForbidden, "You do not have the right to do this. Ask an administrator if you need it.")
+
+// denied refuses a request for want of a right, and records it.
+func (h *handler) denied(c echo.Context) error {
+	route := c.Request().Method + " " + c.Path()
+	err := h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionAccessDenied, "route", route,
+		map[string]any{"path": c.Request().URL.Path})
+	if err != nil {
+		return err
+	}
+	return errForbidden
+}
 
 // actor is who the request acts as, for the audit log.
 func (h *handler) actor(c echo.Context) store.Actor {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,4 +132,40 @@ func TestUnknownCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Usage") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestPruneEventsRunsInTheBackground(t *testing.T) {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "prune.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	st.Now = func() time.Time { return now.AddDate(0, 0, -10) }
+	if _, err := st.CreateUser(context.Background(), store.SystemActor("test"), store.NewUser{Username: "old", Password: "long enough password", RoleID: store.RoleViewer}); err != nil {
+		t.Fatal(err)
+	}
+	st.Now = func() time.Time { return now }
+	if err := st.SetEventRetention(context.Background(), store.SystemActor("test"), 7); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		pruneEvents(ctx, st, slog.New(slog.NewTextHandler(io.Discard, nil)), 10*time.Millisecond)
+		close(done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := st.Events(context.Background(), store.EventQuery{Limit: 1})
+		if err == nil && len(page.Events) == 1 && page.Events[0].Action == store.ActionEventsPruned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old event was not pruned")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/keydesk/keydesk/store"
@@ -144,6 +145,11 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	// The audit log's retention is applied now and every hour.
+	var background sync.WaitGroup
+	background.Go(func() { pruneEvents(ctx, st, log, time.Hour) })
+	defer background.Wait()
+
 	errc := make(chan error, 1)
 	go func() {
 		if tls {
@@ -161,6 +167,25 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	defer cancel()
 	log.Info("shutting down")
 	return srv.Shutdown(shutdownCtx)
+}
+
+// pruneEvents deletes events past the retention setting, at once and then
+// every interval, until ctx ends.
+func pruneEvents(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if n, err := st.PruneEvents(ctx); err != nil && ctx.Err() == nil {
+			log.Error("prune events", "err", err)
+		} else if n > 0 {
+			log.Info("pruned events past their retention", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // bootstrap creates the first administrator when there are no users: the

@@ -26,4 +26,6 @@ func TestScreens(t *testing.T) {
 	visit("/roles", `[data-testid=role-table]`, "roles")
 	visit("/roles/2", `[data-testid=role-form]`, "role")
 	visit("/profile", `[data-testid=password-form]`, "profile")
+	visit("/events", `[data-testid=event-table]`, "events")
+	visit("/settings", `[data-testid=settings-form]`, "settings")
 }

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EventActions lists every action, in the order the console offers them.
+var EventActions = []string{
+	ActionKeyCreated, ActionKeyCopied, ActionKeyEnabled, ActionKeyDisabled, ActionKeyExpirySet,
+	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
+	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
+	ActionPasswordChanged, ActionPasswordReset, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
+	ActionLoginSucceeded, ActionLoginFailed, ActionLoginThrottled, ActionLogout, ActionAccessDenied,
+	ActionSettingsChanged, ActionEventsExported, ActionEventsPruned,
+}
+
+// EventFilter selects events. The zero value selects all.
+type EventFilter struct {
+	Search     string // words of the actor, action or target, each matched as a prefix
+	Action     string
+	Actor      string
+	TargetType string
+	TargetID   string
+	From, To   time.Time // events at or after From and before To; zero for no bound
+}
+
+// EventQuery is a page of the audit log, newest first. Before and After are
+// event ids from a previous page; at most one is set.
+type EventQuery struct {
+	EventFilter
+	Before int64
+	After  int64
+	Limit  int
+}
+
+// EventPage is one page of events and the cursors beside it (0 for none).
+type EventPage struct {
+	Events []Event
+	Next   int64 // Before of the next (older) page
+	Prev   int64 // After of the previous (newer) page
+}
+
+// where builds the condition of f inside tx. Dates become a range of ids,
+// which the primary key serves in order; the at test keeps it exact.
+func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, error) {
+	if f.Action != "" && !slices.Contains(EventActions, f.Action) {
+		return "", Errorf(EINVALID, "action", "There is no event action %q.", f.Action)
+	}
+	conds := []string{"1"}
+	if match, _ := eventSearchQuery(f.Search); match != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_search WHERE event_search MATCH ?`, match).Scan(&n); err != nil {
+			return "", err
+		}
+		in := "e.id IN"
+		if n > broadSearch {
+			in = "+e.id IN" // walk the log newest first instead of sorting every match
+		}
+		conds = append(conds, in+" (SELECT docid FROM event_search WHERE event_search MATCH "+a.add(match)+")")
+	}
+	if f.Action != "" {
+		conds = append(conds, "e.action = "+a.add(f.Action))
+	}
+	if f.Actor != "" {
+		conds = append(conds, "e.actor_username = "+a.add(strings.ToLower(f.Actor)))
+	}
+	if f.TargetType != "" {
+		conds = append(conds, "e.target_type = "+a.add(f.TargetType)+" AND e.target_id = "+a.add(f.TargetID))
+	}
+	if !f.From.IsZero() {
+		var lo sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM events WHERE at >= ?`, f.From.Unix()).Scan(&lo); err != nil {
+			return "", err
+		}
+		conds = append(conds, "e.id >= "+a.add(lo.Int64), "e.at >= "+a.add(f.From.Unix()))
+		if !lo.Valid {
+			conds = append(conds, "0")
+		}
+	}
+	if !f.To.IsZero() {
+		var hi sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM events WHERE at < ?`, f.To.Unix()).Scan(&hi); err != nil {
+			return "", err
+		}
+		conds = append(conds, "e.id <= "+a.add(hi.Int64), "e.at < "+a.add(f.To.Unix()))
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// eventSearchQuery turns what a user typed into an FTS4 prefix query over
+// the event search words.
+func eventSearchQuery(q string) (string, int) {
+	words := searchWords(q)
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = w + "*"
+	}
+	return strings.Join(terms, " "), len(words)
+}
+
+// Events returns one page of the events that q selects, newest first.
+func (s *Store) Events(ctx context.Context, q EventQuery) (EventPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	var page EventPage
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var a args
+		where, err := q.where(ctx, tx, &a)
+		if err != nil {
+			return err
+		}
+		order := "DESC"
+		switch {
+		case q.Before > 0:
+			where += " AND e.id < " + a.add(q.Before)
+		case q.After > 0:
+			// The newer page: read upwards from the cursor, then turn it round.
+			where += " AND e.id > " + a.add(q.After)
+			order = "ASC"
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE `+where+
+			` ORDER BY e.id `+order+` LIMIT `+strconv.Itoa(q.Limit+1), a.list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			page.Events = append(page.Events, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return EventPage{}, err
+	}
+	more := len(page.Events) > q.Limit
+	if more {
+		page.Events = page.Events[:q.Limit]
+	}
+	if q.After > 0 {
+		slices.Reverse(page.Events)
+	}
+	if n := len(page.Events); n > 0 {
+		newest, oldest := page.Events[0].ID, page.Events[n-1].ID
+		if q.After > 0 {
+			// Came back from an older page: there is one; a newer one if more.
+			page.Next = oldest
+			if more {
+				page.Prev = newest
+			}
+		} else {
+			if more {
+				page.Next = oldest
+			}
+			if q.Before > 0 {
+				page.Prev = newest
+			}
+		}
+	}
+	return page, nil
+}
+
+// EachEvent calls fn for every event f selects, newest first, one row at a
+// time.
+func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) error) (int, error) {
+	n := 0
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var a args
+		where, err := f.where(ctx, tx, &a)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE `+where+` ORDER BY e.id DESC`, a.list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	return n, err
+}
+
+// EventActors returns the usernames that appear as actors, sorted, hopping
+// through the actor index.
+func (s *Store) EventActors(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			WITH RECURSIVE actor(name) AS (
+				SELECT min(actor_username) FROM events
+				UNION ALL
+				SELECT (SELECT min(actor_username) FROM events WHERE actor_username > actor.name)
+				FROM actor WHERE actor.name IS NOT NULL
+			)
+			SELECT name FROM actor WHERE name IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			names = append(names, n)
+		}
+		return rows.Err()
+	})
+	return names, err
+}

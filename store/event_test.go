@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fillEvents writes n events, one a minute, by five actors over four
+// actions and a hundred keys, straight into the log in one transaction.
+func fillEvents(t testing.TB, s *Store, clock *testClock, n int) {
+	t.Helper()
+	actions := []string{ActionKeyCreated, ActionKeyDisabled, ActionKeyRevoked, ActionLoginFailed}
+	err := s.write(context.Background(), func(tx *sql.Tx) error {
+		for i := 0; i < n; i++ {
+			clock.Advance(time.Minute)
+			actor := Actor{Username: fmt.Sprintf("actor%d", i%5), ClientAddr: "192.0.2.1"}
+			ev := eventRecord{Action: actions[i%4], TargetType: TargetKey, TargetID: fmt.Sprintf("id%03d", i%100), TargetName: fmt.Sprintf("service-%03d", i%100)}
+			if err := s.logEvent(context.Background(), tx, actor, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// allEvents pages through a filter, oldest page last, and returns the ids.
+func allEvents(t *testing.T, s *Store, f EventFilter, limit int) []int64 {
+	t.Helper()
+	var ids []int64
+	q := EventQuery{EventFilter: f, Limit: limit}
+	for {
+		page, err := s.Events(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			ids = append(ids, e.ID)
+		}
+		if page.Next == 0 {
+			return ids
+		}
+		q.Before, q.After = page.Next, 0
+	}
+}
+
+func TestEventPagingAndFiltersAt100000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 100,000 events")
+	}
+	s, clock := newTestStore(t)
+	start := clock.now
+	fillEvents(t, s, clock, 100_000)
+	ctx := context.Background()
+
+	// Every page of one filter, in order, nothing twice.
+	revoked := allEvents(t, s, EventFilter{Action: ActionKeyRevoked, Actor: "actor2"}, 500)
+	if len(revoked) != 5000 || !slices.IsSortedFunc(revoked, func(a, b int64) int { return int(b - a) }) {
+		t.Fatalf("%d revoke events by actor2, sorted newest first: %v", len(revoked), slices.IsSortedFunc(revoked, func(a, b int64) int { return int(b - a) }))
+	}
+	n, err := s.EachEvent(ctx, EventFilter{Action: ActionKeyRevoked, Actor: "actor2"}, func(Event) error { return nil })
+	if err != nil || n != 5000 {
+		t.Fatalf("EachEvent: %d, %v", n, err)
+	}
+	// Search by target name and id, whatever the case.
+	named := allEvents(t, s, EventFilter{Search: "SERVICE-042"}, 200)
+	if len(named) != 1000 {
+		t.Fatalf("%d events about service-042", len(named))
+	}
+	// Every word must match: key id042 is only ever touched by actor2.
+	if byID := allEvents(t, s, EventFilter{Search: "id042 actor2"}, 200); len(byID) != 1000 {
+		t.Fatalf("%d events about id042 by actor2", len(byID))
+	}
+	if none := allEvents(t, s, EventFilter{Search: "id042 actor1"}, 200); len(none) != 0 {
+		t.Fatalf("%d events about id042 by actor1", len(none))
+	}
+	// A day: 1,440 events.
+	day := allEvents(t, s, EventFilter{From: start.Add(24 * time.Hour), To: start.Add(48 * time.Hour)}, 100)
+	if len(day) != 1440 {
+		t.Fatalf("%d events in a day", len(day))
+	}
+	// Back and forth: the newer page of the second page is the first.
+	p1, _ := s.Events(ctx, EventQuery{Limit: 50})
+	p2, _ := s.Events(ctx, EventQuery{Limit: 50, Before: p1.Next})
+	back, _ := s.Events(ctx, EventQuery{Limit: 50, After: p2.Prev})
+	if back.Events[0].ID != p1.Events[0].ID || back.Prev != 0 || back.Next != p1.Next {
+		t.Fatalf("back to the first page: starts %d, want %d; prev %d next %d", back.Events[0].ID, p1.Events[0].ID, back.Prev, back.Next)
+	}
+	if _, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{Action: "key.exploded"}}); ErrorCode(err) != EINVALID {
+		t.Fatalf("unknown action: %v", err)
+	}
+}
+
+func TestEventQueriesUseIndexes(t *testing.T) {
+	s, clock := newTestStore(t)
+	fillEvents(t, s, clock, 50)
+	for _, f := range []EventFilter{{}, {Action: ActionKeyRevoked}, {Actor: "actor1"}, {From: clock.now.Add(-time.Hour)}} {
+		err := s.read(context.Background(), func(tx *sql.Tx) error {
+			var a args
+			where, err := f.where(context.Background(), tx, &a)
+			if err != nil {
+				return err
+			}
+			plan := queryPlan(t, s, `SELECT e.id FROM events e WHERE `+where+` ORDER BY e.id DESC LIMIT 51`, a.list)
+			if !(strings.Contains(plan, "INDEX events_by_") || strings.Contains(plan, "USING INTEGER PRIMARY KEY") || strings.Contains(plan, "SCAN e")) ||
+				strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("filter %+v: plan\n%s", f, plan)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRetentionPrunesAndRecordsIt(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	fillEvents(t, s, clock, 3*24*60) // three days, one a minute
+	if n, err := s.PruneEvents(ctx); err != nil || n != 0 {
+		t.Fatalf("pruned %d with no retention (%v)", n, err)
+	}
+	if err := s.SetEventRetention(ctx, testActor, -1); ErrorCode(err) != EINVALID {
+		t.Fatalf("negative retention: %v", err)
+	}
+	if err := s.SetEventRetention(ctx, testActor, 1); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneEvents(ctx)
+	// One a minute from a minute past the start: all but the one exactly a
+	// day before the end of the second day are older than a day.
+	if err != nil || n != 2*24*60-1 {
+		t.Fatalf("pruned %d (%v), want two days' worth", n, err)
+	}
+	page, _ := s.Events(ctx, EventQuery{Limit: 2})
+	if page.Events[0].Action != ActionEventsPruned || page.Events[0].Details["deleted"] != float64(n) {
+		t.Fatalf("newest event %+v", page.Events[0])
+	}
+	if page.Events[1].Action != ActionSettingsChanged {
+		t.Fatalf("the retention change was not recorded: %+v", page.Events[1])
+	}
+	var searchRows int
+	s.writer.QueryRow(`SELECT count(*) FROM event_search`).Scan(&searchRows)
+	if total := count(t, s, "events"); searchRows != total {
+		t.Fatalf("%d search rows for %d events", searchRows, total)
+	}
+}

@@ -1,0 +1,108 @@
+package views
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+var actionLabels = map[string]string{
+	store.ActionKeyCreated:      "Key created",
+	store.ActionKeyCopied:       "Key copied",
+	store.ActionKeyEnabled:      "Key enabled",
+	store.ActionKeyDisabled:     "Key disabled",
+	store.ActionKeyExpirySet:    "Key expiry set",
+	store.ActionKeyExpiryClear:  "Key set to never expire",
+	store.ActionKeyExpired:      "Key expired now",
+	store.ActionKeyRevoked:      "Key revoked",
+	store.ActionKeyDeleted:      "Key deleted",
+	store.ActionKeyRenamed:      "Key renamed",
+	store.ActionKeysExported:    "Keys exported",
+	store.ActionUserCreated:     "User created",
+	store.ActionUserRoleChanged: "User's role changed",
+	store.ActionUserDisabled:    "User disabled",
+	store.ActionUserEnabled:     "User enabled",
+	store.ActionUserDeleted:     "User deleted",
+	store.ActionPasswordChanged: "Password changed",
+	store.ActionPasswordReset:   "Password reset",
+	store.ActionRoleCreated:     "Role created",
+	store.ActionRoleUpdated:     "Role changed",
+	store.ActionRoleDeleted:     "Role deleted",
+	store.ActionLoginSucceeded:  "Logged in",
+	store.ActionLoginFailed:     "Login failed",
+	store.ActionLoginThrottled:  "Login held back",
+	store.ActionLogout:          "Logged out",
+	store.ActionAccessDenied:    "Access denied",
+	store.ActionSettingsChanged: "Settings changed",
+	store.ActionEventsExported:  "Events exported",
+	store.ActionEventsPruned:    "Old events deleted",
+}
+
+// actionLabel names an action in words.
+func actionLabel(action string) string {
+	if l, ok := actionLabels[action]; ok {
+		return l
+	}
+	return action
+}
+
+// actionClass colours the actions that deserve a second look.
+func actionClass(action string) string {
+	switch action {
+	case store.ActionKeyRevoked, store.ActionKeyDeleted, store.ActionUserDeleted, store.ActionRoleDeleted,
+		store.ActionLoginFailed, store.ActionLoginThrottled, store.ActionAccessDenied:
+		return "action-alert"
+	}
+	return ""
+}
+
+// changeLines writes each changed field as "field: before → after".
+func changeLines(e store.Event) []string {
+	fields := make([]string, 0, len(e.Changes))
+	for f := range e.Changes {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	lines := make([]string, 0, len(fields))
+	for _, f := range fields {
+		c := e.Changes[f]
+		lines = append(lines, fmt.Sprintf("%s: %s → %s", strings.ReplaceAll(f, "_", " "), valueText(c.Before), valueText(c.After)))
+	}
+	return lines
+}
+
+// detailLines lists an event's details, sorted by name.
+func detailLines(e store.Event) [][2]string {
+	names := make([]string, 0, len(e.Details))
+	for n := range e.Details {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([][2]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, [2]string{strings.ReplaceAll(n, "_", " "), valueText(e.Details[n])})
+	}
+	return out
+}
+
+func valueText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "none"
+	case string:
+		return v
+	case bool:
+		return onOff(v)
+	case float64:
+		return thousands(int(v))
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = valueText(x)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,40 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// eventsPerPage is the page size of the audit log.
+const eventsPerPage = 50
+
+func (h *handler) showEventListPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	params, filter, perr := form.ParseEventListParams(c.QueryParams())
+	if perr != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, perr.Message)
+	}
+	page, err := h.store.Events(ctx, store.EventQuery{EventFilter: filter, Before: params.Before, After: params.After, Limit: eventsPerPage})
+	if err != nil {
+		return err
+	}
+	actors, err := h.store.EventActors(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.EventList{Params: params, Page: page, Actors: actors}
+	if isHTMX(c) {
+		header := "HX-Push-Url"
+		if c.Request().Header.Get("HX-Trigger") == "event-filters" {
+			header = "HX-Replace-Url"
+		}
+		c.Response().Header().Set(header, params.PageURL())
+	}
+	p := h.page(c, "Events", "events")
+	return render(c, http.StatusOK, views.EventListPage(p, v), views.EventListFragment(p, v))
+}
