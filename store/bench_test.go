@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -142,4 +143,66 @@ func BenchmarkCreateKey(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchSecret creates a key that no rate limit stops, in a fresh store.
+func benchSecret(b *testing.B) (*Store, string) {
+	b.Helper()
+	s, _ := newTestStore(b)
+	// A clock that moves a microsecond per reading: the key's allowance of
+	// a million a second keeps up with any loop.
+	var tick atomic.Int64
+	start := time.Now()
+	s.Now = func() time.Time { return start.Add(time.Duration(tick.Add(1000))) }
+	_, secret, err := s.CreateKey(context.Background(), SystemActor("bench"), NewKey{Name: "bench", Permissions: []string{"chat"},
+		Enabled: true, Capacity: MaxCapacity, Frequency: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, secret
+}
+
+// BenchmarkVerifyCached is the hot path: a key verified before.
+func BenchmarkVerifyCached(b *testing.B) {
+	s, secret := benchSecret(b)
+	ctx := context.Background()
+	if _, err := s.VerifyKey(ctx, secret, "chat"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := s.VerifyKey(ctx, secret, "chat")
+		if err != nil || !v.Valid {
+			b.Fatalf("%+v, %v", v, err)
+		}
+	}
+}
+
+// BenchmarkVerifyUncached reads the key from the database every time.
+func BenchmarkVerifyUncached(b *testing.B) {
+	s, secret := benchSecret(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.cache.drop(nil, false)
+		v, err := s.VerifyKey(ctx, secret, "chat")
+		if err != nil || !v.Valid {
+			b.Fatalf("%+v, %v", v, err)
+		}
+	}
+}
+
+// BenchmarkVerifyParallel is the cached path from many goroutines at once.
+func BenchmarkVerifyParallel(b *testing.B) {
+	s, secret := benchSecret(b)
+	ctx := context.Background()
+	s.VerifyKey(ctx, secret, "chat")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.VerifyKey(ctx, secret, "chat"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -35,6 +35,7 @@ const (
 	ActionKeyRevoked      = "key.revoked"
 	ActionKeyDeleted      = "key.deleted"
 	ActionKeyRenamed      = "key.renamed"
+	ActionKeyRateLimitSet = "key.rate_limit_set"
 	ActionKeysExported    = "keys.exported"
 	ActionEventsExported  = "events.exported"
 	ActionEventsPruned    = "events.pruned"

@@ -12,7 +12,7 @@ import (
 // EventActions lists every action, in the order the console offers them.
 var EventActions = []string{
 	ActionKeyCreated, ActionKeyCopied, ActionKeyEnabled, ActionKeyDisabled, ActionKeyExpirySet,
-	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
+	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
 	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
 	ActionPasswordChanged, ActionPasswordReset, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLoginThrottled, ActionLogout, ActionAccessDenied,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +19,7 @@ const (
 	KeyRevoke    KeyAction = "revoke"
 	KeyDelete    KeyAction = "delete"
 	KeyRename    KeyAction = "rename"
+	KeyRateLimit KeyAction = "rate_limit"
 )
 
 // BulkActions are the actions that apply to many keys at once.
@@ -28,6 +30,8 @@ type keyChange struct {
 	action    KeyAction
 	expiresAt time.Time // for KeySetExpiry; zero means never
 	name      string    // for KeyRename
+	capacity  int       // for KeyRateLimit
+	frequency int
 	bulkID    string
 }
 
@@ -63,6 +67,13 @@ func (s *Store) RenameKey(ctx context.Context, actor Actor, id, name string) (Ke
 	return s.changeKey(ctx, actor, id, keyChange{action: KeyRename, name: name})
 }
 
+// SetKeyRateLimit sets how many verifications a key may have per frequency
+// seconds. The new limit applies from the next verification, with a full
+// allowance.
+func (s *Store) SetKeyRateLimit(ctx context.Context, actor Actor, id string, capacity, frequency int) (Key, error) {
+	return s.changeKey(ctx, actor, id, keyChange{action: KeyRateLimit, capacity: capacity, frequency: frequency})
+}
+
 // DeleteKey removes a key. Its events stay in the audit log.
 func (s *Store) DeleteKey(ctx context.Context, actor Actor, id string) (Key, error) {
 	return s.changeKey(ctx, actor, id, keyChange{action: KeyDelete})
@@ -78,6 +89,10 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyCha
 		_, err = s.applyKeyChange(ctx, tx, actor, &k, ch, s.now())
 		return err
 	})
+	if err == nil {
+		// After the commit: the next verification reads the key anew.
+		s.cache.drop([]int64{k.rowID}, ch.action == KeyDelete)
+	}
 	return k, err
 }
 
@@ -168,6 +183,21 @@ func (s *Store) applyKeyChange(ctx context.Context, tx *sql.Tx, actor Actor, k *
 		qargs = []any{name, foldName(name), now.Unix(), actor.Username, k.rowID}
 		k.Name = name
 
+	case KeyRateLimit:
+		if field, msg := RateLimitProblem(ch.capacity, ch.frequency); msg != "" {
+			return false, &Error{Code: EINVALID, Field: field, Message: msg}
+		}
+		if ch.capacity == k.Capacity && ch.frequency == k.Frequency {
+			return false, nil
+		}
+		ev.Action = ActionKeyRateLimitSet
+		ev.Changes = map[string]Change{
+			"rate_limit": {Before: rateLimitText(k.Capacity, k.Frequency), After: rateLimitText(ch.capacity, ch.frequency)},
+		}
+		query = `UPDATE keys SET capacity = ?, frequency = ?, updated_at = ?, updated_by = ? WHERE id = ?`
+		qargs = []any{ch.capacity, ch.frequency, now.Unix(), actor.Username, k.rowID}
+		k.Capacity, k.Frequency = ch.capacity, ch.frequency
+
 	case KeyDelete:
 		ev.Action = ActionKeyDeleted
 		ev.Details = map[string]any{"permissions": k.Permissions, "status": k.Status(now).String()}
@@ -220,10 +250,13 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 	}
 	now := s.now()
 	ch := keyChange{action: action, bulkID: "bulk_" + newPublicID()}
-	var res BulkResult
+	var (
+		res  BulkResult
+		keys []int64
+	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		keys, err := selectKeys(ctx, tx, sel, now)
-		if err != nil {
+		var err error
+		if keys, err = selectKeys(ctx, tx, sel, now); err != nil {
 			return err
 		}
 		res.Selected = len(keys)
@@ -249,6 +282,7 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 	if err != nil {
 		return BulkResult{}, err
 	}
+	s.cache.drop(keys, action == KeyDelete)
 	return res, nil
 }
 
@@ -295,4 +329,9 @@ func selectKeys(ctx context.Context, tx *sql.Tx, sel KeySelection, now time.Time
 		return nil, Errorf(ECONFLICT, "", "The keys that match changed since you confirmed: %d match now, not %d. Nothing was changed; review the list and try again.", len(ids), sel.Expected)
 	}
 	return ids, nil
+}
+
+// rateLimitText is a rate limit as the audit log shows it.
+func rateLimitText(capacity, frequency int) string {
+	return strconv.Itoa(capacity) + " per " + strconv.Itoa(frequency) + "s"
 }

@@ -51,18 +51,27 @@ func randomString(n int, alphabet string) string {
 // NewSecret returns a fresh key secret.
 func NewSecret() string {
 	random := randomString(secretRandomLen, base62)
-	return secretPrefix + random + checksum(random)
+	sum := checksum(random)
+	return secretPrefix + random + string(sum[:])
 }
 
-// checksum encodes the CRC32 of s as secretCheckLen base62 characters.
-func checksum(s string) string {
-	n := crc32.ChecksumIEEE([]byte(s))
+var crcTable = crc32.MakeTable(crc32.IEEE)
+
+// checksum encodes the CRC32 (IEEE) of s as secretCheckLen base62
+// characters. It works on the string in place: verification calls it for
+// every presented key, and it must not allocate.
+func checksum(s string) [secretCheckLen]byte {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crcTable[byte(crc)^s[i]] ^ (crc >> 8)
+	}
+	n := ^crc
 	var out [secretCheckLen]byte
 	for i := secretCheckLen - 1; i >= 0; i-- {
 		out[i] = base62[n%62]
 		n /= 62
 	}
-	return string(out[:])
+	return out
 }
 
 // WellFormedSecret reports whether s has the secret format and a valid
@@ -77,8 +86,8 @@ func WellFormedSecret(s string) bool {
 			return false
 		}
 	}
-	random := body[:secretRandomLen]
-	return body[secretRandomLen:] == checksum(random)
+	sum := checksum(body[:secretRandomLen])
+	return body[secretRandomLen:] == string(sum[:])
 }
 
 // HashSecret is what the store keeps of a secret. Secrets carry enough

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,18 @@ func TestPublicIDs(t *testing.T) {
 	id := newPublicID()
 	if len(id) != PublicIDLen || strings.ToLower(id) != id {
 		t.Fatalf("public id %q: want %d lowercase characters", id, PublicIDLen)
+	}
+}
+
+func TestChecksumIsCRC32(t *testing.T) {
+	s := "0123456789abcdefghijABCDEFGHIJ"
+	n := crc32.ChecksumIEEE([]byte(s))
+	var want [secretCheckLen]byte
+	for i := secretCheckLen - 1; i >= 0; i-- {
+		want[i] = base62[n%62]
+		n /= 62
+	}
+	if got := checksum(s); got != want {
+		t.Fatalf("checksum %s, want %s", got[:], want[:])
 	}
 }

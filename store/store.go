@@ -28,6 +28,10 @@ type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 
+	// Verification reads keys through a cache, and a prepared lookup.
+	cache      *keyCache
+	verifyStmt *sql.Stmt
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -70,12 +74,24 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
 	s.reader = reader
+	s.cache = newKeyCache()
+	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// Close closes both pools.
+// Close writes the usage counted since the last flush, so that a clean
+// shutdown loses none, and closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stmtErr error
+	if s.verifyStmt != nil {
+		stmtErr = s.verifyStmt.Close()
+	}
+	return errors.Join(s.FlushUsage(ctx), stmtErr, s.reader.Close(), s.writer.Close())
 }
 
 // escapeDSNPath keeps a file name with URI metacharacters from being read as

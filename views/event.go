@@ -19,6 +19,7 @@ var actionLabels = map[string]string{
 	store.ActionKeyRevoked:      "Key revoked",
 	store.ActionKeyDeleted:      "Key deleted",
 	store.ActionKeyRenamed:      "Key renamed",
+	store.ActionKeyRateLimitSet: "Key rate limit set",
 	store.ActionKeysExported:    "Keys exported",
 	store.ActionUserCreated:     "User created",
 	store.ActionUserRoleChanged: "User's role changed",

@@ -137,3 +137,24 @@ func switchAttrs(k store.Key, target string) templ.Attributes {
 		"hx-swap":   "outerHTML",
 	}
 }
+
+// verifyCodeText explains a verification code to a person.
+func verifyCodeText(code string) string {
+	switch code {
+	case store.CodeMalformed:
+		return "this is not a Keydesk key, or it has a typo (its checksum does not match)."
+	case store.CodeNotFound:
+		return "no key has this secret. It may have been deleted."
+	case store.CodeRevoked:
+		return "the key was revoked."
+	case store.CodeExpired:
+		return "the key has expired."
+	case store.CodeDisabled:
+		return "the key is disabled."
+	case store.CodePermissionDenied:
+		return "the key does not have this permission."
+	case store.CodeRateLimited:
+		return "the key has used up its rate limit for now."
+	}
+	return code
+}

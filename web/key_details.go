@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,7 +34,8 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name}
+	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
+		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency)}
 	if !k.ExpiresAt.IsZero() {
 		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)
 	}

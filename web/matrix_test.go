@@ -101,6 +101,11 @@ func routeTable() []route {
 		{"bulk delete", keysDelete, 303, func(tc *testConsole) (string, string, url.Values) {
 			return "POST", "/keys/bulk", url.Values{"action": {"delete"}, "id": {tc.freshKey().ID}}
 		}},
+		{"test key form", keysRead, 200, get("/keys/test")},
+		{"test key", keysRead, 200, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/keys/test", url.Values{"key": {store.NewSecret()}}
+		}},
+		{"set rate limit", keysUpdate, 303, keyPost("rate-limit", url.Values{"capacity": {"10"}, "frequency": {"60"}})},
 		{"users", usersOnly, 200, get("/users")},
 		{"new user form", usersOnly, 200, get("/users/new")},
 		{"create user", usersOnly, 303, func(*testConsole) (string, string, url.Values) {

@@ -16,6 +16,10 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/login", h.showLoginPage)
 	e.POST("/login", h.login)
 
+	// For services: no session; the verify token, when configured
+	e.POST("/api/v1/keys/verify", h.verifyKey)
+	e.GET("/api/v1/status", h.apiStatus)
+
 	// Logged in
 	in := e.Group("", h.requireLogin)
 	in.GET("/", h.showHome)
@@ -28,12 +32,15 @@ func (h *handler) routes(e *echo.Echo) {
 	in.GET("/keys/new", h.showKeyNewPage, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys", h.createKey, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys/bulk", h.changeKeys, h.requireRights(view, read)) // the action's own right is checked inside
+	in.GET("/keys/test", h.showKeyTestPage, h.requireRights(view, read))
+	in.POST("/keys/test", h.checkKey, h.requireRights(view, read))
 	in.GET("/keys/:id", h.showKeyDetailsPage, h.requireRights(view, read))
 	in.POST("/keys/:id/enable", h.enableKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/disable", h.disableKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/expire", h.expireKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/revoke", h.revokeKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/rename", h.renameKey, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/rate-limit", h.setKeyRateLimit, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
 
 	// Users and roles

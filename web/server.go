@@ -28,6 +28,9 @@ type Config struct {
 	AbsoluteTimeout time.Duration
 	// TLS marks cookies Secure and sends HSTS.
 	TLS bool
+	// VerifyToken, when set, is the bearer token that callers of the
+	// verification API must present.
+	VerifyToken string
 }
 
 // New returns the console's HTTP handler over st.
@@ -132,7 +135,8 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // logRequests logs one line per request. The query string is left out: it
-// is the user's business, and keys are never accepted there anyway.
+// is the user's business, and keys are never accepted there anyway. The
+// service API, called at a high rate, logs only its failures above debug.
 func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -140,7 +144,14 @@ func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		h.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") && c.Response().Status < 500 {
+			level = slog.LevelDebug
+		}
+		if !h.log.Enabled(c.Request().Context(), level) {
+			return nil
+		}
+		h.log.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
 			slog.Int("status", c.Response().Status),

@@ -122,7 +122,11 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		return err
 	}
 	tls := cfg.tlsCert != ""
-	handler, err := web.New(ctx, st, web.Config{Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls})
+	handler, err := web.New(ctx, st, web.Config{
+		Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls,
+		// A secret: from the environment only, never a flag that ps would show.
+		VerifyToken: e.getenv("KEYDESK_VERIFY_TOKEN"),
+	})
 	if err != nil {
 		return err
 	}
@@ -148,6 +152,9 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	// The audit log's retention is applied now and every hour.
 	var background sync.WaitGroup
 	background.Go(func() { pruneEvents(ctx, st, log, time.Hour) })
+	// Key usage is counted in memory and written every few seconds; the
+	// store writes what is left when it closes.
+	background.Go(func() { flushUsage(ctx, st, log, 2*time.Second) })
 	defer background.Wait()
 
 	errc := make(chan error, 1)
@@ -184,6 +191,22 @@ func pruneEvents(ctx context.Context, st *store.Store, log *slog.Logger, interva
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// flushUsage writes counted key usage every interval until ctx ends.
+func flushUsage(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := st.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				log.Error("write key usage", "err", err)
+			}
 		}
 	}
 }

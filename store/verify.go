@@ -1,0 +1,316 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Verification codes, as the verification API answers them.
+const (
+	CodeMalformed        = "MALFORMED"         // not a Keydesk key, or a typo: decided before any lookup
+	CodeNotFound         = "NOT_FOUND"         // no such key
+	CodeRevoked          = "REVOKED"           // revoked, for good
+	CodeExpired          = "EXPIRED"           // past its expiry
+	CodeDisabled         = "DISABLED"          // switched off
+	CodePermissionDenied = "PERMISSION_DENIED" // lacks the permission asked about
+	CodeRateLimited      = "RATE_LIMITED"      // used more than its rate limit allows
+)
+
+// Verification is the answer to "is this key good?".
+type Verification struct {
+	Valid bool
+	Code  string // "" when valid
+
+	// Known is set when the key exists; the fields below describe it.
+	Known       bool
+	ID          string
+	Name        string
+	Permissions []string
+	ExpiresAt   time.Time
+
+	// The key's rate limit after this verification.
+	Limit      int
+	Remaining  int
+	Reset      time.Duration // until the full capacity is back
+	RetryAfter time.Duration // when rate limited: until the next verification can pass
+}
+
+// cachedKey is what verification needs of a key, kept in memory so that a
+// verification normally reads no database. Its fields never change: a
+// change to the key drops it from the cache.
+type cachedKey struct {
+	rowID       int64
+	id          string
+	name        string
+	permissions []string
+	expiresAt   int64 // Unix seconds; 0: never
+	enabled     bool
+	revoked     bool
+	limiter     *limiter
+	usage       *usage
+}
+
+// limiter is a key's rate limit: GCRA, a token bucket kept as one time. A
+// key may make capacity verifications at once, and gets one back every
+// frequency/capacity.
+type limiter struct {
+	capacity int
+	interval int64 // nanoseconds per verification
+	burst    int64 // capacity * interval
+	tat      atomic.Int64
+}
+
+func newLimiter(capacity, frequency int) *limiter {
+	interval := int64(frequency) * int64(time.Second) / int64(capacity)
+	return &limiter{capacity: capacity, interval: interval, burst: int64(capacity) * interval}
+}
+
+// take spends one verification at now (Unix nanoseconds) if there is one
+// left, and says what is left.
+func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, retry time.Duration) {
+	for {
+		tat := l.tat.Load()
+		start := max(tat, now)
+		next := start + l.interval
+		if next-now > l.burst || !spend {
+			// Refused (or only looking): report the bucket as it stands.
+			used := start - now
+			retry = time.Duration(max(used+l.interval-l.burst, 0))
+			return !spend, int((l.burst - used) / l.interval), time.Duration(used), retry
+		}
+		if l.tat.CompareAndSwap(tat, next) {
+			used := next - now
+			return true, int((l.burst - used) / l.interval), time.Duration(used), 0
+		}
+	}
+}
+
+// usage counts verifications between two writes to the database.
+type usage struct {
+	count atomic.Int64
+	last  atomic.Int64 // Unix nanoseconds
+}
+
+// keyCache maps secret hashes to cached keys. Rate limits and usage live
+// by row id, so that they outlive a cache entry that a change dropped.
+type keyCache struct {
+	mu       sync.RWMutex
+	byHash   map[[sha256.Size]byte]*cachedKey
+	byRow    map[int64][sha256.Size]byte
+	limiters map[int64]*limiter
+	usage    map[int64]*usage
+	// gen moves on at every change, so that a lookup that read the
+	// database before a change cannot put what it read in the cache after.
+	gen atomic.Uint64
+}
+
+// maxCachedKeys bounds the memory the cache takes.
+const maxCachedKeys = 200_000
+
+func newKeyCache() *keyCache {
+	return &keyCache{
+		byHash:   map[[sha256.Size]byte]*cachedKey{},
+		byRow:    map[int64][sha256.Size]byte{},
+		limiters: map[int64]*limiter{},
+		usage:    map[int64]*usage{},
+	}
+}
+
+func (c *keyCache) get(h [sha256.Size]byte) *cachedKey {
+	c.mu.RLock()
+	e := c.byHash[h]
+	c.mu.RUnlock()
+	return e
+}
+
+// put caches e unless a change came since gen, and gives e its limiter and
+// usage counter either way.
+func (c *keyCache) put(h [sha256.Size]byte, e *cachedKey, capacity, frequency int, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.limiters[e.rowID]
+	if l == nil || l.capacity != capacity || l.interval != newLimiter(capacity, frequency).interval {
+		l = newLimiter(capacity, frequency)
+		c.limiters[e.rowID] = l
+	}
+	u := c.usage[e.rowID]
+	if u == nil {
+		u = &usage{}
+		c.usage[e.rowID] = u
+	}
+	e.limiter, e.usage = l, u
+	if c.gen.Load() != gen {
+		return
+	}
+	if len(c.byHash) >= maxCachedKeys {
+		for old, row := range c.byHash { // any entry: map order is random
+			delete(c.byHash, old)
+			delete(c.byRow, row.rowID)
+			break
+		}
+	}
+	c.byHash[h] = e
+	c.byRow[e.rowID] = h
+}
+
+// drop forgets the cached keys of rows (all of them when rows is nil).
+// Deleted keys also lose their rate limit.
+func (c *keyCache) drop(rows []int64, deleted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	if rows == nil {
+		clear(c.byHash)
+		clear(c.byRow)
+		return
+	}
+	for _, row := range rows {
+		if h, ok := c.byRow[row]; ok {
+			delete(c.byHash, h)
+			delete(c.byRow, row)
+		}
+		if deleted {
+			delete(c.limiters, row)
+		}
+	}
+}
+
+// VerifyKey checks a presented key, counts it as used and spends one of
+// its rate limit when it is good. permission, if not empty, must be one of
+// the key's.
+func (s *Store) VerifyKey(ctx context.Context, secret, permission string) (Verification, error) {
+	return s.verify(ctx, secret, permission, true)
+}
+
+// CheckKey answers as VerifyKey does, but counts nothing: for testing a key
+// from the console.
+func (s *Store) CheckKey(ctx context.Context, secret, permission string) (Verification, error) {
+	return s.verify(ctx, secret, permission, false)
+}
+
+func (s *Store) verify(ctx context.Context, secret, permission string, count bool) (Verification, error) {
+	if !WellFormedSecret(secret) {
+		return Verification{Code: CodeMalformed}, nil
+	}
+	// Hash from a stack buffer: a secret is short, and this keeps the
+	// cached path free of allocations.
+	var buf [SecretLen]byte
+	copy(buf[:], secret)
+	h := sha256.Sum256(buf[:])
+	e := s.cache.get(h)
+	if e == nil {
+		var err error
+		if e, err = s.loadVerifiedKey(ctx, h); err != nil {
+			return Verification{}, err
+		}
+		if e == nil {
+			return Verification{Code: CodeNotFound}, nil
+		}
+	}
+	now := s.Now()
+	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity}
+	if e.expiresAt != 0 {
+		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
+	}
+	switch {
+	case e.revoked:
+		v.Code = CodeRevoked
+	case e.expiresAt != 0 && e.expiresAt <= now.Unix():
+		v.Code = CodeExpired
+	case !e.enabled:
+		v.Code = CodeDisabled
+	case permission != "" && !hasPermission(e.permissions, permission):
+		v.Code = CodePermissionDenied
+	}
+	spend := count && v.Code == ""
+	ok, remaining, reset, retry := e.limiter.take(now.UnixNano(), spend)
+	v.Remaining, v.Reset, v.RetryAfter = remaining, reset, retry
+	if spend {
+		if !ok {
+			v.Code = CodeRateLimited
+		} else {
+			e.usage.count.Add(1)
+			e.usage.last.Store(now.UnixNano())
+		}
+	}
+	v.Valid = v.Code == ""
+	return v, nil
+}
+
+func hasPermission(perms []string, p string) bool {
+	for _, x := range perms {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, revoked_at IS NOT NULL,
+	capacity, frequency FROM keys WHERE secret_hash = ?`
+
+// loadVerifiedKey reads a key by its secret's hash and caches it. It
+// returns nil when there is no such key.
+func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cachedKey, error) {
+	gen := s.cache.gen.Load()
+	var (
+		e                   cachedKey
+		perms               string
+		expires             sql.NullInt64
+		capacity, frequency int
+	)
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revoked, &capacity, &frequency)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.permissions = strings.Fields(perms)
+	e.expiresAt = expires.Int64
+	s.cache.put(h, &e, capacity, frequency, gen)
+	return &e, nil
+}
+
+// FlushUsage writes the uses counted since the last flush: one
+// transaction, one update per key used.
+func (s *Store) FlushUsage(ctx context.Context) error {
+	type pending struct {
+		row, count, last int64
+		u                *usage
+	}
+	var batch []pending
+	s.cache.mu.RLock()
+	for row, u := range s.cache.usage {
+		if n := u.count.Swap(0); n > 0 {
+			batch = append(batch, pending{row: row, count: n, last: u.last.Load(), u: u})
+		}
+	}
+	s.cache.mu.RUnlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, p := range batch {
+			_, err := tx.ExecContext(ctx, `UPDATE keys SET use_count = use_count + ?,
+				last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`, p.count, time.Unix(0, p.last).Unix(), p.row)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Put the counts back for the next try.
+		for _, p := range batch {
+			p.u.count.Add(p.count)
+		}
+	}
+	return err
+}

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
+)
+
+// setKeyRateLimit changes a key's rate limit; a refused value comes back
+// beside its field, as typed.
+func (h *handler) setKeyRateLimit(c echo.Context) error {
+	id := c.Param("id")
+	typedCap, typedFreq := strings.TrimSpace(c.FormValue("capacity")), strings.TrimSpace(c.FormValue("frequency"))
+	var errs form.Errors
+	capacity, err := strconv.Atoi(typedCap)
+	if err != nil {
+		errs.Add("capacity", "Enter a whole number of requests.")
+	}
+	frequency, err := strconv.Atoi(typedFreq)
+	if err != nil {
+		errs.Add("frequency", "Enter a whole number of seconds.")
+	}
+	if !errs.Any() {
+		k, err := h.store.SetKeyRateLimit(c.Request().Context(), h.actor(c), id, capacity, frequency)
+		var se *store.Error
+		switch {
+		case err == nil:
+			return h.keyChanged(c, k, "Key “"+k.Name+"” now allows "+typedCap+" requests per "+typedFreq+" seconds.")
+		case errors.As(err, &se) && se.Field != "":
+			errs.Add(se.Field, se.Message)
+		default:
+			return err
+		}
+	}
+	v, err := h.keyDetails(c, id)
+	if err != nil {
+		return err
+	}
+	v.Capacity, v.Frequency, v.RateErrors = typedCap, typedFreq, errs
+	return render(c, http.StatusUnprocessableEntity, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+}
