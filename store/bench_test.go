@@ -2,12 +2,12 @@ package store
 
 import (
 	"context"
-	"sync/atomic"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )

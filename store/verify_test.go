@@ -56,8 +56,14 @@ func TestVerifyEveryAnswer(t *testing.T) {
 		{func() error { _, err := s.SetKeyRateLimit(ctx, testActor, k.ID, 1, 60); return err }, ""},
 		{func() error { return nil }, CodeRateLimited}, // the new limit of one is spent
 		{func() error { _, err := s.SetKeyRateLimit(ctx, testActor, k.ID, 100, 60); return err }, ""},
-		{func() error { _, err := s.ChangeKeys(ctx, testActor, KeyDisable, KeySelection{IDs: []string{k.ID}}); return err }, CodeDisabled},
-		{func() error { _, err := s.ChangeKeys(ctx, testActor, KeyEnable, KeySelection{IDs: []string{k.ID}}); return err }, ""},
+		{func() error {
+			_, err := s.ChangeKeys(ctx, testActor, KeyDisable, KeySelection{IDs: []string{k.ID}})
+			return err
+		}, CodeDisabled},
+		{func() error {
+			_, err := s.ChangeKeys(ctx, testActor, KeyEnable, KeySelection{IDs: []string{k.ID}})
+			return err
+		}, ""},
 		{func() error { _, err := s.RevokeKey(ctx, testActor, k.ID); return err }, CodeRevoked},
 		{func() error { _, err := s.DeleteKey(ctx, testActor, k.ID); return err }, CodeNotFound},
 	}

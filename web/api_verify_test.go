@@ -220,7 +220,7 @@ func TestRateLimitForm(t *testing.T) {
 		}
 	}
 	// Copy carries the rate limit.
-	if got := admin.get("/keys/new?copy=" + k.ID).doc().Find(`[data-testid=capacity]`).AttrOr("value", ""); got != "10" {
+	if got := admin.get("/keys/new?copy="+k.ID).doc().Find(`[data-testid=capacity]`).AttrOr("value", ""); got != "10" {
 		t.Fatalf("copy capacity %q", got)
 	}
 	body, _ := io.ReadAll(strings.NewReader(admin.get("/keys/" + k.ID).testid("history")))
