@@ -55,6 +55,7 @@
       if (window.confirm(message)) onConfirm();
       return;
     }
+    dlg.querySelector("#confirm-title").textContent = buttonLabel ? buttonLabel + "?" : "Are you sure?";
     dlg.querySelector("#confirm-message").textContent = message;
     dlg.querySelector("#confirm-ok").textContent = buttonLabel || "Confirm";
     dlg.returnValue = "";

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -165,6 +166,26 @@ func (s *Store) User(ctx context.Context, id int64) (User, error) {
 		return err
 	})
 	return u, err
+}
+
+// CreateFirstAdmin creates the user "admin", an Administrator, when there
+// are no users at all. The password is the one given, or a generated one
+// when that is empty; it is returned so that it can be shown once.
+func (s *Store) CreateFirstAdmin(ctx context.Context, password string) (string, bool, error) {
+	n, err := s.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", false, err
+	}
+	if password == "" {
+		password = NewPassword()
+	}
+	_, err = s.CreateUser(ctx, SystemActor("setup"), NewUser{
+		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator,
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("create the first administrator: %w", err)
+	}
+	return password, true, nil
 }
 
 // CountUsers returns how many users there are.

@@ -429,7 +429,7 @@ func KeyControls(v KeyList, oob bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</select></div><div class=\"select-field\"><label class=\"visually-hidden\" for=\"key-creator\">Created by</label> <select id=\"key-creator\" name=\"created_by\" data-testid=\"key-creator\"><option value=\"\">Anyone</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</select></div><div class=\"select-field\"><label class=\"visually-hidden\" for=\"key-creator\">Created by</label> <select id=\"key-creator\" name=\"created_by\" data-testid=\"key-creator\"><option value=\"\">Any creator</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

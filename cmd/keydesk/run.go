@@ -215,24 +215,14 @@ func flushUsage(ctx context.Context, st *store.Store, log *slog.Logger, interval
 // password comes from KEYDESK_ADMIN_PASSWORD, or is generated and printed
 // once.
 func (e env) bootstrap(ctx context.Context, st *store.Store) error {
-	n, err := st.CountUsers(ctx)
-	if err != nil || n > 0 {
+	given := e.getenv("KEYDESK_ADMIN_PASSWORD")
+	password, created, err := st.CreateFirstAdmin(ctx, given)
+	switch {
+	case err != nil || !created:
 		return err
-	}
-	password := e.getenv("KEYDESK_ADMIN_PASSWORD")
-	generated := password == ""
-	if generated {
-		password = store.NewPassword()
-	}
-	_, err = st.CreateUser(ctx, store.SystemActor("setup"), store.NewUser{
-		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: store.RoleAdministrator,
-	})
-	if err != nil {
-		return fmt.Errorf("create the first administrator: %w", err)
-	}
-	if generated {
+	case given == "":
 		fmt.Fprintf(e.stdout, "Created the first user: admin, password %s\nIt is shown only this once; change it after you log in.\n", password)
-	} else {
+	default:
 		fmt.Fprintln(e.stdout, "Created the first user: admin, with the password from KEYDESK_ADMIN_PASSWORD.")
 	}
 	return nil

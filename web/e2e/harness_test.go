@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,18 +86,49 @@ func startBrowser() {
 	browserCancel = func() { cancel(); cancelAlloc() }
 }
 
+// clock is the console's clock: real time plus an offset that a test can
+// move forward, to reach a timeout without waiting for it.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
 // console is one running console and a browser tab logged out of it.
 type console struct {
 	t     *testing.T
 	url   string
 	store *store.Store
+	clock *clock
 	tab   context.Context
 	shots string
 }
 
-// newConsole starts the console on a loopback port over a fresh database,
-// and opens a tab in a new browser context.
+// newConsole starts the console on a loopback port over a fresh database
+// with the first administrator (password adminPassword), and opens a tab in
+// a new browser context.
 func newConsole(t *testing.T) *console {
+	t.Helper()
+	c := newEmptyConsole(t)
+	if _, _, err := c.store.CreateFirstAdmin(context.Background(), adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newEmptyConsole is newConsole without any user.
+func newEmptyConsole(t *testing.T) *console {
 	t.Helper()
 	browserOnce.Do(startBrowser)
 	if browserErr != nil {
@@ -110,12 +143,9 @@ func newConsole(t *testing.T) *console {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := st.CreateUser(ctx, store.SystemActor("test"), store.NewUser{
-		Username: "admin", Password: adminPassword, RoleID: store.RoleAdministrator,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := web.New(ctx, st, web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	clk := &clock{}
+	st.Now = clk.Now
+	h, err := web.New(ctx, st, web.Config{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +157,36 @@ func newConsole(t *testing.T) *console {
 	if err := chromedp.Do(tab); err != nil {
 		t.Fatal(err)
 	}
-	c := &console{t: t, url: srv.URL, store: st, tab: tab, shots: os.Getenv("KEYDESK_SCREENSHOTS")}
+	c := &console{t: t, url: srv.URL, store: st, clock: clk, tab: tab, shots: os.Getenv("KEYDESK_SCREENSHOTS")}
 	t.Cleanup(func() {
 		if t.Failed() {
 			c.screenshot("failure")
 		}
 	})
 	return c
+}
+
+// addUser creates a user with a role, and the test password.
+func (c *console) addUser(username string, role int64) {
+	c.t.Helper()
+	_, err := c.store.CreateUser(context.Background(), store.SystemActor("test"), store.NewUser{Username: username, Password: adminPassword, RoleID: role})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// createKey creates a key as admin and returns it with its secret.
+func (c *console) createKey(name string, mods ...func(*store.NewKey)) (store.Key, string) {
+	c.t.Helper()
+	in := store.NewKey{Name: name, Permissions: []string{"chat"}, Enabled: true, Capacity: 120, Frequency: 60}
+	for _, m := range mods {
+		m(&in)
+	}
+	k, secret, err := c.store.CreateKey(context.Background(), store.Actor{Username: "admin"}, in)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return k, secret
 }
 
 // do runs browser steps, failing the test on error with a time limit.
@@ -270,4 +323,64 @@ func (c *console) confirm(wantText string) {
 		c.t.Fatalf("confirmation says %q, want it to mention %q", got, wantText)
 	}
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=confirm-ok]`)))
+}
+
+//go:embed testdata/axe.min.js
+var axeSource string
+
+// axeViolation is what axe-core reports of one rule a page breaks.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core on the page and fails the test on any
+// serious or critical violation.
+func (c *console) checkAccessibility(page string) {
+	c.t.Helper()
+	violations, err := c.seriousViolations()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, v := range violations {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, fmt.Sprint(n.Target)+" "+n.HTML)
+		}
+		c.t.Errorf("%s: %s (%s): %s\n\t%s", page, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
+
+// seriousViolations runs axe-core on the page for WCAG 2.1 A and AA and
+// best practice, and returns the serious and critical violations.
+func (c *console) seriousViolations() ([]axeViolation, error) {
+	ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
+	defer cancel()
+	// Evaluated through the DevTools protocol, which the page's CSP does
+	// not govern: the console itself never serves axe.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
+		return nil, fmt.Errorf("load axe: %w", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](`axe.run(document, {
+		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+		resultTypes: ['violations']
+	}).then(r => r.violations)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, fmt.Errorf("run axe: %w", err)
+	}
+	var all, serious []axeViolation
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, fmt.Errorf("read axe's answer: %w", err)
+	}
+	for _, v := range all {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			serious = append(serious, v)
+		}
+	}
+	return serious, nil
 }

@@ -151,11 +151,7 @@ func TestSearchAsYouType(t *testing.T) {
 func TestCopyTwiceNumbersTheCopies(t *testing.T) {
 	c := newConsole(t)
 	c.login("admin", adminPassword)
-	k, _, err := c.store.CreateKey(context.Background(), store.Actor{Username: "admin"},
-		store.NewKey{Name: "APIKEYtest", Permissions: []string{"securemail"}, Enabled: true, Capacity: 10, Frequency: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, _ := c.createKey("APIKEYtest", func(n *store.NewKey) { n.Permissions = []string{"securemail"} })
 	for _, want := range []string{"APIKEYtest_1", "APIKEYtest_2"} {
 		c.do(
 			chromedp.Navigate(c.url+"/keys/"+k.ID),
@@ -184,12 +180,8 @@ func TestCopyTwiceNumbersTheCopies(t *testing.T) {
 func TestExpireAndRevoke(t *testing.T) {
 	c := newConsole(t)
 	c.login("admin", adminPassword)
-	for _, name := range []string{"to-expire", "to-revoke"} {
-		if _, _, err := c.store.CreateKey(context.Background(), store.Actor{Username: "admin"},
-			store.NewKey{Name: name, Permissions: []string{"chat"}, Enabled: true, Capacity: 10, Frequency: 60}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c.createKey("to-expire")
+	c.createKey("to-revoke")
 	c.do(chromedp.Navigate(c.url + "/keys"))
 	// Expire now, from the row menu.
 	c.do(

@@ -1,31 +1,66 @@
 package e2e_test
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/keydesk/keydesk/store"
 )
 
-// TestScreens visits the main pages, for screenshots
-// (KEYDESK_SCREENSHOTS=DIR) and as a smoke test that each renders.
-func TestScreens(t *testing.T) {
+// TestPagesAreAccessible visits every page of the console: axe-core finds
+// no serious or critical violation on any, and each is saved as a
+// screenshot when KEYDESK_SCREENSHOTS=DIR is set.
+func TestPagesAreAccessible(t *testing.T) {
 	c := newConsole(t)
-	c.login("admin", adminPassword)
 	visit := func(path, ready, name string) {
 		t.Helper()
 		c.do(chromedp.Navigate(c.url+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+		c.checkAccessibility(name)
 		c.screenshot(name)
 	}
-	visit("/keys", `[data-testid=empty-state]`, "empty")
+	visit("/login", `[data-testid=login-form]`, "login")
+	c.login("admin", adminPassword)
+	visit("/keys", `[data-testid=empty-state]`, "empty-list")
 	c.seed(120)
+	k, _ := c.createKey("revoked-key")
+	if _, err := c.store.RevokeKey(t.Context(), store.Actor{Username: "admin"}, k.ID); err != nil {
+		t.Fatal(err)
+	}
 	visit("/keys", `[data-testid=key-table]`, "list")
-	visit("/keys/new", `[data-testid=key-form]`, "new")
+	visit("/keys?q=zzzz", `[data-testid=no-match]`, "no-match")
+	visit("/keys/new", `[data-testid=key-form]`, "new-key")
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=create-key]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-summary]`)))
+	c.checkAccessibility("new-key-errors")
+	c.screenshot("new-key-errors")
+	c.do(
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=name]`), "accessible"),
+		chromedp.Click(chromedp.CSS(`[data-testid=perm-chat]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=create-key]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
+	)
+	c.checkAccessibility("secret")
+	c.screenshot("secret")
+	visit("/keys/"+k.ID, `[data-testid=revoked-banner]`, "details-revoked")
+	page, _ := c.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "accessible"}, Sort: store.SortName})
+	visit("/keys/"+page.Keys[0].ID, `[data-testid=facts]`, "details")
+	visit("/keys/test", `[data-testid=test-form]`, "test-key")
 	visit("/users", `[data-testid=user-table]`, "users")
-	visit("/users/new", `[data-testid=user-form]`, "user-new")
+	visit("/users/new", `[data-testid=user-form]`, "new-user")
 	visit("/users/1", `[data-testid=role-form]`, "user")
 	visit("/roles", `[data-testid=role-table]`, "roles")
 	visit("/roles/2", `[data-testid=role-form]`, "role")
-	visit("/profile", `[data-testid=password-form]`, "profile")
+	visit("/roles/new", `[data-testid=role-form]`, "new-role")
 	visit("/events", `[data-testid=event-table]`, "events")
+	visit("/events?q="+url.QueryEscape("nothing-like-this"), `[data-testid=no-events]`, "no-events")
 	visit("/settings", `[data-testid=settings-form]`, "settings")
+	visit("/profile", `[data-testid=password-form]`, "profile")
+	visit("/keys/nosuchkey0000000", `[data-testid=error-message]`, "not-found")
+
+	// The confirmation dialog, open.
+	c.do(chromedp.Navigate(c.url+"/keys/"+page.Keys[0].ID), chromedp.Click(chromedp.CSS(`[data-testid=revoke]`)))
+	c.waitFor(`document.getElementById('confirm-dialog').open`)
+	c.checkAccessibility("confirm-dialog")
+	c.screenshot("confirm-dialog")
 }
