@@ -124,20 +124,9 @@ func (s *Store) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 			where += " AND e.id > " + a.add(q.After)
 			order = "ASC"
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE `+where+
+		page.Events, err = allRows(ctx, tx, scanEvent, `SELECT `+eventColumns+` FROM events e WHERE `+where+
 			` ORDER BY e.id `+order+` LIMIT `+strconv.Itoa(q.Limit+1), a.list...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				return err
-			}
-			page.Events = append(page.Events, e)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return EventPage{}, err
@@ -179,51 +168,15 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) err
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE `+where+` ORDER BY e.id DESC`, a.list...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				return err
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
+		return eachRow(ctx, tx, scanEvent, func(e Event) error {
 			n++
-		}
-		return rows.Err()
+			return fn(e)
+		}, `SELECT `+eventColumns+` FROM events e WHERE `+where+` ORDER BY e.id DESC`, a.list...)
 	})
 	return n, err
 }
 
-// EventActors returns the usernames that appear as actors, sorted, hopping
-// through the actor index.
+// EventActors returns the usernames that appear as actors, sorted.
 func (s *Store) EventActors(ctx context.Context) ([]string, error) {
-	var names []string
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			WITH RECURSIVE actor(name) AS (
-				SELECT min(actor_username) FROM events
-				UNION ALL
-				SELECT (SELECT min(actor_username) FROM events WHERE actor_username > actor.name)
-				FROM actor WHERE actor.name IS NOT NULL
-			)
-			SELECT name FROM actor WHERE name IS NOT NULL`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				return err
-			}
-			names = append(names, n)
-		}
-		return rows.Err()
-	})
-	return names, err
+	return s.distinctValues(ctx, "events", "actor_username")
 }

@@ -325,13 +325,7 @@ func keyByID(ctx context.Context, tx *sql.Tx, id string) (Key, error) {
 
 // Key returns the key with the given public id.
 func (s *Store) Key(ctx context.Context, id string) (Key, error) {
-	var k Key
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		k, err = keyByID(ctx, tx, id)
-		return err
-	})
-	return k, err
+	return readValue(ctx, s, func(tx *sql.Tx) (Key, error) { return keyByID(ctx, tx, id) })
 }
 
 // copySuffix matches the "_N" that copies add to a name.
@@ -357,21 +351,12 @@ func (s *Store) NextCopyName(ctx context.Context, name string) (string, error) {
 		// '`' sorts right after '_', so this is every name starting base_.
 		lo := foldName(base) + "_"
 		hi := foldName(base) + "`"
-		rows, err := tx.QueryContext(ctx, `SELECT name FROM keys WHERE org_id = 1 AND name_fold >= ? AND name_fold < ?`, lo, hi)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var other string
-			if err := rows.Scan(&other); err != nil {
-				return err
-			}
+		return eachRow(ctx, tx, scanString, func(other string) error {
 			if b, n := splitCopySuffix(other); n > highest && foldName(b) == foldName(base) {
 				highest = n
 			}
-		}
-		return rows.Err()
+			return nil
+		}, `SELECT name FROM keys WHERE org_id = 1 AND name_fold >= ? AND name_fold < ?`, lo, hi)
 	})
 	if err != nil {
 		return "", err

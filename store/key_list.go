@@ -409,22 +409,10 @@ func (s *Store) EachKey(ctx context.Context, f KeyFilter, sort KeySort, desc boo
 		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	n := 0
 	err = s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, a.list...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, err := scanKey(rows)
-			if err != nil {
-				return err
-			}
-			if err := fn(k); err != nil {
-				return err
-			}
+		return eachRow(ctx, tx, func(r rowScanner) (Key, error) { return scanKey(r) }, func(k Key) error {
 			n++
-		}
-		return rows.Err()
+			return fn(k)
+		}, query, a.list...)
 	})
 	if err != nil {
 		return n, fmt.Errorf("store: list keys: %w", err)
@@ -432,32 +420,7 @@ func (s *Store) EachKey(ctx context.Context, f KeyFilter, sort KeySort, desc boo
 	return n, nil
 }
 
-// KeyCreators returns the usernames that created keys, sorted. It hops
-// through the creator index, one seek per name, so it stays fast however
-// many keys there are.
+// KeyCreators returns the usernames that created keys, sorted.
 func (s *Store) KeyCreators(ctx context.Context) ([]string, error) {
-	var names []string
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			WITH RECURSIVE creator(name) AS (
-				SELECT min(created_by) FROM keys
-				UNION ALL
-				SELECT (SELECT min(created_by) FROM keys WHERE created_by > creator.name)
-				FROM creator WHERE creator.name IS NOT NULL
-			)
-			SELECT name FROM creator WHERE name IS NOT NULL`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				return err
-			}
-			names = append(names, n)
-		}
-		return rows.Err()
-	})
-	return names, err
+	return s.distinctValues(ctx, "keys", "created_by")
 }

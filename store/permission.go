@@ -13,21 +13,11 @@ type Permission struct {
 
 // Permissions returns the catalog, sorted by name.
 func (s *Store) Permissions(ctx context.Context) ([]Permission, error) {
-	var perms []Permission
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT name, description FROM permissions ORDER BY name`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+	return readValue(ctx, s, func(tx *sql.Tx) ([]Permission, error) {
+		return allRows(ctx, tx, func(r rowScanner) (Permission, error) {
 			var p Permission
-			if err := rows.Scan(&p.Name, &p.Description); err != nil {
-				return err
-			}
-			perms = append(perms, p)
-		}
-		return rows.Err()
+			err := r.Scan(&p.Name, &p.Description)
+			return p, err
+		}, `SELECT name, description FROM permissions ORDER BY name`)
 	})
-	return perms, err
 }

@@ -237,46 +237,23 @@ func roleByID(ctx context.Context, tx *sql.Tx, id int64) (Role, error) {
 
 // Role returns the role with the given id.
 func (s *Store) Role(ctx context.Context, id int64) (Role, error) {
-	var r Role
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		r, err = roleByID(ctx, tx, id)
-		return err
-	})
-	return r, err
+	return readValue(ctx, s, func(tx *sql.Tx) (Role, error) { return roleByID(ctx, tx, id) })
 }
 
 // Roles returns every role: the built-in ones first, then by name.
 func (s *Store) Roles(ctx context.Context) ([]Role, error) {
-	var roles []Role
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles r ORDER BY r.builtin DESC, r.name_fold`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRole(rows)
-			if err != nil {
-				return err
-			}
-			roles = append(roles, r)
-		}
-		return rows.Err()
+	return readValue(ctx, s, func(tx *sql.Tx) ([]Role, error) {
+		return allRows(ctx, tx, scanRole, `SELECT `+roleColumns+` FROM roles r ORDER BY r.builtin DESC, r.name_fold`)
 	})
-	return roles, err
 }
 
 // RoleByName returns the role with the given name, whatever its case.
 func (s *Store) RoleByName(ctx context.Context, name string) (Role, error) {
-	var r Role
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		r, err = scanRole(tx.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles r WHERE r.name_fold = ?`, foldName(strings.TrimSpace(name))))
+	return readValue(ctx, s, func(tx *sql.Tx) (Role, error) {
+		r, err := scanRole(tx.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles r WHERE r.name_fold = ?`, foldName(strings.TrimSpace(name))))
 		if errors.Is(err, sql.ErrNoRows) {
-			return Errorf(ENOTFOUND, "role", "There is no role %q.", name)
+			return Role{}, Errorf(ENOTFOUND, "role", "There is no role %q.", name)
 		}
-		return err
+		return r, err
 	})
-	return r, err
 }

@@ -193,3 +193,62 @@ func fromUnix(v sql.NullInt64) time.Time {
 	}
 	return time.Unix(v.Int64, 0).UTC()
 }
+
+// readValue runs fn in a read transaction and returns what it read.
+func readValue[T any](ctx context.Context, s *Store, fn func(tx *sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// eachRow runs a query in tx and calls fn with each row scanned by scan.
+func eachRow[T any](ctx context.Context, tx *sql.Tx, scan func(rowScanner) (T, error), fn func(T) error, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// allRows runs a query and returns every row scanned by scan.
+func allRows[T any](ctx context.Context, tx *sql.Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := eachRow(ctx, tx, scan, func(v T) error { out = append(out, v); return nil }, query, args...)
+	return out, err
+}
+
+// scanString reads a row of one text column.
+func scanString(row rowScanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
+// distinctValues lists the distinct values of an indexed text column,
+// sorted, with one index seek per value however many rows there are. table
+// and column are names from this package, never input.
+func (s *Store) distinctValues(ctx context.Context, table, column string) ([]string, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) ([]string, error) {
+		return allRows(ctx, tx, scanString, `
+			WITH RECURSIVE v(x) AS (
+				SELECT min(`+column+`) FROM `+table+`
+				UNION ALL
+				SELECT (SELECT min(`+column+`) FROM `+table+` WHERE `+column+` > v.x) FROM v WHERE v.x IS NOT NULL
+			)
+			SELECT x FROM v WHERE x IS NOT NULL`)
+	})
+}

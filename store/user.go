@@ -159,13 +159,7 @@ func userByID(ctx context.Context, tx *sql.Tx, id int64) (User, error) {
 
 // User returns the user with the given id.
 func (s *Store) User(ctx context.Context, id int64) (User, error) {
-	var u User
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = userByID(ctx, tx, id)
-		return err
-	})
-	return u, err
+	return readValue(ctx, s, func(tx *sql.Tx) (User, error) { return userByID(ctx, tx, id) })
 }
 
 // CreateFirstAdmin creates the user "admin", an Administrator, when there

@@ -199,27 +199,14 @@ func (s *Store) EndSessions(ctx context.Context, actor Actor, id int64) error {
 	return err
 }
 
-// Users returns the users whose username or display name contains search
-// (all when it is empty), by username.
+// Users returns the users whose username, display name or role contains
+// search (all when it is empty), by username.
 func (s *Store) Users(ctx context.Context, search string) ([]User, error) {
-	var users []User
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		p := likePattern(strings.ToLower(strings.TrimSpace(search)))
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u JOIN roles r ON r.id = u.role_id
+	p := likePattern(strings.ToLower(strings.TrimSpace(search)))
+	return readValue(ctx, s, func(tx *sql.Tx) ([]User, error) {
+		return allRows(ctx, tx, func(r rowScanner) (User, error) { return scanUser(r) }, `SELECT `+userColumns+`
+			FROM users u JOIN roles r ON r.id = u.role_id
 			WHERE u.username LIKE ?1 ESCAPE '\' OR lower(u.display_name) LIKE ?1 ESCAPE '\' OR lower(r.name) LIKE ?1 ESCAPE '\'
 			ORDER BY u.username`, p)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		return rows.Err()
 	})
-	return users, err
 }

@@ -28,13 +28,7 @@ func (h *handler) showEventListPage(c echo.Context) error {
 		return err
 	}
 	v := views.EventList{Params: params, Page: page, Actors: actors}
-	if isHTMX(c) {
-		header := "HX-Push-Url"
-		if c.Request().Header.Get("HX-Trigger") == "event-filters" {
-			header = "HX-Replace-Url"
-		}
-		c.Response().Header().Set(header, params.PageURL())
-	}
+	setAddress(c, "event-filters", params.PageURL())
 	p := h.page(c, "Events", "events")
 	return render(c, http.StatusOK, views.EventListPage(p, v), views.EventListFragment(p, v))
 }

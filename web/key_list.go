@@ -43,15 +43,7 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		return err
 	}
 	v := views.KeyList{Params: params, Page: page, Permissions: perms, Creators: creators, Highlight: c.QueryParam("highlight")}
-	if isHTMX(c) {
-		// Typing in the search replaces the address; sorting and paging add
-		// to the history.
-		header := "HX-Push-Url"
-		if c.Request().Header.Get("HX-Trigger") == "key-filters" {
-			header = "HX-Replace-Url"
-		}
-		c.Response().Header().Set(header, params.PageURL())
-	}
+	setAddress(c, "key-filters", params.PageURL())
 	p := h.page(c, "API keys", "keys")
 	return render(c, http.StatusOK, views.KeyListPage(p, v), views.KeyListFragment(p, v))
 }

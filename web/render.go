@@ -66,3 +66,17 @@ func localPath(p, fallback string) string {
 func redirectBack(c echo.Context, fallback string) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("return"), fallback))
 }
+
+// setAddress tells htmx the address of the list it just got, so that the
+// view can be bookmarked and reloaded. Typing in the filter form replaces
+// the address; sorting and paging add to the history.
+func setAddress(c echo.Context, filterForm, url string) {
+	if !isHTMX(c) {
+		return
+	}
+	header := "HX-Push-Url"
+	if c.Request().Header.Get("HX-Trigger") == filterForm {
+		header = "HX-Replace-Url"
+	}
+	c.Response().Header().Set(header, url)
+}
