@@ -261,9 +261,11 @@ func (c *console) screenshot(name string) {
 			c.t.Logf("screenshot %s: %v", name, err)
 			continue
 		}
-		file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", c.t.Name(), name, width))
+		file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", strings.ReplaceAll(c.t.Name(), "/", "-"), name, width))
 		if err := os.WriteFile(file, png, 0o644); err != nil {
 			c.t.Logf("screenshot %s: %v", name, err)
+		} else if c.t.Failed() {
+			c.t.Logf("screenshot of the failure: %s", file)
 		}
 	}
 	ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
