@@ -53,7 +53,6 @@ const (
 	ActionRoleDeleted     = "role.deleted"
 	ActionLoginSucceeded  = "login.succeeded"
 	ActionLoginFailed     = "login.failed"
-	ActionLoginThrottled  = "login.throttled"
 	ActionLogout          = "logout"
 )
 
@@ -112,7 +111,7 @@ func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRe
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (?, ?)`, id,
-		strings.Join(searchWords(actor.Username+" "+e.Action+" "+e.TargetType+" "+e.TargetID+" "+e.TargetName), " "))
+		strings.Join(searchWords(actor.Username+" "+e.Action+" "+e.TargetType+" "+e.TargetID+" "+e.TargetName+" "+e.BulkID), " "))
 	return err
 }
 

@@ -15,7 +15,7 @@ var EventActions = []string{
 	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
 	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
 	ActionPasswordChanged, ActionPasswordReset, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
-	ActionLoginSucceeded, ActionLoginFailed, ActionLoginThrottled, ActionLogout, ActionAccessDenied,
+	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionEventsExported, ActionEventsPruned,
 }
 

@@ -153,3 +153,18 @@ func TestRetentionPrunesAndRecordsIt(t *testing.T) {
 		t.Fatalf("%d search rows for %d events", searchRows, total)
 	}
 }
+
+func TestBulkIDFindsItsEvents(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	a, _ := mustCreateKey(t, s, NewKey{Name: "a", Enabled: true})
+	b, _ := mustCreateKey(t, s, NewKey{Name: "b", Enabled: true})
+	if _, err := s.ChangeKeys(ctx, testActor, KeyDisable, KeySelection{IDs: []string{a.ID, b.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := s.TargetEvents(ctx, TargetKey, a.ID, 1)
+	page, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{Search: evs[0].BulkID}})
+	if err != nil || len(page.Events) != 2 {
+		t.Fatalf("search by bulk id %s: %d events, %v", evs[0].BulkID, len(page.Events), err)
+	}
+}

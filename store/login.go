@@ -18,59 +18,63 @@ const (
 	loginMaxDelay     = 15 * time.Minute
 )
 
-// LoginDelay returns how long the next login for username from addr must
-// wait; zero means it may go ahead now.
-func (s *Store) LoginDelay(ctx context.Context, username, addr string) (time.Duration, error) {
-	now := s.now()
-	username = strings.ToLower(strings.TrimSpace(username))
-	var wait time.Duration
-	for _, q := range []struct{ column, value string }{{"username", username}, {"client_addr", addr}} {
-		var n int
-		var last sql.NullInt64
-		err := s.reader.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE `+q.column+` = ? AND at > ?`,
-			q.value, now.Add(-LoginWindow).Unix()).Scan(&n, &last)
-		if err != nil {
-			return 0, err
-		}
-		if n < LoginFreeFailures {
-			continue
-		}
-		delay := loginFirstDelay << min(n-LoginFreeFailures, 10)
-		if delay > loginMaxDelay {
-			delay = loginMaxDelay
-		}
-		if until := time.Unix(last.Int64, 0).Add(delay); until.Sub(now) > wait {
-			wait = until.Sub(now)
-		}
+// LoginName is how a typed username is recorded and throttled: trimmed,
+// lowercased, and cut to the longest username there can be, so that
+// nobody can write a megabyte into the audit log by typing it.
+func LoginName(typed string) string {
+	name := strings.ToLower(strings.TrimSpace(typed))
+	if r := []rune(name); len(r) > MaxUsernameLen {
+		name = string(r[:MaxUsernameLen])
 	}
-	return wait, nil
+	return name
 }
 
-// LoginFailed records a failed login for the username typed, from addr.
-func (s *Store) LoginFailed(ctx context.Context, actor Actor) error {
+// BeginLogin reserves a login attempt by actor.Username from
+// actor.ClientAddr. When earlier failures hold it back, it returns how long
+// to wait. Otherwise it counts the attempt as a failure at once, before the
+// password is checked, so that guesses sent in parallel cannot slip past
+// the count; LoginSucceeded takes it back.
+func (s *Store) BeginLogin(ctx context.Context, actor Actor) (time.Duration, error) {
 	now := s.now()
-	username := strings.ToLower(strings.TrimSpace(actor.Username))
-	return s.write(ctx, func(tx *sql.Tx) error {
+	username := LoginName(actor.Username)
+	var wait time.Duration
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct{ column, value string }{{"username", username}, {"client_addr", actor.ClientAddr}} {
+			var n int
+			var last sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE `+q.column+` = ? AND at > ?`,
+				q.value, now.Add(-LoginWindow).Unix()).Scan(&n, &last)
+			if err != nil {
+				return err
+			}
+			if n < LoginFreeFailures {
+				continue
+			}
+			delay := min(loginFirstDelay<<min(n-LoginFreeFailures, 10), loginMaxDelay)
+			if until := time.Unix(last.Int64, 0).Add(delay); until.Sub(now) > wait {
+				wait = until.Sub(now)
+			}
+		}
+		if wait > 0 {
+			return nil
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (at, username, client_addr) VALUES (?, ?, ?)`,
 			now.Unix(), username, actor.ClientAddr); err != nil {
 			return err
 		}
 		// Failures older than the window no longer count.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, now.Add(-time.Hour).Unix()); err != nil {
-			return err
-		}
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionLoginFailed, TargetType: TargetUser, TargetName: username})
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, now.Add(-time.Hour).Unix())
+		return err
 	})
+	return wait, err
 }
 
-// LoginThrottled records a login refused because of earlier failures. The
-// password was not even checked.
-func (s *Store) LoginThrottled(ctx context.Context, actor Actor, wait time.Duration) error {
+// LoginFailed records a failed login in the audit log; BeginLogin has
+// counted it already.
+func (s *Store) LoginFailed(ctx context.Context, actor Actor) error {
+	actor.Username = LoginName(actor.Username)
 	return s.write(ctx, func(tx *sql.Tx) error {
-		return s.logEvent(ctx, tx, actor, eventRecord{
-			Action: ActionLoginThrottled, TargetType: TargetUser, TargetName: strings.ToLower(strings.TrimSpace(actor.Username)),
-			Details: map[string]any{"wait_seconds": int(wait.Seconds())},
-		})
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionLoginFailed, TargetType: TargetUser, TargetName: actor.Username})
 	})
 }
 

@@ -32,6 +32,9 @@ type Store struct {
 	cache      *keyCache
 	verifyStmt *sql.Stmt
 
+	// hashing bounds the password checks that run at once.
+	hashing chan struct{}
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -55,7 +58,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{writer: writer, Now: time.Now}
+	s := &Store{writer: writer, Now: time.Now, hashing: make(chan struct{}, 4)}
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, err

@@ -197,7 +197,14 @@ var ErrBadLogin = &Error{Code: EINVALID, Message: "The username or password is n
 // wrong password, an unknown user and a disabled account all give
 // ErrBadLogin, after the same amount of work.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (User, error) {
-	username = strings.ToLower(strings.TrimSpace(username))
+	username = LoginName(username)
+	// Each check takes 19 MiB for a moment: only a few run at once.
+	select {
+	case s.hashing <- struct{}{}:
+		defer func() { <-s.hashing }()
+	case <-ctx.Done():
+		return User{}, ctx.Err()
+	}
 	var (
 		u    User
 		hash string

@@ -177,6 +177,7 @@ func (c *keyCache) drop(rows []int64, deleted bool) {
 		}
 		if deleted {
 			delete(c.limiters, row)
+			delete(c.usage, row) // its uses have nowhere to go
 		}
 	}
 }

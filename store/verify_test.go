@@ -205,3 +205,22 @@ func TestCloseWritesTheLastUses(t *testing.T) {
 		t.Fatalf("%d uses after a clean shutdown, want 3", got.UseCount)
 	}
 }
+
+func TestDeletedKeysUsesGoNowhere(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	k, secret := mustCreateKey(t, s, NewKey{Name: "short-lived", Enabled: true})
+	for i := 0; i < 5; i++ {
+		verifyCode(t, s, secret, "")
+	}
+	if _, err := s.DeleteKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := mustCreateKey(t, s, NewKey{Name: "next", Enabled: true})
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Key(ctx, next.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
+		t.Fatalf("the new key inherited %d uses", got.UseCount)
+	}
+}

@@ -33,7 +33,6 @@ var actionLabels = map[string]string{
 	store.ActionRoleDeleted:     "Role deleted",
 	store.ActionLoginSucceeded:  "Logged in",
 	store.ActionLoginFailed:     "Login failed",
-	store.ActionLoginThrottled:  "Login held back",
 	store.ActionLogout:          "Logged out",
 	store.ActionAccessDenied:    "Access denied",
 	store.ActionSettingsChanged: "Settings changed",
@@ -53,7 +52,7 @@ func actionLabel(action string) string {
 func actionClass(action string) string {
 	switch action {
 	case store.ActionKeyRevoked, store.ActionKeyDeleted, store.ActionUserDeleted, store.ActionRoleDeleted,
-		store.ActionLoginFailed, store.ActionLoginThrottled, store.ActionAccessDenied:
+		store.ActionLoginFailed, store.ActionAccessDenied:
 		return "action-alert"
 	}
 	return ""

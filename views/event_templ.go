@@ -358,7 +358,7 @@ func EventResults(p Page, v EventList) templ.Component {
 			}
 		} else {
 			if v.Params.Filtered() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"results-bar\"><a class=\"link\" href=\"/events\" hx-get=\"/events\" hx-target=\"#event-results\" hx-swap=\"outerHTML\">Clear filters</a></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"results-bar\"><a class=\"link\" href=\"/events\">Clear filters</a></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -593,7 +593,7 @@ func KeyResults(p Page, v KeyList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.Params.Filtered() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<a class=\"link\" href=\"/keys\" hx-get=\"/keys\" hx-target=\"#key-results\" hx-swap=\"outerHTML\" data-testid=\"clear-filters\">Clear filters</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<a class=\"link\" href=\"/keys\" data-testid=\"clear-filters\">Clear filters</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -631,7 +631,7 @@ func KeyResults(p Page, v KeyList) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<p>Try a shorter search or turn off a filter.</p><a class=\"button\" href=\"/keys\" hx-get=\"/keys\" hx-target=\"#key-results\" hx-swap=\"outerHTML\">Clear filters</a></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<p>Try a shorter search or turn off a filter.</p><a class=\"button\" href=\"/keys\">Clear filters</a></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

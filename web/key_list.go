@@ -38,6 +38,14 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		}
 		return err
 	}
+	if len(page.Keys) == 0 && page.Total > 0 && (params.After != "" || params.Before != "") {
+		// The keys of this page are gone (deleted from it, say): show the
+		// first page rather than an empty one with no way back.
+		params.After, params.Before = "", ""
+		if page, err = h.store.Keys(ctx, store.KeyQuery{KeyFilter: params.Filter(), Sort: params.Sort, Desc: params.Desc, Limit: keysPerPage}); err != nil {
+			return err
+		}
+	}
 	creators, err := h.store.KeyCreators(ctx)
 	if err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -418,5 +420,23 @@ func TestViewsEscapeNames(t *testing.T) {
 		if !strings.Contains(body, "&lt;script&gt;alert(1)") {
 			t.Fatalf("%s does not show the name", path)
 		}
+	}
+}
+
+func TestEmptiedPageFallsBackToTheFirst(t *testing.T) {
+	tc := newTestConsole(t)
+	for i := 0; i < keysPerPage+3; i++ {
+		tc.createKey("page-" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
+	}
+	cl := tc.loggedIn("admin")
+	next := cl.get("/keys").doc().Find(`[data-testid=next-page]`).AttrOr("href", "")
+	var ids []string
+	cl.get(next).doc().Find(`[data-testid=key-row]`).Each(func(_ int, s *goquery.Selection) {
+		ids = append(ids, s.AttrOr("data-key-id", ""))
+	})
+	wantStatus(t, cl.post("/keys/bulk", url.Values{"action": {"delete"}, "id": ids, "return": {next}}), http.StatusSeeOther)
+	res := cl.get(next)
+	if n := res.doc().Find(`[data-testid=key-row]`).Length(); n != keysPerPage {
+		t.Fatalf("the emptied page shows %d rows, want the first page", n)
 	}
 }

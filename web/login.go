@@ -28,15 +28,14 @@ func (h *handler) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := views.Login{Username: c.FormValue("username"), Next: localPath(c.FormValue("next"), "")}
 	actor := h.actor(c)
-	actor.Username = v.Username
-	wait, err := h.store.LoginDelay(ctx, v.Username, actor.ClientAddr)
+	actor.Username = store.LoginName(v.Username)
+	wait, err := h.store.BeginLogin(ctx, actor)
 	if err != nil {
 		return err
 	}
 	if wait > 0 {
-		if err := h.store.LoginThrottled(ctx, actor, wait); err != nil {
-			return err
-		}
+		// Refused without looking at the password, and not recorded: the
+		// failures that led here are.
 		secs := int(wait.Round(time.Second).Seconds())
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		until := h.cfg.Now().Add(wait).UTC().Format("15:04:05 UTC")

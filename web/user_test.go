@@ -232,3 +232,34 @@ func TestNavShowsOnlyWhatTheUserMayOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedUsersCookieStaysDead: a new user never gets the id of a
+// deleted one, so a kept cookie of the deleted user logs nobody in.
+func TestDeletedUsersCookieStaysDead(t *testing.T) {
+	tc := newTestConsole(t)
+	admin := tc.loggedIn("admin")
+	wantStatus(t, admin.post("/users", url.Values{"username": {"mallory"}, "role": {"3"}, "password": {testPassword}, "confirm": {testPassword}}), http.StatusSeeOther)
+	mallory := tc.loggedIn("mallory")
+	m, _ := tc.store.Authenticate(context.Background(), "mallory", testPassword)
+	wantStatus(t, admin.post("/users/"+itoa64(m.ID)+"/delete", nil), http.StatusSeeOther)
+	wantStatus(t, admin.post("/users", url.Values{"username": {"alice"}, "role": {"1"}, "password": {testPassword}, "confirm": {testPassword}}), http.StatusSeeOther)
+	a, _ := tc.store.Authenticate(context.Background(), "alice", testPassword)
+	if a.ID == m.ID {
+		t.Fatal("the new user got the deleted user's id")
+	}
+	wantStatus(t, mallory.get("/users"), http.StatusSeeOther)
+}
+
+func TestOwnPasswordIsChangedOnTheProfile(t *testing.T) {
+	tc := newTestConsole(t)
+	admin := tc.loggedIn("admin")
+	me, _ := tc.store.Authenticate(context.Background(), "admin", testPassword)
+	res := admin.post("/users/"+itoa64(me.ID)+"/password", url.Values{"password": {"taken over now"}, "confirm": {"taken over now"}})
+	wantStatus(t, res, http.StatusConflict)
+	if _, err := tc.store.Authenticate(context.Background(), "admin", testPassword); err != nil {
+		t.Fatal("the password changed without the current one")
+	}
+	if admin.get("/users/"+itoa64(me.ID)).doc().Find(`[data-testid=reset-form]`).Length() != 0 {
+		t.Fatal("one's own page offers a password reset")
+	}
+}

@@ -169,3 +169,20 @@ func TestPruneEventsRunsInTheBackground(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestServeReturnsWhenItCannotServe(t *testing.T) {
+	e, _ := testEnv(nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.serve(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "k.db"), "--addr", "127.0.0.1:0",
+			"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}, nil)
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("serve with a missing certificate succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve hangs after failing to start")
+	}
+}

@@ -149,13 +149,17 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	// The audit log's retention is applied now and every hour.
+	// Background jobs stop when serve returns for any reason, not only on a
+	// signal: cancel runs before the wait (defers run last first).
 	var background sync.WaitGroup
+	defer background.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The audit log's retention is applied now and every hour.
 	background.Go(func() { pruneEvents(ctx, st, log, time.Hour) })
 	// Key usage is counted in memory and written every few seconds; the
 	// store writes what is left when it closes.
 	background.Go(func() { flushUsage(ctx, st, log, 2*time.Second) })
-	defer background.Wait()
 
 	errc := make(chan error, 1)
 	go func() {

@@ -23,7 +23,7 @@ INSERT INTO permissions (name, description) VALUES
     ('securemail', 'Secure mail: send and read secure messages.');
 
 CREATE TABLE roles (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT NOT NULL,
     name_fold  TEXT NOT NULL UNIQUE,
     builtin    INTEGER NOT NULL DEFAULT 0,
@@ -49,7 +49,7 @@ INSERT INTO role_rights (role_id, right_name) VALUES
     (3, 'apikeys.view'), (3, 'apikeys.read');
 
 CREATE TABLE users (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     username            TEXT NOT NULL UNIQUE,
     display_name        TEXT NOT NULL DEFAULT '',
     password_hash       TEXT NOT NULL,
@@ -67,8 +67,11 @@ CREATE TABLE users (
 CREATE INDEX users_role ON users (role_id);
 
 -- Times are Unix seconds, UTC. NULL means "never" (expiry) or "not yet".
+-- Ids of keys, users, roles and events are AUTOINCREMENT: an id is never
+-- given again, so nothing that refers to a deleted row (a session cookie,
+-- counted usage, a cursor) can reach a new one.
 CREATE TABLE keys (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     public_id        TEXT NOT NULL UNIQUE,
     org_id           INTEGER NOT NULL DEFAULT 1 REFERENCES organizations (id),
     name             TEXT NOT NULL,
@@ -131,7 +134,7 @@ CREATE VIRTUAL TABLE key_search USING fts4 (terms, tokenize=simple);
 
 -- The audit log. Rows are only ever inserted (and pruned by retention).
 CREATE TABLE events (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     at             INTEGER NOT NULL,
     actor_id       INTEGER,
     actor_username TEXT NOT NULL,
