@@ -16,7 +16,7 @@ var EventActions = []string{
 	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
 	ActionPasswordChanged, ActionPasswordReset, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
-	ActionSettingsChanged, ActionEventsExported, ActionEventsPruned,
+	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
 }
 
 // EventFilter selects events. The zero value selects all.

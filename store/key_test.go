@@ -199,3 +199,30 @@ func TestNextCopyName(t *testing.T) {
 		t.Fatalf("copy of v_0 = %q", got)
 	}
 }
+
+func TestPermissionCatalog(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.CreatePermission(ctx, testActor, Permission{Name: "Voice", Description: "Voice calls."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Permission{{Name: "voice", Description: "again"}, {Name: "bad name", Description: "x"}, {Name: "sms", Description: ""}} {
+		if _, err := s.CreatePermission(ctx, testActor, p); ErrorCode(err) != EINVALID {
+			t.Errorf("create %+v: %v", p, err)
+		}
+	}
+	mustCreateKey(t, s, NewKey{Name: "caller", Permissions: []string{"voice"}})
+	uses, err := s.PermissionUses(ctx)
+	if err != nil || len(uses) != 3 || uses[2].Name != "voice" || uses[2].Keys != 1 {
+		t.Fatalf("uses %+v, %v", uses, err)
+	}
+	if err := s.DeletePermission(ctx, testActor, "voice"); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("deleting a permission in use: %v", err)
+	}
+	if err := s.DeletePermission(ctx, testActor, "securemail"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePermission(ctx, testActor, "securemail"); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
+	"unicode/utf8"
 )
 
 // Permission is an entry of the catalog that keys take their permissions from.
@@ -19,5 +22,86 @@ func (s *Store) Permissions(ctx context.Context) ([]Permission, error) {
 			err := r.Scan(&p.Name, &p.Description)
 			return p, err
 		}, `SELECT name, description FROM permissions ORDER BY name`)
+	})
+}
+
+// PermissionUse is a catalog entry with the number of keys that have it.
+type PermissionUse struct {
+	Permission
+	Keys int
+}
+
+// PermissionUses returns the catalog with each permission's key count.
+func (s *Store) PermissionUses(ctx context.Context) ([]PermissionUse, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) ([]PermissionUse, error) {
+		return allRows(ctx, tx, func(r rowScanner) (PermissionUse, error) {
+			var p PermissionUse
+			err := r.Scan(&p.Name, &p.Description, &p.Keys)
+			return p, err
+		}, `SELECT p.name, p.description, (SELECT count(*) FROM key_permissions kp WHERE kp.permission = p.name)
+			FROM permissions p ORDER BY p.name`)
+	})
+}
+
+// PermissionNameProblem returns what is wrong with a permission name, or "".
+func PermissionNameProblem(name string) string {
+	if name == "" || len(name) > 40 {
+		return "Use 1 to 40 characters."
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && strings.ContainsRune("._:-", r)
+		if !ok {
+			return "Use lowercase letters, digits, and . _ : - (not first)."
+		}
+	}
+	return ""
+}
+
+// CreatePermission adds a permission to the catalog.
+func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission) (Permission, error) {
+	p.Name = strings.ToLower(strings.TrimSpace(p.Name))
+	p.Description = strings.TrimSpace(p.Description)
+	if msg := PermissionNameProblem(p.Name); msg != "" {
+		return p, &Error{Code: EINVALID, Field: "permission_name", Message: msg}
+	}
+	if p.Description == "" || utf8.RuneCountInString(p.Description) > 200 {
+		return p, &Error{Code: EINVALID, Field: "permission_description", Message: "Say in up to 200 characters what the permission allows."}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM permissions WHERE name = ?`, p.Name).Scan(&one); err == nil {
+			return Errorf(EINVALID, "permission_name", "The permission %q exists already.", p.Name)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO permissions (name, description) VALUES (?, ?)`, p.Name, p.Description); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionPermissionCreated, TargetType: TargetPermission,
+			TargetID: p.Name, TargetName: p.Name, Details: map[string]any{"description": p.Description}})
+	})
+	return p, err
+}
+
+// DeletePermission removes a permission that no key has.
+func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM permissions WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return Errorf(ENOTFOUND, "", "There is no permission %q.", name)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM key_permissions WHERE permission = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return Errorf(ECONFLICT, "", "%d keys have the permission %q, and a key's permissions never change. Delete those keys first.", n, name)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM permissions WHERE name = ?`, name); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionPermissionDeleted, TargetType: TargetPermission, TargetID: name, TargetName: name})
 	})
 }

@@ -156,6 +156,11 @@ func TestEveryChangeWritesOneEvent(t *testing.T) {
 			post("/settings", url.Values{"retention_days": {"90"}})
 			return "Event retention"
 		}},
+		{"add permission", store.ActionPermissionCreated, store.TargetPermission, func(mark func()) string {
+			mark()
+			post("/settings/permissions", url.Values{"name": {"voice"}, "description": {"Voice calls."}})
+			return "voice"
+		}},
 		{"export events", store.ActionEventsExported, store.TargetEvents, func(mark func()) string {
 			mark()
 			admin.get("/events/export.csv", "User-Agent", "audit-test/1.0")

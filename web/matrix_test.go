@@ -137,6 +137,16 @@ func routeTable() []route {
 		{"events search", []store.Right{store.RightAudit}, 200, get("/events?q=admin&action=login.succeeded")},
 		{"events export", []store.Right{store.RightAudit}, 200, get("/events/export.csv")},
 		{"settings", []store.Right{store.RightSettings}, 200, get("/settings")},
+		{"add permission", []store.Right{store.RightSettings}, 303, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/settings/permissions", url.Values{"name": {fresh("perm")}, "description": {"For tests."}}
+		}},
+		{"delete permission", []store.Right{store.RightSettings}, 303, func(tc *testConsole) (string, string, url.Values) {
+			name := fresh("gone")
+			if _, err := tc.store.CreatePermission(context.Background(), store.SystemActor("test"), store.Permission{Name: name, Description: "x"}); err != nil {
+				tc.t.Fatal(err)
+			}
+			return "POST", "/settings/permissions/" + name + "/delete", nil
+		}},
 		{"save settings", []store.Right{store.RightSettings}, 303, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/settings", url.Values{"retention_days": {strconv.Itoa(int(fixtureN.Add(1)))}}
 		}},

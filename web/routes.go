@@ -66,6 +66,8 @@ func (h *handler) routes(e *echo.Echo) {
 	in.GET("/events/export.csv", h.exportEvents, h.requireRights(store.RightAudit))
 	in.GET("/settings", h.showSettingsPage, h.requireRights(store.RightSettings))
 	in.POST("/settings", h.saveSettings, h.requireRights(store.RightSettings))
+	in.POST("/settings/permissions", h.createPermission, h.requireRights(store.RightSettings))
+	in.POST("/settings/permissions/:name/delete", h.deletePermission, h.requireRights(store.RightSettings))
 
 	// Your own account
 	in.GET("/profile", h.showProfilePage)

@@ -10,14 +10,29 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/web/form"
 )
 
 func (h *handler) showSettingsPage(c echo.Context) error {
-	days, err := h.store.EventRetention(c.Request().Context())
-	if err != nil {
+	return h.settingsPage(c, http.StatusOK, views.Settings{})
+}
+
+// settingsPage shows the Settings page with v's forms; it fills in the
+// catalog, and the retention if v has none.
+func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) error {
+	ctx := c.Request().Context()
+	if v.RetentionDays == "" && v.Error == "" {
+		days, err := h.store.EventRetention(ctx)
+		if err != nil {
+			return err
+		}
+		v.RetentionDays = strconv.Itoa(days)
+	}
+	var err error
+	if v.Permissions, err = h.store.PermissionUses(ctx); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.SettingsPage(h.page(c, "Settings", "settings"), views.Settings{RetentionDays: strconv.Itoa(days)}), nil)
+	return render(c, status, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)
 }
 
 func (h *handler) saveSettings(c echo.Context) error {
@@ -25,17 +40,44 @@ func (h *handler) saveSettings(c echo.Context) error {
 	days, err := strconv.Atoi(v.RetentionDays)
 	if err != nil {
 		v.Error = "Enter a whole number of days, or 0 to keep events for good."
-		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)
+		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
 	err = h.store.SetEventRetention(c.Request().Context(), h.actor(c), days)
 	var se *store.Error
 	if errors.As(err, &se) && se.Field != "" {
 		v.Error = se.Message
-		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)
+		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
 	if err != nil {
 		return err
 	}
 	h.addFlash(c, false, "Settings saved.")
+	return c.Redirect(http.StatusSeeOther, "/settings")
+}
+
+// createPermission adds a permission to the catalog.
+func (h *handler) createPermission(c echo.Context) error {
+	in := store.Permission{Name: c.FormValue("name"), Description: c.FormValue("description")}
+	p, err := h.store.CreatePermission(c.Request().Context(), h.actor(c), in)
+	var se *store.Error
+	if errors.As(err, &se) && se.Field != "" {
+		var errs form.Errors
+		errs.Add(se.Field, se.Message)
+		return h.settingsPage(c, http.StatusUnprocessableEntity, views.Settings{NewPermission: in, PermErrors: errs})
+	}
+	if err != nil {
+		return err
+	}
+	h.addFlash(c, false, "Permission “"+p.Name+"” added.")
+	return c.Redirect(http.StatusSeeOther, "/settings")
+}
+
+// deletePermission removes a permission that no key has.
+func (h *handler) deletePermission(c echo.Context) error {
+	name := c.Param("name")
+	if err := h.store.DeletePermission(c.Request().Context(), h.actor(c), name); err != nil {
+		return err
+	}
+	h.addFlash(c, false, "Permission “"+name+"” deleted.")
 	return c.Redirect(http.StatusSeeOther, "/settings")
 }

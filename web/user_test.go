@@ -263,3 +263,24 @@ func TestOwnPasswordIsChangedOnTheProfile(t *testing.T) {
 		t.Fatal("one's own page offers a password reset")
 	}
 }
+
+func TestPermissionCatalogPage(t *testing.T) {
+	tc := newTestConsole(t)
+	admin := tc.loggedIn("admin")
+	wantStatus(t, admin.post("/settings/permissions", url.Values{"name": {"voice"}, "description": {"Voice calls."}}), http.StatusSeeOther)
+	res := admin.post("/settings/permissions", url.Values{"name": {"Bad Name"}, "description": {"kept"}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if res.testid("permission_name-error") == "" || res.doc().Find(`[data-testid=permission-description]`).AttrOr("value", "") != "kept" {
+		t.Fatal("the permission form lost what was typed or has no message")
+	}
+	// The new permission is offered for keys; one in use cannot go.
+	if admin.get("/keys/new").doc().Find(`[data-testid=perm-voice]`).Length() != 1 {
+		t.Fatal("the new permission is not offered for keys")
+	}
+	tc.createKey("caller", func(k *store.NewKey) { k.Permissions = []string{"voice"} })
+	wantStatus(t, admin.post("/settings/permissions/voice/delete", nil), http.StatusConflict)
+	wantStatus(t, admin.post("/settings/permissions/securemail/delete", nil), http.StatusSeeOther)
+	if admin.get("/keys/new").doc().Find(`[data-testid=perm-securemail]`).Length() != 0 {
+		t.Fatal("a deleted permission is still offered")
+	}
+}
