@@ -18,7 +18,7 @@
     if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
-    const search = document.getElementById("key-search");
+    const search = document.querySelector('main input[type="search"]');
     if (!search) return;
     e.preventDefault();
     search.focus();
@@ -33,6 +33,29 @@
     open.open = false;
     open.querySelector("summary").focus();
   });
+
+  // An open row menu floats above the table, which scrolls sideways and
+  // would otherwise clip it, and opens upwards near the bottom of the window.
+  document.addEventListener(
+    "toggle",
+    (e) => {
+      const menu = e.target;
+      if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
+      const items = menu.querySelector(".menu-items");
+      const at = menu.querySelector("summary").getBoundingClientRect();
+      items.style.position = "fixed";
+      items.style.right = "auto";
+      const height = items.offsetHeight;
+      const width = items.offsetWidth;
+      const below = at.bottom + 4 + height <= window.innerHeight;
+      items.style.top = (below ? at.bottom + 4 : Math.max(4, at.top - 4 - height)) + "px";
+      items.style.left = Math.max(4, at.right - width) + "px";
+    },
+    true
+  );
+  const closeMenus = () => document.querySelectorAll("details.menu[open]").forEach((d) => (d.open = false));
+  window.addEventListener("scroll", closeMenus, { passive: true });
+  window.addEventListener("resize", closeMenus);
 
   // One row menu open at a time; a click elsewhere closes it.
   document.addEventListener("click", (e) => {
@@ -49,13 +72,13 @@
 
   // ---- Confirmation before destructive actions -------------------------
 
-  function confirmThen(message, buttonLabel, onConfirm) {
+  function confirmThen(title, message, buttonLabel, onConfirm) {
     const dlg = document.getElementById("confirm-dialog");
     if (!dlg || typeof dlg.showModal !== "function") {
       if (window.confirm(message)) onConfirm();
       return;
     }
-    dlg.querySelector("#confirm-title").textContent = buttonLabel ? buttonLabel + "?" : "Are you sure?";
+    dlg.querySelector("#confirm-title").textContent = title || "Are you sure?";
     dlg.querySelector("#confirm-message").textContent = message;
     dlg.querySelector("#confirm-ok").textContent = buttonLabel || "Confirm";
     dlg.returnValue = "";
@@ -81,13 +104,15 @@
       }
       let message = form.dataset.confirm;
       let label = form.dataset.confirmButton;
+      let title = form.dataset.confirmTitle;
       // getAttribute: the inputs named "id" clobber form.id.
-      if (form.getAttribute("id") === "bulk-form") [message, label] = bulkConfirmation(form, e.submitter);
+      if (form.getAttribute("id") === "bulk-form") [title, message, label] = bulkConfirmation(form, e.submitter);
+      if (form.dataset.confirmRetention !== undefined) [title, message, label] = retentionConfirmation(form);
       if (!message) return;
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
-      confirmThen(message, label, () => {
+      confirmThen(title, message, label, () => {
         form.dataset.confirmed = "1";
         if (submitter) form.requestSubmit(submitter);
         else form.requestSubmit();
@@ -95,6 +120,16 @@
     },
     true
   );
+
+  // Shortening the event retention deletes events for good: say so first.
+  function retentionConfirmation(form) {
+    const days = Number(form.querySelector('input[name="retention_days"]').value);
+    const saved = Number(form.dataset.confirmRetention);
+    // Only a retention shorter than the one in force (0 keeps all) deletes.
+    const shorter = days > 0 && (saved === 0 || days < saved);
+    if (!shorter) return ["", "", ""];
+    return ["Keep events for " + plural(days, "day", "days") + "?", "Events older than that are deleted for good within the hour. The deletion itself is recorded.", "Save and delete old events"];
+  }
 
   // ---- Bulk selection ----------------------------------------------------
 
@@ -110,18 +145,20 @@
 
   function bulkConfirmation(form, submitter) {
     const sel = bulkSelection();
-    if (!sel || !submitter) return ["", ""];
+    if (!sel || !submitter) return ["", "", ""];
     const action = submitter.value;
     const keys = plural(sel.count, "key", "keys");
     switch (action) {
       case "delete":
-        return ["Delete " + keys + "? They stop working and disappear from the list; their history stays in the audit log. This cannot be undone.", "Delete " + keys];
+        return ["Delete " + keys + "?", "They stop working and disappear from the list; their history stays in the audit log. This cannot be undone.", "Delete " + keys];
       case "revoke":
-        return ["Revoke " + keys + "? Services using them will be refused at once. Revocation cannot be undone. Keys already revoked or expired are left as they are.", "Revoke " + keys];
-      default:
+        return ["Revoke " + keys + "?", "Services using them will be refused at once. Revocation cannot be undone. Keys already revoked or expired are left as they are.", "Revoke " + keys];
+      default: {
         // Switching keys on or off is reversible: ask only for a whole match.
-        if (!sel.all) return ["", ""];
-        return [(action === "enable" ? "Enable " : "Disable ") + "all " + keys + " that match?", action === "enable" ? "Enable " + keys : "Disable " + keys];
+        if (!sel.all) return ["", "", ""];
+        const verb = action === "enable" ? "Enable" : "Disable";
+        return [verb + " " + keys + "?", "Every key that matches the search and filters is " + (action === "enable" ? "switched on." : "switched off, and refused until enabled again."), verb + " " + keys];
+      }
     }
   }
 
@@ -210,6 +247,17 @@
     f.querySelector('input[name="expires_at"]').value = pick.dataset.date;
     f.querySelector('input[name="never_expires"]').checked = false;
     syncExpiry(f);
+  });
+
+  // A field's error message goes once the field is edited: it described
+  // the value sent, not the one being typed.
+  document.addEventListener("input", (e) => {
+    const field = e.target;
+    if (!field.matches || !field.matches('[aria-invalid="true"]')) return;
+    const msg = document.getElementById(field.getAttribute("aria-describedby"));
+    if (msg && msg.classList.contains("field-error")) msg.remove();
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-describedby");
   });
 
   function init(root) {

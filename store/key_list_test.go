@@ -241,6 +241,15 @@ func TestSeedKeys(t *testing.T) {
 	states := map[Status]int{}
 	creators := map[string]bool{}
 	for _, k := range page.Keys {
+		// Every moment of a seeded key's life comes after its creation.
+		for _, t2 := range []time.Time{k.RevokedAt, k.LastUsedAt} {
+			if !t2.IsZero() && (t2.Before(k.CreatedAt) || t2.After(clock.now)) {
+				t.Fatalf("%s: created %v, then something at %v", k.Name, k.CreatedAt, t2)
+			}
+		}
+		if k.Expired(clock.now) && k.ExpiresAt.Before(k.CreatedAt) {
+			t.Fatalf("%s expired before it was created", k.Name)
+		}
 		states[k.Status(clock.now)]++
 		creators[k.CreatedBy] = true
 	}

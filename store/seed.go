@@ -91,18 +91,24 @@ func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]
 		k.ExpiresAt = now.Add(time.Duration(1+rng.Int64N(30*24)) * time.Hour)
 	case r < 88: // expires later
 		k.ExpiresAt = now.Add(time.Duration(31*24+rng.Int64N(365*24)) * time.Hour)
-	default: // expired
-		k.ExpiresAt = now.Add(-time.Duration(1+rng.Int64N(200*24)) * time.Hour)
+	default: // expired, some time between its creation and now
+		k.ExpiresAt = created.Add(time.Duration(1+rng.Int64N(int64(now.Sub(created)/time.Hour))) * time.Hour)
+		if !k.ExpiresAt.Before(now) {
+			k.ExpiresAt = now.Add(-time.Hour)
+		}
 	}
 	if !k.ExpiresAt.IsZero() {
 		k.ExpirySetAt, k.ExpirySetBy = created, creator
 	}
+	// Later moments of a key's life fall between its creation and now.
+	since := func() time.Time {
+		return created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)/time.Minute)+1)) * time.Minute)
+	}
 	if rng.IntN(100) < 6 {
-		k.RevokedAt = now.Add(-time.Duration(rng.Int64N(90*24)) * time.Hour)
-		k.RevokedBy = pick(rng, seedCreators)
+		k.RevokedAt, k.RevokedBy = since(), pick(rng, seedCreators)
 	}
 	if rng.IntN(100) < 75 {
-		k.LastUsedAt = now.Add(-time.Duration(rng.Int64N(60*24*60)) * time.Minute)
+		k.LastUsedAt = since()
 		k.UseCount = 1 + rng.Int64N(250_000)
 	}
 	return k

@@ -26,6 +26,9 @@ type User struct {
 	CreatedBy      string
 	UpdatedAt      time.Time
 	LastLoginAt    time.Time
+	// FirstPassword is set while the user still has the password that
+	// first-start set-up printed.
+	FirstPassword bool
 }
 
 // Can reports whether the user holds every one of rights.
@@ -75,6 +78,8 @@ type NewUser struct {
 	DisplayName string
 	Password    string
 	RoleID      int64
+
+	firstPassword bool // the password first-start set-up printed
 }
 
 // CreateUser adds a user.
@@ -104,9 +109,9 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix())
+			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword)
 		if err != nil {
 			return err
 		}
@@ -123,7 +128,7 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 }
 
 const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disabled_at,
-	u.session_version, u.created_at, u.created_by, u.updated_at, u.last_login_at,
+	u.session_version, u.created_at, u.created_by, u.updated_at, u.last_login_at, u.first_password,
 	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id)`
 
 func scanUser(row rowScanner, extra ...any) (User, error) {
@@ -134,7 +139,7 @@ func scanUser(row rowScanner, extra ...any) (User, error) {
 		rights                sql.NullString
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.RoleID, &u.RoleName, &disabledAt,
-		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &lastLogin, &rights}, extra...)
+		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &lastLogin, &u.FirstPassword, &rights}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -174,7 +179,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, password string) (string, 
 		password = NewPassword()
 	}
 	_, err = s.CreateUser(ctx, SystemActor("setup"), NewUser{
-		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator,
+		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator, firstPassword: true,
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("create the first administrator: %w", err)

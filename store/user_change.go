@@ -183,7 +183,7 @@ func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password
 	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
 		now := s.now().Unix()
 		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
-			session_version = session_version + 1 WHERE id = ?`, hash, now, now, id)
+			session_version = session_version + 1, first_password = 0 WHERE id = ?`, hash, now, now, id)
 		ev := userEvent(action, u, nil, nil)
 		return &ev, err
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -94,9 +95,15 @@ func valueText(v any) string {
 	case nil:
 		return "none"
 	case string:
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return exactTime(t)
+		}
 		return v
 	case bool:
-		return onOff(v)
+		if v {
+			return "yes"
+		}
+		return "no"
 	case float64:
 		return thousands(int(v))
 	case []any:

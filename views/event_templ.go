@@ -83,7 +83,7 @@ func EventListPage(p Page, v EventList) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"Search actor, target or action…\" autocomplete=\"off\" maxlength=\"200\" data-testid=\"event-search\"></div><div class=\"select-field\"><label class=\"visually-hidden\" for=\"event-action\">Action</label> <select id=\"event-action\" name=\"action\" data-testid=\"event-action\"><option value=\"\">All actions</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"Search actor, target or action…\" autocomplete=\"off\" maxlength=\"200\" aria-keyshortcuts=\"/\" data-testid=\"event-search\"></div><div class=\"select-field\"><label class=\"visually-hidden\" for=\"event-action\">Action</label> <select id=\"event-action\" name=\"action\" data-testid=\"event-action\"><option value=\"\">All actions</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -409,7 +409,7 @@ func EventResults(p Page, v EventList) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" hx-target=\"#event-results\" hx-swap=\"outerHTML\" data-testid=\"newer-events\">← Newer</a> ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" hx-target=\"#event-results\" hx-swap=\"outerHTML show:#event-results:top\" data-testid=\"newer-events\">← Newer</a> ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -441,7 +441,7 @@ func EventResults(p Page, v EventList) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" hx-target=\"#event-results\" hx-swap=\"outerHTML\" data-testid=\"older-events\">Older →</a>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" hx-target=\"#event-results\" hx-swap=\"outerHTML show:#event-results:top\" data-testid=\"older-events\">Older →</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

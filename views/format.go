@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,12 +34,12 @@ func relTime(t, now time.Time) string {
 		amount = plural(int(d/time.Minute), "minute", "minutes")
 	case d < 24*time.Hour:
 		amount = plural(int(d/time.Hour), "hour", "hours")
-	case d < 60*24*time.Hour:
+	case d < 45*24*time.Hour:
 		amount = plural(int(d/(24*time.Hour)), "day", "days")
-	case d < 365*24*time.Hour:
-		amount = plural(int(d/(30*24*time.Hour)), "month", "months")
+	case d < 320*24*time.Hour:
+		amount = plural(int(math.Round(float64(d)/float64(30*24*time.Hour))), "month", "months")
 	default:
-		amount = plural(int(d/(365*24*time.Hour)), "year", "years")
+		amount = plural(max(1, int(math.Round(float64(d)/float64(365*24*time.Hour)))), "year", "years")
 	}
 	if future {
 		return "in " + amount

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/keydesk/keydesk/store"
@@ -117,12 +118,21 @@ func onOff(b bool) string {
 	return "Off"
 }
 
-func revokeMessage(k store.Key) string {
-	return "Revoke " + quoted(k.Name) + "? Services using it will be refused at once. Revocation cannot be undone: the key can never be used again."
+func revokeMessage(store.Key) string {
+	return "Services using it will be refused at once. Revocation cannot be undone: the key can never be used again."
 }
 
-func deleteMessage(k store.Key) string {
-	return "Delete " + quoted(k.Name) + "? It disappears from the list and stops working. Its history stays in the audit log. This cannot be undone."
+func deleteMessage(store.Key) string {
+	return "It disappears from the list and stops working; its history stays in the audit log. This cannot be undone."
+}
+
+// confirmTitle asks the question of a confirmation: "Revoke “billing”?".
+func confirmTitle(button string, k store.Key) string {
+	verb, _, _ := strings.Cut(button, " ")
+	if button == "Expire now" {
+		return "Expire " + quoted(k.Name) + " now?"
+	}
+	return verb + " " + quoted(k.Name) + "?"
 }
 
 // switchAttrs make the enabled switch post through htmx and swap target
@@ -157,4 +167,19 @@ func verifyCodeText(code string) string {
 		return "the key has used up its rate limit for now."
 	}
 	return code
+}
+
+// statusFilterHint says what a status button selects.
+func statusFilterHint(st store.StatusFilter) string {
+	switch st {
+	case store.FilterAvailable:
+		return "Neither revoked nor expired (disabled keys included)"
+	case store.FilterUnavailable:
+		return "Revoked or expired"
+	case store.FilterSoon:
+		return "Available now, expiring within 30 days"
+	case store.FilterDisabled:
+		return "Switched off, neither revoked nor expired"
+	}
+	return ""
 }

@@ -84,7 +84,7 @@ func UserListPage(p Page, v UserList) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"Search username, name or role…\" autocomplete=\"off\" data-testid=\"user-search\"></div><button type=\"submit\" class=\"button\">Search</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"Search username, name or role…\" autocomplete=\"off\" aria-keyshortcuts=\"/\" data-testid=\"user-search\"></div><button type=\"submit\" class=\"button\">Search</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

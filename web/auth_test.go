@@ -270,3 +270,37 @@ func TestBodyLimit(t *testing.T) {
 	res := cl.post("/keys", url.Values{"name": {strings.Repeat("x", 2<<20)}})
 	wantStatus(t, res, http.StatusRequestEntityTooLarge)
 }
+
+func TestCSRFTokenRenewsAtLoginAndLogout(t *testing.T) {
+	tc := newTestConsole(t)
+	cl := tc.client()
+	first := cl.csrf()
+	cl.post("/login", url.Values{"username": {"admin"}, "password": {testPassword}})
+	second := cookieValue(cl, "keydesk_csrf")
+	cl.post("/logout", nil)
+	third := cookieValue(cl, "keydesk_csrf")
+	if first == second || second == third || first == third {
+		t.Fatalf("tokens %q, %q, %q: want a new one at login and at logout", first, second, third)
+	}
+	// The new token works, the old one no longer does.
+	wantStatus(t, cl.postRaw("/login", url.Values{"username": {"admin"}, "password": {testPassword}, "_csrf": {first}}), http.StatusForbidden)
+	wantStatus(t, cl.post("/login", url.Values{"username": {"admin"}, "password": {testPassword}}), http.StatusSeeOther)
+}
+
+func TestFirstPasswordReminder(t *testing.T) {
+	tc := newBareConsole(t)
+	if _, _, err := tc.store.CreateFirstAdmin(t.Context(), "first-password-here"); err != nil {
+		t.Fatal(err)
+	}
+	cl := tc.client()
+	cl.post("/login", url.Values{"username": {"admin"}, "password": {"first-password-here"}})
+	if msg := cl.get("/profile").testid("flash"); !strings.Contains(msg, "first password") {
+		t.Fatalf("flash %q", msg)
+	}
+	cl.post("/profile/password", url.Values{"current": {"first-password-here"}, "password": {"a chosen password"}, "confirm": {"a chosen password"}})
+	cl2 := tc.client()
+	cl2.post("/login", url.Values{"username": {"admin"}, "password": {"a chosen password"}})
+	if msg := cl2.get("/profile").testid("flash"); strings.Contains(msg, "first password") {
+		t.Fatal("the reminder stays after the password was changed")
+	}
+}

@@ -69,18 +69,27 @@ func bulkMessage(action store.KeyAction, res store.BulkResult) string {
 	msg := fmt.Sprintf("%s %s.", bulkPast[action], keyCount(res.Changed))
 	if res.Skipped > 0 {
 		why := map[store.KeyAction]string{
-			store.KeyEnable:  "were already enabled or are revoked",
-			store.KeyDisable: "were already disabled or are revoked",
-			store.KeyRevoke:  "were already revoked or expired",
+			store.KeyEnable:  "already enabled, or revoked",
+			store.KeyDisable: "already disabled, or revoked",
+			store.KeyRevoke:  "already revoked, or expired",
 		}[action]
-		msg += fmt.Sprintf(" %s left as they were: they %s.", keyCount(res.Skipped), why)
+		verb := "were"
+		if res.Skipped == 1 {
+			verb = "was"
+		}
+		msg += fmt.Sprintf(" %s %s left alone: %s.", keyCount(res.Skipped), verb, why)
 	}
 	return msg
 }
 
+// keyCount writes a number of keys: "1 key", "3,839 keys".
 func keyCount(n int) string {
 	if n == 1 {
 		return "1 key"
 	}
-	return strconv.Itoa(n) + " keys"
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " keys"
 }

@@ -28,7 +28,10 @@ func (h *handler) createKey(c echo.Context) error {
 		case err == nil:
 			// The page holds the secret: no cache may keep it.
 			c.Response().Header().Set("Cache-Control", "no-store")
-			return render(c, http.StatusCreated, views.KeyCreatedPage(h.page(c, "API key created", "keys"), k, secret), nil)
+			p := h.page(c, "API key created", "keys")
+			// Said on the list that Done leads to.
+			h.addFlash(c, false, "Key “"+k.Name+"” created.")
+			return render(c, http.StatusCreated, views.KeyCreatedPage(p, k, secret), nil)
 		case errors.As(err, &se) && se.Field != "":
 			f.Errors.Add(se.Field, se.Message)
 		default:

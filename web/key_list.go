@@ -46,6 +46,12 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 			return err
 		}
 	}
+	if id := c.QueryParam("highlight"); id != "" && !slices.ContainsFunc(page.Keys, func(k store.Key) bool { return k.ID == id }) {
+		// A key just created may sort onto another page: show it on top.
+		if k, err := h.store.Key(ctx, id); err == nil {
+			page.Keys = append([]store.Key{k}, page.Keys...)
+		}
+	}
 	creators, err := h.store.KeyCreators(ctx)
 	if err != nil {
 		return err

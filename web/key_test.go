@@ -440,3 +440,46 @@ func TestEmptiedPageFallsBackToTheFirst(t *testing.T) {
 		t.Fatalf("the emptied page shows %d rows, want the first page", n)
 	}
 }
+
+func TestCreatedKeyIsShownOnTheList(t *testing.T) {
+	tc := newTestConsole(t)
+	for i := 0; i < keysPerPage+5; i++ {
+		tc.createKey("aa-" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
+	}
+	cl := tc.loggedIn("admin")
+	res := cl.post("/keys", url.Values{"name": {"zz-last"}, "permissions": {"chat"}, "never_expires": {"on"}})
+	done := res.doc().Find(`[data-testid=done]`).AttrOr("href", "")
+	list := cl.get(done)
+	if got := strings.TrimSpace(list.doc().Find(`tr.highlight [data-testid=key-name]`).Text()); got != "zz-last" {
+		t.Fatalf("highlighted %q on the list after Done", got)
+	}
+	if msg := list.testid("flash"); msg != "Key “zz-last” created." {
+		t.Fatalf("flash %q", msg)
+	}
+}
+
+func TestCopyOfAnExpiredKeySaysWhy(t *testing.T) {
+	tc := newTestConsole(t)
+	k := tc.createKey("old", func(n *store.NewKey) { n.ExpiresAt = tc.clock.now.Add(time.Hour) })
+	tc.clock.now = tc.clock.now.Add(2 * time.Hour)
+	res := tc.loggedIn("admin").get("/keys/new?copy=" + k.ID)
+	if !strings.Contains(res.testid("expiry-note"), "starts out never expiring") {
+		t.Fatalf("note %q", res.testid("expiry-note"))
+	}
+}
+
+func TestBulkMessageWording(t *testing.T) {
+	for _, c := range []struct {
+		action store.KeyAction
+		res    store.BulkResult
+		want   string
+	}{
+		{store.KeyDisable, store.BulkResult{Changed: 3839}, "Disabled 3,839 keys."},
+		{store.KeyRevoke, store.BulkResult{Changed: 2, Skipped: 1}, "Revoked 2 keys. 1 key was left alone: already revoked, or expired."},
+		{store.KeyEnable, store.BulkResult{Changed: 1, Skipped: 1200}, "Enabled 1 key. 1,200 keys were left alone: already enabled, or revoked."},
+	} {
+		if got := bulkMessage(c.action, c.res); got != c.want {
+			t.Errorf("bulkMessage = %q\nwant          %q", got, c.want)
+		}
+	}
+}

@@ -58,6 +58,9 @@ func (h *handler) login(c echo.Context) error {
 	if err := h.store.LoginSucceeded(ctx, actor, u); err != nil {
 		return err
 	}
+	if u.FirstPassword {
+		h.addFlash(c, true, "You are using the first password Keydesk printed when it started. Change it on your profile now.")
+	}
 	return c.Redirect(http.StatusSeeOther, localPath(v.Next, "/"))
 }
 

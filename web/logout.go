@@ -19,5 +19,6 @@ func (h *handler) logout(c echo.Context) error {
 		sess.Options = h.cookieOptions(c)
 		h.saveSession(c, sess)
 	}
+	h.renewCSRF(c)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }

@@ -84,7 +84,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
 			Skipper:        func(c echo.Context) bool { return skipsSession(c.Request().URL.Path) },
 			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-			CookieName:     "keydesk_csrf",
+			CookieName:     csrfCookie,
 			CookiePath:     "/",
 			CookieMaxAge:   int(cfg.AbsoluteTimeout / time.Second),
 			CookieHTTPOnly: true,
@@ -100,6 +100,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 	h.routes(e)
 	return e, nil
 }
+
+// csrfCookie holds the CSRF token that forms and htmx send back.
+const csrfCookie = "keydesk_csrf"
 
 // skipsSession reports whether a path is served without a session or a
 // CSRF token: assets, liveness and the service API.

@@ -126,6 +126,17 @@ func (h *handler) startSession(c echo.Context, u store.User) {
 	sess.Values[keySession] = rand.Text()
 	sess.Options = h.cookieOptions(c)
 	h.saveSession(c, sess)
+	h.renewCSRF(c)
+}
+
+// renewCSRF gives the browser a new CSRF token, at login and logout, so
+// that no token outlives the session it was issued in.
+func (h *handler) renewCSRF(c echo.Context) {
+	o := h.cookieOptions(c)
+	token := rand.Text()
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: "/", MaxAge: o.MaxAge,
+		HttpOnly: true, Secure: o.Secure, SameSite: http.SameSiteLaxMode})
+	c.Set("csrf", token)
 }
 
 // cookieOptions are the store's options, Secure when this request came

@@ -21,14 +21,14 @@ func (h *handler) showSettingsPage(c echo.Context) error {
 // catalog, and the retention if v has none.
 func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) error {
 	ctx := c.Request().Context()
-	if v.RetentionDays == "" && v.Error == "" {
-		days, err := h.store.EventRetention(ctx)
-		if err != nil {
-			return err
-		}
-		v.RetentionDays = strconv.Itoa(days)
+	days, err := h.store.EventRetention(ctx)
+	if err != nil {
+		return err
 	}
-	var err error
+	v.SavedRetention = strconv.Itoa(days)
+	if v.RetentionDays == "" && v.Error == "" {
+		v.RetentionDays = v.SavedRetention
+	}
 	if v.Permissions, err = h.store.PermissionUses(ctx); err != nil {
 		return err
 	}

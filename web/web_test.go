@@ -37,6 +37,21 @@ type testConsole struct {
 
 func newTestConsole(t *testing.T) *testConsole {
 	t.Helper()
+	tc := newBareConsole(t)
+	for _, u := range []struct {
+		name string
+		role int64
+	}{{"admin", store.RoleAdministrator}, {"viewer", store.RoleViewer}, {"manager", store.RoleKeyManager}} {
+		if _, err := tc.store.CreateUser(context.Background(), store.SystemActor("test"), store.NewUser{Username: u.name, Password: testPassword, RoleID: u.role}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tc
+}
+
+// newBareConsole is a test console with no users yet.
+func newBareConsole(t *testing.T) *testConsole {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "keydesk.db"))
 	if err != nil {
@@ -45,14 +60,6 @@ func newTestConsole(t *testing.T) *testConsole {
 	t.Cleanup(func() { st.Close() })
 	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	st.Now = clock.Now
-	for _, u := range []struct {
-		name string
-		role int64
-	}{{"admin", store.RoleAdministrator}, {"viewer", store.RoleViewer}, {"manager", store.RoleKeyManager}} {
-		if _, err := st.CreateUser(ctx, store.SystemActor("test"), store.NewUser{Username: u.name, Password: testPassword, RoleID: u.role}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	e, err := New(ctx, st, Config{Now: clock.Now, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") && cmd == "serve" {
+		cmd = "help"
+	}
 	switch cmd {
 	case "serve":
 		return e.serve(ctx, args, nil)
@@ -235,12 +238,12 @@ func (e env) bootstrap(ctx context.Context, st *store.Store) error {
 func (e env) seed(ctx context.Context, args []string) error {
 	fs := e.flags("seed")
 	db := e.dbFlag(fs)
-	n := fs.Int("keys", atoiOr(e.getenv("KEYDESK_SEED_KEYS"), 1000), "how many keys to add (KEYDESK_SEED_KEYS)")
+	n := fs.Int("keys", atoiOr(e.getenv("KEYDESK_SEED_KEYS"), 0), "how many keys to add (KEYDESK_SEED_KEYS); required")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *n < 1 {
-		return errors.New("--keys must be at least 1")
+		return errors.New("say how many demo keys to add with --keys N (at least 1)")
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {

@@ -56,3 +56,15 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		out, err := runWith(t, "", args...)
+		if err != nil || !strings.Contains(out, "keydesk seed") || !strings.Contains(out, "keydesk user") {
+			t.Errorf("%v: %q, %v", args, out, err)
+		}
+	}
+	if _, err := runWith(t, "", "seed", "--db", filepath.Join(t.TempDir(), "x.db")); err == nil || !strings.Contains(err.Error(), "--keys") {
+		t.Fatalf("seed without --keys: %v", err)
+	}
+}

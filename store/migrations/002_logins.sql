@@ -10,3 +10,5 @@ CREATE INDEX login_failures_by_username ON login_failures (username, at);
 CREATE INDEX login_failures_by_addr ON login_failures (client_addr, at);
 
 ALTER TABLE users ADD COLUMN last_login_at INTEGER;
+-- Set while a user still has the password that first-start set-up printed.
+ALTER TABLE users ADD COLUMN first_password INTEGER NOT NULL DEFAULT 0;

@@ -200,3 +200,24 @@ func TestEnabledSwitchInTheRow(t *testing.T) {
 	c.do(chromedp.Focus(chromedp.CSS(`[data-testid=enabled-switch]`)), chromedp.KeyEvent(" "))
 	c.waitFor(`document.querySelector('[data-testid=enabled-switch]').getAttribute('aria-checked') === 'true'`)
 }
+
+// TestRowMenuIsNotClipped opens the menu of the last row: all of it shows
+// inside the window.
+func TestRowMenuIsNotClipped(t *testing.T) {
+	c := newConsole(t)
+	c.createKey("only-key")
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.Click(chromedp.CSS(`[data-testid=row-menu] summary`)))
+	c.waitFor(`document.querySelector('details.menu[open]') !== null`)
+	visible := eval[bool](c, `(() => {
+		const r = document.querySelector('details.menu[open] .menu-items').getBoundingClientRect();
+		const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 8);
+		return r.top >= 0 && r.bottom <= innerHeight && r.height > 100 && hit && hit.closest('.menu-items') !== null;
+	})()`)
+	if !visible {
+		t.Fatal("the row menu is clipped or hidden")
+	}
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=row-delete]`)))
+	c.confirm("Delete “only-key”?")
+	c.waitFor(`document.querySelector('[data-testid=empty-state]') !== null`)
+}

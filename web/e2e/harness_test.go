@@ -321,7 +321,7 @@ func (c *console) path() string {
 func (c *console) confirm(wantText string) {
 	c.t.Helper()
 	c.waitFor(`document.getElementById('confirm-dialog').open`)
-	if got := c.text(`#confirm-message`); !strings.Contains(got, wantText) {
+	if got := c.text(`#confirm-title`) + " " + c.text(`#confirm-message`); !strings.Contains(got, wantText) {
 		c.t.Fatalf("confirmation says %q, want it to mention %q", got, wantText)
 	}
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=confirm-ok]`)))

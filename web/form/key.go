@@ -20,6 +20,7 @@ type KeyForm struct {
 	Capacity     string
 	Frequency    string
 	CopyOf       string // public id of the key being copied
+	ExpiryNote   string // why the expiry differs from the copied key's
 	Errors       Errors
 }
 
@@ -45,10 +46,12 @@ func CopyKeyForm(k store.Key, name string, now time.Time) KeyForm {
 		CopyOf:       k.ID,
 	}
 	// A date that has passed would only be refused; the copy then starts
-	// out never expiring, and the person can set a date.
+	// out never expiring, and says so.
 	if !k.ExpiresAt.IsZero() && k.ExpiresAt.After(now) {
 		f.NeverExpires = false
 		f.ExpiresAt = FormatExpiry(k.ExpiresAt)
+	} else if !k.ExpiresAt.IsZero() {
+		f.ExpiryNote = "The key you copy expired on " + k.ExpiresAt.UTC().Format("2006-01-02") + ", so the copy starts out never expiring. Choose a date if it should expire."
 	}
 	return f
 }
