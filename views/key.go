@@ -183,3 +183,20 @@ func statusFilterHint(st store.StatusFilter) string {
 	}
 	return ""
 }
+
+// sortOptions are the orders the phone layout offers in one menu.
+var sortOptions = []struct{ value, label string }{
+	{"name", "Name, A to Z"}, {"name:desc", "Name, Z to A"},
+	{"expires", "Expiring soonest"}, {"expires:desc", "Expiring latest"},
+	{"created:desc", "Newest"}, {"created", "Oldest"},
+	{"last_used:desc", "Used most recently"}, {"uses:desc", "Most used"},
+	{"status", "Status"}, {"created_by", "Creator"},
+}
+
+// sortValue is the list's order as a sort_by value.
+func (v KeyList) sortValue() string {
+	if v.Params.Desc {
+		return string(v.Params.Sort) + ":desc"
+	}
+	return string(v.Params.Sort)
+}

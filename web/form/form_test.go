@@ -84,3 +84,16 @@ func TestKeyListParams(t *testing.T) {
 		}
 	}
 }
+
+func TestSortByFromOneMenu(t *testing.T) {
+	p, err := ParseKeyListParams(url.Values{"sort_by": {"expires:desc"}, "sort": {"name"}, "q": {"x"}})
+	if err != nil || p.Sort != store.SortExpires || !p.Desc || !p.Toggled {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	if got := p.PageURL(); got != "/keys?dir=desc&q=x&sort=expires" {
+		t.Fatalf("PageURL %q", got)
+	}
+	if _, err := ParseKeyListParams(url.Values{"sort_by": {"secret:desc"}}); err == nil {
+		t.Fatal("an unknown sort_by was accepted")
+	}
+}

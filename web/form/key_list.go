@@ -61,6 +61,15 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 		}
 		p.Toggled = true
 	}
+	// Phones, which hide the table's headers, sort with one menu: sort_by
+	// is "column" or "column:desc".
+	if sb := v.Get("sort_by"); sb != "" {
+		col, dir, _ := strings.Cut(sb, ":")
+		v = cloneValues(v)
+		v.Set("sort", col)
+		v.Set("dir", map[bool]string{true: "desc", false: "asc"}[dir == "desc"])
+		p.Toggled = true // the address to show is the canonical one
+	}
 	if s := v.Get("sort"); s != "" {
 		p.Sort = store.KeySort(s)
 		if !store.ValidKeySort(p.Sort) {
@@ -168,4 +177,12 @@ func (p KeyListParams) SortURL(s store.KeySort) string {
 	q.Desc = q.Sort == s && !q.Desc
 	q.Sort = s
 	return q.URL()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
 }
