@@ -78,7 +78,11 @@ func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]
 	if len(kp) == 0 {
 		kp = []string{perms[i%len(perms)].Name}
 	}
-	created := now.Add(-time.Duration(rng.Int64N(int64(2 * 365 * 24 * time.Hour)))).Truncate(time.Second)
+	created := now.Add(-time.Duration(1+rng.Int64N(int64(2*365*24*time.Hour)))).Truncate(time.Second)
+	// Later moments of a key's life fall between its creation and now.
+	since := func() time.Time {
+		return created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)/time.Second)+1)) * time.Second)
+	}
 	creator := pick(rng, seedCreators)
 	k := Key{
 		ID: newPublicID(), Name: name, Permissions: kp, Enabled: rng.IntN(100) >= 8,
@@ -91,18 +95,11 @@ func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]
 		k.ExpiresAt = now.Add(time.Duration(1+rng.Int64N(30*24)) * time.Hour)
 	case r < 88: // expires later
 		k.ExpiresAt = now.Add(time.Duration(31*24+rng.Int64N(365*24)) * time.Hour)
-	default: // expired, some time between its creation and now
-		k.ExpiresAt = created.Add(time.Duration(1+rng.Int64N(int64(now.Sub(created)/time.Hour))) * time.Hour)
-		if !k.ExpiresAt.Before(now) {
-			k.ExpiresAt = now.Add(-time.Hour)
-		}
+	default: // expired, at some second between its creation and now
+		k.ExpiresAt = since()
 	}
 	if !k.ExpiresAt.IsZero() {
 		k.ExpirySetAt, k.ExpirySetBy = created, creator
-	}
-	// Later moments of a key's life fall between its creation and now.
-	since := func() time.Time {
-		return created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)/time.Minute)+1)) * time.Minute)
 	}
 	if rng.IntN(100) < 6 {
 		k.RevokedAt, k.RevokedBy = since(), pick(rng, seedCreators)
