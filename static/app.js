@@ -75,7 +75,7 @@
   function confirmThen(title, message, buttonLabel, onConfirm) {
     const dlg = document.getElementById("confirm-dialog");
     if (!dlg || typeof dlg.showModal !== "function") {
-      if (window.confirm(message)) onConfirm();
+      if (window.confirm((title ? title + "\n\n" : "") + message)) onConfirm();
       return;
     }
     dlg.querySelector("#confirm-title").textContent = title || "Are you sure?";

@@ -216,6 +216,13 @@ func TestDeletedKeysUsesGoNowhere(t *testing.T) {
 	if _, err := s.DeleteKey(ctx, testActor, k.ID); err != nil {
 		t.Fatal(err)
 	}
+	s.cache.mu.RLock()
+	_, counted := s.cache.usage[k.rowID]
+	_, limited := s.cache.limiters[k.rowID]
+	s.cache.mu.RUnlock()
+	if counted || limited {
+		t.Fatal("a deleted key keeps its usage counter or rate limit in memory")
+	}
 	next, _ := mustCreateKey(t, s, NewKey{Name: "next", Enabled: true})
 	if err := s.FlushUsage(ctx); err != nil {
 		t.Fatal(err)

@@ -193,6 +193,22 @@ var sortOptions = []struct{ value, label string }{
 	{"status", "Status"}, {"created_by", "Creator"},
 }
 
+// sortOptions are the phone menu's orders, with the list's own order among
+// them: the menu is always sent, and must send back the order in force.
+func (v KeyList) sortOptions() []struct{ value, label string } {
+	for _, o := range sortOptions {
+		if o.value == v.sortValue() {
+			return sortOptions
+		}
+	}
+	dir := "ascending"
+	if v.Params.Desc {
+		dir = "descending"
+	}
+	current := struct{ value, label string }{v.sortValue(), "By " + strings.ReplaceAll(string(v.Params.Sort), "_", " ") + ", " + dir}
+	return append([]struct{ value, label string }{current}, sortOptions...)
+}
+
 // sortValue is the list's order as a sort_by value.
 func (v KeyList) sortValue() string {
 	if v.Params.Desc {

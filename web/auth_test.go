@@ -293,14 +293,16 @@ func TestFirstPasswordReminder(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := tc.client()
-	cl.post("/login", url.Values{"username": {"admin"}, "password": {"first-password-here"}})
+	wantStatus(t, cl.post("/login", url.Values{"username": {"admin"}, "password": {"first-password-here"}}), http.StatusSeeOther)
 	if msg := cl.get("/profile").testid("flash"); !strings.Contains(msg, "first password") {
 		t.Fatalf("flash %q", msg)
 	}
-	cl.post("/profile/password", url.Values{"current": {"first-password-here"}, "password": {"a chosen password"}, "confirm": {"a chosen password"}})
+	wantStatus(t, cl.post("/profile/password", url.Values{"current": {"first-password-here"}, "password": {"a chosen password"}, "confirm": {"a chosen password"}}), http.StatusSeeOther)
 	cl2 := tc.client()
-	cl2.post("/login", url.Values{"username": {"admin"}, "password": {"a chosen password"}})
-	if msg := cl2.get("/profile").testid("flash"); strings.Contains(msg, "first password") {
+	wantStatus(t, cl2.post("/login", url.Values{"username": {"admin"}, "password": {"a chosen password"}}), http.StatusSeeOther)
+	page := cl2.get("/profile")
+	wantStatus(t, page, http.StatusOK)
+	if msg := page.testid("flash"); strings.Contains(msg, "first password") {
 		t.Fatal("the reminder stays after the password was changed")
 	}
 }

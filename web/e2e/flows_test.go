@@ -221,3 +221,31 @@ func TestRowMenuIsNotClipped(t *testing.T) {
 	c.confirm("Delete “only-key”?")
 	c.waitFor(`document.querySelector('[data-testid=empty-state]') !== null`)
 }
+
+// TestFiltersKeepWorking changes the filters again and again: the sort
+// chosen by a column header survives typing, and every change of a menu
+// applies, not only the first.
+func TestFiltersKeepWorking(t *testing.T) {
+	c := newConsole(t)
+	c.seed(150)
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.Click(chromedp.CSS(`[data-testid=sort-uses]`)))
+	c.waitFor(`location.search.includes('sort=uses')`)
+	c.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=key-search]`), "prod"))
+	c.waitFor(`location.search.includes('q=prod')`)
+	if p := c.path(); !strings.Contains(p, "sort=uses") {
+		t.Fatalf("typing lost the sort: %s", p)
+	}
+	for _, perm := range []string{"chat", "securemail", "", "chat"} {
+		c.do(chromedp.SetValue(chromedp.CSS(`[data-testid=key-permission]`), perm))
+		eval[bool](c, `document.getElementById('key-permission').dispatchEvent(new Event('change', {bubbles: true}))`)
+		if perm == "" {
+			c.waitFor(`!location.search.includes('permission=')`)
+		} else {
+			c.waitFor(`location.search.includes('permission=` + perm + `')`)
+		}
+	}
+	if p := c.path(); !strings.Contains(p, "sort=uses") || !strings.Contains(p, "q=prod") {
+		t.Fatalf("the filters lost the search or the sort: %s", p)
+	}
+}
