@@ -78,7 +78,7 @@ func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]
 	if len(kp) == 0 {
 		kp = []string{perms[i%len(perms)].Name}
 	}
-	created := now.Add(-time.Duration(1+rng.Int64N(int64(2*365*24*time.Hour)))).Truncate(time.Second)
+	created := now.Add(-time.Duration(1 + rng.Int64N(int64(2*365*24*time.Hour)))).Truncate(time.Second)
 	// Later moments of a key's life fall between its creation and now.
 	since := func() time.Time {
 		return created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)/time.Second)+1)) * time.Second)
