@@ -43,8 +43,6 @@
       if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
       const items = menu.querySelector(".menu-items");
       const at = menu.querySelector("summary").getBoundingClientRect();
-      items.style.position = "fixed";
-      items.style.right = "auto";
       const height = items.offsetHeight;
       const width = items.offsetWidth;
       const below = at.bottom + 4 + height <= window.innerHeight;

@@ -208,7 +208,8 @@ func TestRowMenuIsNotClipped(t *testing.T) {
 	c.createKey("only-key")
 	c.login("admin", adminPassword)
 	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.Click(chromedp.CSS(`[data-testid=row-menu] summary`)))
-	c.waitFor(`document.querySelector('details.menu[open]') !== null`)
+	// The menu is placed when it has opened (the toggle event comes after).
+	c.waitFor(`document.querySelector('details.menu[open] .menu-items')?.style.left !== ''`)
 	visible := eval[bool](c, `(() => {
 		const r = document.querySelector('details.menu[open] .menu-items').getBoundingClientRect();
 		const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 8);
