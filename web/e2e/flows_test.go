@@ -207,9 +207,8 @@ func TestRowMenuIsNotClipped(t *testing.T) {
 	c := newConsole(t)
 	c.createKey("only-key")
 	c.login("admin", adminPassword)
-	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.Click(chromedp.CSS(`[data-testid=row-menu] summary`)))
-	// The menu is placed when it has opened (the toggle event comes after).
-	c.waitFor(`document.querySelector('details.menu[open] .menu-items')?.style.left !== ''`)
+	c.do(chromedp.Navigate(c.url + "/keys"))
+	c.openRowMenu(`#key-results tbody tr:last-child`)
 	visible := eval[bool](c, `(() => {
 		const r = document.querySelector('details.menu[open] .menu-items').getBoundingClientRect();
 		const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 8);
@@ -238,13 +237,18 @@ func TestFiltersKeepWorking(t *testing.T) {
 		t.Fatalf("typing lost the sort: %s", p)
 	}
 	for _, perm := range []string{"chat", "securemail", "", "chat"} {
-		c.do(chromedp.SetValue(chromedp.CSS(`[data-testid=key-permission]`), perm))
-		eval[bool](c, `document.getElementById('key-permission').dispatchEvent(new Event('change', {bubbles: true}))`)
-		if perm == "" {
-			c.waitFor(`!location.search.includes('permission=')`)
-		} else {
-			c.waitFor(`location.search.includes('permission=` + perm + `')`)
+		// Set and announce in one script: htmx replaces the menu with
+		// every answer, so a node found earlier may be gone.
+		eval[bool](c, `(() => {
+			const s = document.getElementById('key-permission');
+			s.value = `+jsString(perm)+`;
+			return s.dispatchEvent(new Event('change', {bubbles: true}));
+		})()`)
+		want := `!location.search.includes('permission=')`
+		if perm != "" {
+			want = `location.search.includes('permission=` + perm + `')`
 		}
+		c.waitFor(want + ` && document.getElementById('key-permission').value === ` + jsString(perm))
 	}
 	if p := c.path(); !strings.Contains(p, "sort=uses") || !strings.Contains(p, "q=prod") {
 		t.Fatalf("the filters lost the search or the sort: %s", p)

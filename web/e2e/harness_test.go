@@ -386,3 +386,11 @@ func (c *console) seriousViolations() ([]axeViolation, error) {
 	}
 	return serious, nil
 }
+
+// openRowMenu opens the menu of a table row and waits until the script
+// has placed it, so that a click on one of its items lands where it is.
+func (c *console) openRowMenu(row string) {
+	c.t.Helper()
+	c.do(chromedp.Click(chromedp.CSS(row + ` [data-testid=row-menu] summary`)))
+	c.waitFor(`document.querySelector(` + jsString(row+` details.menu[open] .menu-items`) + `)?.style.left !== ''`)
+}

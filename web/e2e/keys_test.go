@@ -184,10 +184,8 @@ func TestExpireAndRevoke(t *testing.T) {
 	c.createKey("to-revoke")
 	c.do(chromedp.Navigate(c.url + "/keys"))
 	// Expire now, from the row menu.
-	c.do(
-		chromedp.Click(chromedp.CSS(`#key-results tbody tr:nth-child(1) summary`)),
-		chromedp.Click(chromedp.CSS(`#key-results tbody tr:nth-child(1) [data-testid=row-expire]`)),
-	)
+	c.openRowMenu(`#key-results tbody tr:nth-child(1)`)
+	c.do(chromedp.Click(chromedp.CSS(`#key-results tbody tr:nth-child(1) [data-testid=row-expire]`)))
 	c.confirm("Expire “to-expire” now?")
 	c.waitFor(`document.querySelector('[data-testid=flash]')?.textContent.includes('expired')`)
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=status-unavailable]`)))
