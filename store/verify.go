@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,7 +227,7 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 		v.Code = CodeExpired
 	case !e.enabled:
 		v.Code = CodeDisabled
-	case permission != "" && !hasPermission(e.permissions, permission):
+	case permission != "" && !slices.Contains(e.permissions, permission):
 		v.Code = CodePermissionDenied
 	}
 	spend := count && v.Code == ""
@@ -242,15 +243,6 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 	}
 	v.Valid = v.Code == ""
 	return v, nil
-}
-
-func hasPermission(perms []string, p string) bool {
-	for _, x := range perms {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, revoked_at IS NOT NULL,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -183,7 +184,7 @@ func TestRightsMatrix(t *testing.T) {
 				method, path, form := r.make(tc)
 				allowed := true
 				for _, need := range r.rights {
-					if !has(rights, need) {
+					if !slices.Contains(rights, need) {
 						allowed = false
 					}
 				}
@@ -214,13 +215,4 @@ func TestRightsMatrix(t *testing.T) {
 			})
 		}
 	}
-}
-
-func has(rights []store.Right, r store.Right) bool {
-	for _, x := range rights {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package form
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,7 @@ func (f *UserForm) Validate() (store.NewUser, bool) {
 	if len([]rune(in.DisplayName)) > 100 {
 		f.Errors.Add("display_name", "Use at most 100 characters.")
 	}
-	id, ok := parseID(f.RoleID)
+	id, ok := ParseID(f.RoleID)
 	if !ok {
 		f.Errors.Add("role", "Choose a role.")
 	}
@@ -119,20 +120,10 @@ func (f *RoleForm) Validate() (store.RoleInput, bool) {
 }
 
 // Has reports whether the form grants r.
-func (f RoleForm) Has(r store.Right) bool {
-	for _, x := range f.Rights {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
+func (f RoleForm) Has(r store.Right) bool { return slices.Contains(f.Rights, r) }
 
-// parseID reads a positive database id.
-func parseID(s string) (int64, bool) {
+// ParseID reads a positive database id, as found in a URL or a menu.
+func ParseID(s string) (int64, bool) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	return id, err == nil && id > 0
 }
-
-// ParseID reads the id in a URL.
-func ParseID(s string) (int64, bool) { return parseID(s) }
