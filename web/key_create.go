@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -23,18 +21,15 @@ func (h *handler) createKey(c echo.Context) error {
 	in, ok := f.Validate(h.cfg.Now())
 	if ok {
 		k, secret, err := h.store.CreateKey(ctx, h.actor(c), in)
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			// The page holds the secret: no cache may keep it.
 			c.Response().Header().Set("Cache-Control", "no-store")
 			p := h.page(c, "API key created", "keys")
 			// Said on the list that Done leads to.
 			h.addFlash(c, false, "Key “"+k.Name+"” created.")
 			return render(c, http.StatusCreated, views.KeyCreatedPage(p, k, secret), nil)
-		case errors.As(err, &se) && se.Field != "":
-			f.Errors.Add(se.Field, se.Message)
-		default:
+		}
+		if err := f.Errors.Take(err); err != nil {
 			return err
 		}
 	}

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -29,13 +27,10 @@ func (h *handler) setKeyRateLimit(c echo.Context) error {
 	}
 	if !errs.Any() {
 		k, err := h.store.SetKeyRateLimit(c.Request().Context(), h.actor(c), id, capacity, frequency)
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			return h.keyChanged(c, k, "Key “"+k.Name+"” now allows "+typedCap+" requests per "+typedFreq+" seconds.")
-		case errors.As(err, &se) && se.Field != "":
-			errs.Add(se.Field, se.Message)
-		default:
+		}
+		if err := errs.Take(err); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -23,15 +21,12 @@ func (h *handler) changePassword(c echo.Context) error {
 	f := form.ParsePasswordForm(values)
 	if f.Validate(me.Username) {
 		u, err := h.store.ChangePassword(c.Request().Context(), h.actor(c), me.ID, f.Current, f.Password)
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			h.startSession(c, u)
 			h.addFlash(c, false, "Your password was changed. Your other sessions have ended.")
 			return c.Redirect(http.StatusSeeOther, "/profile")
-		case errors.As(err, &se) && se.Field != "":
-			f.Errors.Add(se.Field, se.Message)
-		default:
+		}
+		if err := f.Errors.Take(err); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -59,14 +58,11 @@ func (h *handler) saveRole(c echo.Context, id int64) error {
 		} else {
 			r, err = h.store.UpdateRole(ctx, h.actor(c), id, in)
 		}
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			h.addFlash(c, false, "Role “"+r.Name+"” saved.")
 			return c.Redirect(http.StatusSeeOther, "/roles")
-		case errors.As(err, &se) && se.Field != "":
-			v.Form.Errors.Add(se.Field, se.Message)
-		default:
+		}
+		if err := v.Form.Errors.Take(err); err != nil {
 			return err
 		}
 	}

@@ -59,14 +59,12 @@ func (h *handler) saveSettings(c echo.Context) error {
 func (h *handler) createPermission(c echo.Context) error {
 	in := store.Permission{Name: c.FormValue("name"), Description: c.FormValue("description")}
 	p, err := h.store.CreatePermission(c.Request().Context(), h.actor(c), in)
-	var se *store.Error
-	if errors.As(err, &se) && se.Field != "" {
-		var errs form.Errors
-		errs.Add(se.Field, se.Message)
-		return h.settingsPage(c, http.StatusUnprocessableEntity, views.Settings{NewPermission: in, PermErrors: errs})
-	}
 	if err != nil {
-		return err
+		var errs form.Errors
+		if err := errs.Take(err); err != nil {
+			return err
+		}
+		return h.settingsPage(c, http.StatusUnprocessableEntity, views.Settings{NewPermission: in, PermErrors: errs})
 	}
 	h.addFlash(c, false, "Permission “"+p.Name+"” added.")
 	return c.Redirect(http.StatusSeeOther, "/settings")

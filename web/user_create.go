@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -23,14 +21,11 @@ func (h *handler) createUser(c echo.Context) error {
 	f := form.ParseUserForm(values)
 	if in, ok := f.Validate(); ok {
 		u, err := h.store.CreateUser(c.Request().Context(), h.actor(c), in)
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			h.addFlash(c, false, "User “"+u.Username+"” created with the role "+u.RoleName+".")
 			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(u.ID))
-		case errors.As(err, &se) && se.Field != "":
-			f.Errors.Add(se.Field, se.Message)
-		default:
+		}
+		if err := f.Errors.Take(err); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -30,14 +28,11 @@ func (h *handler) resetPassword(c echo.Context) error {
 	f := form.ParsePasswordForm(values)
 	if f.Validate(u.Username) {
 		_, err = h.store.ResetPassword(ctx, h.actor(c), id, f.Password)
-		var se *store.Error
-		switch {
-		case err == nil:
+		if err == nil {
 			h.addFlash(c, false, "The password of “"+u.Username+"” was reset; their sessions have ended.")
 			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
-		case errors.As(err, &se) && se.Field != "":
-			f.Errors.Add(se.Field, se.Message)
-		default:
+		}
+		if err := f.Errors.Take(err); err != nil {
 			return err
 		}
 	}

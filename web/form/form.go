@@ -3,6 +3,12 @@
 // an error comes back filled in.
 package form
 
+import (
+	"errors"
+
+	"github.com/keydesk/keydesk/store"
+)
+
 // Errors holds one message per field that has a problem.
 type Errors map[string]string
 
@@ -21,3 +27,15 @@ func (e Errors) Get(field string) string { return e[field] }
 
 // Any reports whether there is any message.
 func (e Errors) Any() bool { return len(e) > 0 }
+
+// Take records err beside its field when it is a store error about one,
+// and returns nil; any other error it returns as it is. Handlers use it to
+// put the store's refusals (a taken name, an unknown role) on the form.
+func (e *Errors) Take(err error) error {
+	var se *store.Error
+	if errors.As(err, &se) && se.Field != "" {
+		e.Add(se.Field, se.Message)
+		return nil
+	}
+	return err
+}

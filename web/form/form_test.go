@@ -97,3 +97,17 @@ func TestSortByFromOneMenu(t *testing.T) {
 		t.Fatal("an unknown sort_by was accepted")
 	}
 }
+
+func TestErrorsTake(t *testing.T) {
+	var errs Errors
+	if err := errs.Take(&store.Error{Code: store.EINVALID, Field: "name", Message: "Taken."}); err != nil || errs.Get("name") != "Taken." {
+		t.Fatalf("a field error: %v, %v", err, errs)
+	}
+	other := &store.Error{Code: store.ECONFLICT, Message: "Revoked."}
+	if err := errs.Take(other); err != other || len(errs) != 1 {
+		t.Fatalf("an error without a field: %v, %v", err, errs)
+	}
+	if err := errs.Take(nil); err != nil {
+		t.Fatal(err)
+	}
+}
