@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -27,10 +28,13 @@ var migrations embed.FS
 type Store struct {
 	writer *sql.DB
 	reader *sql.DB
+	path   string
 
 	// Verification reads keys through a cache, and a prepared lookup.
 	cache      *keyCache
 	verifyStmt *sql.Stmt
+	// changes notices writes by other processes; see ReloadIfChanged.
+	changes dataVersion
 
 	// hashing bounds the password checks that run at once.
 	hashing chan struct{}
@@ -42,13 +46,34 @@ type Store struct {
 // Open opens (creating if needed) the database file at path and applies any
 // migration it has not seen yet.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, true)
+}
+
+// OpenExisting opens the database file at path like Open, but never creates
+// it: for the commands other than serve, where a mistyped --db should say
+// so rather than make an empty database.
+func OpenExisting(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("there is no database at %s: check --db (or KEYDESK_DB); keydesk serve creates one", path)
+	}
+	return open(ctx, path, false)
+}
+
+func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: no database path")
 	}
+	if err := openProblem(path); err != nil {
+		return nil, err
+	}
 	// Settings go in the DSN so that every pooled connection gets them.
 	base := "file:" + escapeDSNPath(path)
-	writer, err := sql.Open("sqlite3", base+
-		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
+	mode := "rwc"
+	if !create {
+		mode = "rw"
+	}
+	writer, err := sql.Open("sqlite3", base+"?mode="+mode+
+		"&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
 	}
@@ -56,9 +81,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxIdleTime(0)
 	if err := writer.PingContext(ctx); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, describeOpenError(path, err)
 	}
-	s := &Store{writer: writer, Now: time.Now, hashing: make(chan struct{}, 4)}
+	s := &Store{writer: writer, path: path, Now: time.Now, hashing: make(chan struct{}, 4)}
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, err
@@ -79,6 +104,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.reader = reader
 	s.cache = newKeyCache()
 	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if _, err := s.ReloadIfChanged(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -113,13 +142,24 @@ func (s *Store) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	var current int
 	if err := s.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
+		return fmt.Errorf("cannot read the database %s: %w", s.path, err)
 	}
-	for _, name := range names {
+	numbers := make([]int, len(names))
+	for i, name := range names {
 		n, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("store: migration %s has no number", name)
 		}
+		numbers[i] = n
+	}
+	// A newer Keydesk may have changed the schema in ways this one would
+	// misread or undo: refuse rather than serve it.
+	if known := numbers[len(numbers)-1]; current > known {
+		return fmt.Errorf("store: the database %s was made by a newer Keydesk (schema version %d; this Keydesk knows up to %d): upgrade Keydesk, or restore a backup",
+			s.path, current, known)
+	}
+	for i, name := range names {
+		n := numbers[i]
 		if n <= current {
 			continue
 		}

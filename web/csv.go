@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"net/http"
 	"strings"
 	"time"
 
@@ -12,9 +13,16 @@ import (
 // in batches so that a large export streams in constant memory.
 type csvStream struct {
 	res  *echo.Response
+	rc   *http.ResponseController
 	w    *csv.Writer
 	rows int
 }
+
+// csvWriteWindow is how long a download may take to send one batch of
+// rows. The server's write timeout would cut a large export short, so each
+// batch extends the deadline instead: a slow download goes on, a stalled
+// one ends.
+const csvWriteWindow = 30 * time.Second
 
 func newCSVStream(c echo.Context, name string, now time.Time, header []string) (*csvStream, error) {
 	res := c.Response()
@@ -23,7 +31,9 @@ func newCSVStream(c echo.Context, name string, now time.Time, header []string) (
 	res.Header().Set("Cache-Control", "no-store")
 	w := csv.NewWriter(res)
 	w.UseCRLF = true
-	return &csvStream{res: res, w: w}, w.Write(header)
+	s := &csvStream{res: res, rc: http.NewResponseController(res), w: w}
+	s.extendDeadline()
+	return s, w.Write(header)
 }
 
 // write adds a row, neutralising every cell that a spreadsheet would run
@@ -38,8 +48,15 @@ func (s *csvStream) write(cells ...string) error {
 	if s.rows++; s.rows%1000 == 0 {
 		s.w.Flush()
 		s.res.Flush()
+		s.extendDeadline()
 	}
 	return s.w.Error()
+}
+
+// extendDeadline gives the next batch csvWriteWindow to go out. A writer
+// without deadlines (a test's recorder) is fine as it is.
+func (s *csvStream) extendDeadline() {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(csvWriteWindow))
 }
 
 func (s *csvStream) close() error {

@@ -116,6 +116,12 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 
+	// One server per database file: two would each trust their own memory.
+	lock, err := store.LockServer(cfg.db)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	st, err := store.Open(ctx, cfg.db)
 	if err != nil {
 		return err
@@ -141,8 +147,10 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// CSV downloads extend their own deadline as they stream.
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
 	if tls {
@@ -163,6 +171,9 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	// Key usage is counted in memory and written every few seconds; the
 	// store writes what is left when it closes.
 	background.Go(func() { flushUsage(ctx, st, log, 2*time.Second) })
+	// Commands run beside the server write to the same file; what they
+	// change reaches the verification cache within a fraction of a second.
+	background.Go(func() { watchChanges(ctx, st, log, changePollInterval) })
 
 	errc := make(chan error, 1)
 	go func() {
@@ -177,10 +188,45 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	log.Info("shutting down")
-	return srv.Shutdown(shutdownCtx)
+	// Stop accepting, close idle connections and let the requests in
+	// flight finish; then the deferred calls stop the background jobs and
+	// close the store, which writes the last counted uses.
+	log.Info("shutting down: finishing the requests in flight", "deadline", shutdownGrace)
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelShutdown()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("requests still running at the deadline were cut off", "err", err)
+		srv.Close()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// shutdownGrace is how long requests in flight get to finish when the
+// server is asked to stop.
+const shutdownGrace = 10 * time.Second
+
+// changePollInterval is how often the server looks for changes that other
+// processes wrote to the database.
+const changePollInterval = 250 * time.Millisecond
+
+// watchChanges drops what the store caches whenever another process has
+// written to the database, every interval until ctx ends.
+func watchChanges(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if changed, err := st.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
+				log.Error("look for changes from other processes", "err", err)
+			} else if changed {
+				log.Debug("another process changed the database; caches dropped")
+			}
+		}
+	}
 }
 
 // pruneEvents deletes events past the retention setting, at once and then
@@ -268,7 +314,7 @@ func (e env) backup(ctx context.Context, args []string) error {
 	if *out == "" {
 		return errors.New("--out is required")
 	}
-	st, err := store.Open(ctx, *db)
+	st, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestOpenRefusesADatabaseFromANewerKeydesk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreateKey(t, s, NewKey{Name: "kept"})
+	var version int
+	if err := s.writer.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	// A newer Keydesk migrated it one step further.
+	if _, err := s.writer.Exec("PRAGMA user_version = " + strconv.Itoa(version+1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	_, err = Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "made by a newer Keydesk") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a newer database: %v", err)
+	}
+}
+
+func TestOpenExistingNeverCreatesADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.db")
+	_, err := OpenExisting(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "no database at "+path) {
+		t.Fatalf("OpenExisting of a missing file: %v", err)
+	}
+	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+		t.Fatalf("the missing file was created: %v", statErr)
+	}
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenExisting(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenExisting of a database that exists: %v", err)
+	}
+	s.Close()
+}
+
+func TestOpenNamesTheRealProblem(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, path, want string
+	}{
+		{"missing folder", filepath.Join(dir, "nowhere", "k.db"), "the folder " + filepath.Join(dir, "nowhere") + " does not exist"},
+		{"a folder", dir, "it is a folder, not a file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Open(context.Background(), c.path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "no such file or directory") {
+				t.Fatalf("Open(%s) = %v, want %q", c.path, err, c.want)
+			}
+		})
+	}
+	t.Run("not a database", func(t *testing.T) {
+		path := filepath.Join(dir, "notes.txt")
+		if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 500)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(context.Background(), path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a database") {
+			t.Fatalf("Open of a text file = %v", err)
+		}
+	})
+	t.Run("read-only file system", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("mounting a read-only file system needs root; CI runs as root")
+		}
+		mnt := t.TempDir()
+		if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+			t.Fatalf("mount a read-only tmpfs: %v", err)
+		}
+		t.Cleanup(func() { syscall.Unmount(mnt, 0) })
+		_, err := Open(context.Background(), filepath.Join(mnt, "k.db"))
+		if err == nil || !strings.Contains(err.Error(), "read-only file system") {
+			t.Fatalf("Open on a read-only mount = %v", err)
+		}
+	})
+}
+
+func TestASecondServerCannotLockTheDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	first, err := LockServer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LockServer(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second lock: %v, want a refusal naming the file and the process", err)
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := LockServer(path)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	again.Release()
+}
+
+func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
+	ctx := context.Background()
+	server, _ := newTestStore(t)
+	k, secret := mustCreateKey(t, server, NewKey{Name: "svc", Enabled: true})
+	if v, _ := server.VerifyKey(ctx, secret, ""); !v.Valid {
+		t.Fatalf("fresh key: %+v", v)
+	}
+	// The server's own writes are no news to it: the cache stays.
+	mustCreateKey(t, server, NewKey{Name: "other"})
+	if changed, err := server.ReloadIfChanged(ctx); err != nil || changed {
+		t.Fatalf("after its own write: changed = %v, %v", changed, err)
+	}
+
+	// A command run beside the server opens the same file and revokes the key.
+	cli, err := OpenExisting(ctx, server.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	cli.Now = server.Now
+	if _, err := cli.RevokeKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := server.VerifyKey(ctx, secret, ""); !v.Valid {
+		t.Fatalf("before the server looked: %+v (the cache should still hold the key, or this test proves nothing)", v)
+	}
+	if changed, err := server.ReloadIfChanged(ctx); err != nil || !changed {
+		t.Fatalf("after the command's write: changed = %v, %v", changed, err)
+	}
+	if v, _ := server.VerifyKey(ctx, secret, ""); v.Valid || v.Code != CodeRevoked {
+		t.Fatalf("revoked from the command line: %+v", v)
+	}
+}
