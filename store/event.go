@@ -96,15 +96,11 @@ func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRe
 	if err != nil {
 		return err
 	}
-	var actorID sql.NullInt64
-	if actor.UserID != 0 {
-		actorID = sql.NullInt64{Int64: actor.UserID, Valid: true}
-	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
 			target_name, changes, details, bulk_id, client_addr, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), actorID, actor.Username, e.Action, e.TargetType, e.TargetID,
+		s.now().Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
 		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent)
 	if err != nil {
 		return err
@@ -196,4 +192,36 @@ func (e Event) ChangesJSON() string {
 func (e Event) DetailsJSON() string {
 	s, _ := jsonOrEmpty(e.Details)
 	return s
+}
+
+// RecordAccessDenied records a request refused for want of a right.
+// Repeats by the same person on the same route within a minute add to one
+// event's count instead of adding events, so that nobody can flood the
+// audit log by retrying what they may not do.
+func (s *Store) RecordAccessDenied(ctx context.Context, actor Actor, route, path string) error {
+	now := s.now()
+	minute := now.Truncate(time.Minute).Unix()
+	return s.write(ctx, func(tx *sql.Tx) error {
+		// Only this minute's events are read: the index on at bounds it.
+		res, err := tx.ExecContext(ctx, `
+			UPDATE events SET details = json_set(CASE WHEN details = '' THEN '{}' ELSE details END,
+				'$.count', coalesce(json_extract(nullif(details, ''), '$.count'), 1) + 1)
+			WHERE id = (SELECT id FROM events INDEXED BY events_by_at
+				WHERE at >= ? AND action = ? AND actor_username = ? AND actor_id IS ? AND target_name = ?
+				ORDER BY id DESC LIMIT 1)`,
+			minute, ActionAccessDenied, actor.Username, nullID(actor.UserID), route)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
+			Details: map[string]any{"path": path, "count": 1}})
+	})
+}
+
+// nullID is a user id as a column value: NULL for the system.
+func nullID(id int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: id, Valid: id != 0}
 }

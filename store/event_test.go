@@ -168,3 +168,43 @@ func TestBulkIDFindsItsEvents(t *testing.T) {
 		t.Fatalf("search by bulk id %s: %d events, %v", evs[0].BulkID, len(page.Events), err)
 	}
 }
+
+func TestRepeatedRefusalsCollapseIntoOneEventAMinute(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	viewer := Actor{UserID: 7, Username: "viewer", ClientAddr: "192.0.2.9"}
+	clock.now = clock.now.Truncate(time.Minute)
+	for i := 0; i < 500; i++ {
+		if err := s.RecordAccessDenied(ctx, viewer, "POST /keys", "/keys"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(30 * time.Second)
+	// Another route, and another person on the same route, are other events.
+	if err := s.RecordAccessDenied(ctx, viewer, "GET /users", "/users"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAccessDenied(ctx, Actor{UserID: 8, Username: "other"}, "POST /keys", "/keys"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAccessDenied(ctx, viewer, "POST /keys", "/keys"); err != nil {
+		t.Fatal(err)
+	}
+	// The next minute starts a new event.
+	clock.Advance(31 * time.Second)
+	if err := s.RecordAccessDenied(ctx, viewer, "POST /keys", "/keys"); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	if _, err := s.EachEvent(ctx, EventFilter{Action: ActionAccessDenied}, func(e Event) error {
+		got = append(got, fmt.Sprintf("%s %s %v", e.ActorUsername, e.TargetName, e.Details["count"]))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"viewer POST /keys 1", "other POST /keys 1", "viewer GET /users 1", "viewer POST /keys 501"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("events, newest first:\n got %q\nwant %q", got, want)
+	}
+}

@@ -235,9 +235,7 @@ var errForbidden = echo.NewHTTPError(http.StatusForbidden, "You do not have the 
 // denied refuses a request for want of a right, and records it.
 func (h *handler) denied(c echo.Context) error {
 	route := c.Request().Method + " " + c.Path()
-	err := h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionAccessDenied, "route", route,
-		map[string]any{"path": c.Request().URL.Path})
-	if err != nil {
+	if err := h.store.RecordAccessDenied(c.Request().Context(), h.actor(c), route, c.Request().URL.Path); err != nil {
 		return err
 	}
 	return errForbidden
