@@ -7,9 +7,10 @@ import (
 
 // Error codes. The web layer maps each to one HTTP status.
 const (
-	EINVALID  = "invalid"   // the input breaks a rule; nothing changed
-	ENOTFOUND = "not_found" // no such record
-	ECONFLICT = "conflict"  // the record's state does not allow the change
+	EINVALID   = "invalid"   // the input breaks a rule; nothing changed
+	ENOTFOUND  = "not_found" // no such record
+	ECONFLICT  = "conflict"  // the record's state does not allow the change
+	EFORBIDDEN = "forbidden" // the actor may not make this change
 )
 
 // Error is an error a user can act on: Message is written for them, Field

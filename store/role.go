@@ -85,6 +85,9 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role
 	now := s.now()
 	var r Role
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := mayGrant(ctx, tx, actor, in.Rights, "rights"); err != nil {
+			return err
+		}
 		if err := checkRoleNameFree(ctx, tx, in.Name, 0); err != nil {
 			return err
 		}
@@ -126,6 +129,12 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleIn
 		}
 		if before.Builtin {
 			return Errorf(ECONFLICT, "", "%s is a built-in role; it cannot be changed. Create a role of your own instead.", before.Name)
+		}
+		if err := mayChangeRole(ctx, tx, actor, before); err != nil {
+			return err
+		}
+		if err := mayGrant(ctx, tx, actor, in.Rights, "rights"); err != nil {
+			return err
 		}
 		if err := checkRoleNameFree(ctx, tx, in.Name, id); err != nil {
 			return err
@@ -170,6 +179,9 @@ func (s *Store) DeleteRole(ctx context.Context, actor Actor, id int64) (Role, er
 		}
 		if r.Builtin {
 			return Errorf(ECONFLICT, "", "%s is a built-in role; it cannot be deleted.", r.Name)
+		}
+		if err := mayChangeRole(ctx, tx, actor, r); err != nil {
+			return err
 		}
 		if len(r.Users) > 0 {
 			return Errorf(ECONFLICT, "", "%s is still held by %s. Give them another role first.", r.Name, listNames(r.Users, 5))

@@ -103,9 +103,13 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM roles WHERE id = ?`, in.RoleID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		role, err := roleByID(ctx, tx, in.RoleID)
+		if ErrorCode(err) == ENOTFOUND {
 			return Errorf(EINVALID, "role", "There is no such role.")
 		} else if err != nil {
+			return err
+		}
+		if err := mayGrant(ctx, tx, actor, role.Rights, "role"); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `

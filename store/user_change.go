@@ -25,6 +25,9 @@ func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(t
 		if err != nil {
 			return err
 		}
+		if err := mayManage(ctx, tx, actor, before); err != nil {
+			return err
+		}
 		ev, err := fn(tx, before)
 		if err != nil || ev == nil {
 			u = before
@@ -63,10 +66,16 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) 
 		if u.RoleID == roleID {
 			return nil, nil
 		}
+		if actor.UserID == id {
+			return nil, Errorf(EFORBIDDEN, "", "You cannot change your own role. Ask another administrator.")
+		}
 		role, err := roleByID(ctx, tx, roleID)
 		if ErrorCode(err) == ENOTFOUND {
 			return nil, Errorf(EINVALID, "role", "There is no such role.")
 		} else if err != nil {
+			return nil, err
+		}
+		if err := mayGrant(ctx, tx, actor, role.Rights, "role"); err != nil {
 			return nil, err
 		}
 		if err := keepsAnAdministrator(ctx, tx, u, "given another role"); err != nil {

@@ -24,12 +24,13 @@ func TestTheLastAdministratorStays(t *testing.T) {
 	ctx := context.Background()
 	root := mustCreateUser(t, s, "root", RoleAdministrator)
 	other := mustCreateUser(t, s, "other", RoleViewer)
-	asOther := Actor{UserID: other.ID, Username: other.Username}
 
+	// The command line may change anyone, but not take away the last
+	// administrator.
 	for name, change := range map[string]func() (User, error){
-		"demote":  func() (User, error) { return s.SetUserRole(ctx, asOther, root.ID, RoleViewer) },
-		"disable": func() (User, error) { return s.DisableUser(ctx, asOther, root.ID) },
-		"delete":  func() (User, error) { return s.DeleteUser(ctx, asOther, root.ID) },
+		"demote":  func() (User, error) { return s.SetUserRole(ctx, testActor, root.ID, RoleViewer) },
+		"disable": func() (User, error) { return s.DisableUser(ctx, testActor, root.ID) },
+		"delete":  func() (User, error) { return s.DeleteUser(ctx, testActor, root.ID) },
 	} {
 		_, err := change()
 		if ErrorCode(err) != ECONFLICT {
@@ -52,7 +53,7 @@ func TestTheLastAdministratorStays(t *testing.T) {
 		t.Fatal(err)
 	}
 	// other is disabled, so root is the last active administrator again.
-	if _, err := s.SetUserRole(ctx, asOther, root.ID, RoleViewer); ErrorCode(err) != ECONFLICT {
+	if _, err := s.SetUserRole(ctx, testActor, root.ID, RoleViewer); ErrorCode(err) != ECONFLICT {
 		t.Fatalf("demote the last active administrator: %v", err)
 	}
 	if _, err := s.Authenticate(ctx, "other", "a long enough password"); err != ErrBadLogin {
@@ -68,7 +69,7 @@ func TestTheLastAdministratorStays(t *testing.T) {
 	wantCode(t, err, ENOTFOUND)
 	_, err = s.DisableUser(ctx, asRoot, other.ID)
 	wantCode(t, err, ENOTFOUND)
-	_, err = s.SetUserRole(ctx, asRoot, root.ID, 99)
+	_, err = s.SetUserRole(ctx, testActor, root.ID, 99)
 	wantCode(t, err, EINVALID)
 }
 
@@ -188,5 +189,76 @@ func TestLoginNameIsBounded(t *testing.T) {
 	}
 	if got := LoginName(strings.Repeat("x", 100000)); len(got) != MaxUsernameLen {
 		t.Fatalf("a long name is kept at %d characters", len(got))
+	}
+}
+
+// TestNobodyGrantsARightTheyDoNotHold gives a user the right to manage
+// users and nothing else, and has them try every way to more rights.
+func TestNobodyGrantsARightTheyDoNotHold(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	admin := mustCreateUser(t, s, "root", RoleAdministrator)
+	userAdmins, err := s.CreateRole(ctx, testActor, RoleInput{Name: "User admins", Rights: []Right{RightUsers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua := mustCreateUser(t, s, "ua", userAdmins.ID)
+	viewer := mustCreateUser(t, s, "viewer", RoleViewer)
+	peer := mustCreateUser(t, s, "peer", userAdmins.ID)
+	as := Actor{UserID: ua.ID, Username: ua.Username}
+
+	refusals := []struct {
+		name string
+		do   func() error
+		code string
+	}{
+		{"give oneself Administrator", func() error { _, err := s.SetUserRole(ctx, as, ua.ID, RoleAdministrator); return err }, EFORBIDDEN},
+		{"make another user Administrator", func() error { _, err := s.SetUserRole(ctx, as, peer.ID, RoleAdministrator); return err }, EINVALID},
+		{"create an Administrator", func() error {
+			_, err := s.CreateUser(ctx, as, NewUser{Username: "sock", Password: "a long enough password", RoleID: RoleAdministrator})
+			return err
+		}, EINVALID},
+		{"create a role with more rights", func() error {
+			_, err := s.CreateRole(ctx, as, RoleInput{Name: "More", Rights: []Right{RightUsers, RightSettings}})
+			return err
+		}, EINVALID},
+		{"add rights to one's own role", func() error {
+			_, err := s.UpdateRole(ctx, as, userAdmins.ID, RoleInput{Name: "User admins", Rights: []Right{RightUsers, RightAudit}})
+			return err
+		}, EINVALID},
+		{"reset an administrator's password", func() error {
+			_, err := s.ResetPassword(ctx, as, admin.ID, "taken over now, thanks")
+			return err
+		}, EFORBIDDEN},
+		{"demote an administrator", func() error { _, err := s.SetUserRole(ctx, as, admin.ID, userAdmins.ID); return err }, EFORBIDDEN},
+		{"disable an administrator", func() error { _, err := s.DisableUser(ctx, as, admin.ID); return err }, EFORBIDDEN},
+		{"delete an administrator", func() error { _, err := s.DeleteUser(ctx, as, admin.ID); return err }, EFORBIDDEN},
+		{"reset a viewer's password", func() error {
+			// A Viewer holds apikeys rights that ua does not.
+			_, err := s.ResetPassword(ctx, as, viewer.ID, "taken over now, thanks")
+			return err
+		}, EFORBIDDEN},
+	}
+	for _, r := range refusals {
+		if err := r.do(); ErrorCode(err) != r.code {
+			t.Errorf("%s: %v, want code %q", r.name, err, r.code)
+		}
+	}
+	if got, _ := s.User(ctx, ua.ID); got.RoleID != userAdmins.ID {
+		t.Fatalf("ua's role is now %s", got.RoleName)
+	}
+	if _, err := s.Authenticate(ctx, "root", "a long enough password"); err != nil {
+		t.Fatalf("the administrator's password changed: %v", err)
+	}
+
+	// Within their own rights they manage users as before.
+	if _, err := s.CreateUser(ctx, as, NewUser{Username: "another", Password: "a long enough password", RoleID: userAdmins.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResetPassword(ctx, as, peer.ID, "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DisableUser(ctx, as, peer.ID); err != nil {
+		t.Fatal(err)
 	}
 }

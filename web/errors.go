@@ -24,6 +24,8 @@ func statusOf(err error) (int, string) {
 			return http.StatusNotFound, se.Message
 		case store.ECONFLICT:
 			return http.StatusConflict, se.Message
+		case store.EFORBIDDEN:
+			return http.StatusForbidden, se.Message
 		}
 		return http.StatusUnprocessableEntity, se.Message
 	case errors.As(err, &he):

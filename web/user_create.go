@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -34,10 +36,21 @@ func (h *handler) createUser(c echo.Context) error {
 
 // userForm shows the New user form; passwords are never sent back.
 func (h *handler) userForm(c echo.Context, status int, f form.UserForm) error {
-	roles, err := h.store.Roles(c.Request().Context())
+	roles, err := h.grantableRoles(c)
 	if err != nil {
 		return err
 	}
 	f.Password, f.Confirm = "", ""
 	return render(c, status, views.UserNewPage(h.page(c, "New user", "users"), views.UserNew{Form: f, Roles: roles}), nil)
+}
+
+// grantableRoles lists the roles the user may give: those whose rights
+// they hold themselves. The store refuses the others.
+func (h *handler) grantableRoles(c echo.Context) ([]store.Role, error) {
+	roles, err := h.store.Roles(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	me, _ := currentUser(c)
+	return slices.DeleteFunc(roles, func(r store.Role) bool { return !me.Can(r.Rights...) }), nil
 }

@@ -24,11 +24,12 @@ func (h *handler) userPage(c echo.Context, status int, v views.UserDetails) erro
 	if v.User, err = h.store.User(ctx, id); err != nil {
 		return err
 	}
-	if v.Roles, err = h.store.Roles(ctx); err != nil {
+	me, _ := currentUser(c)
+	if v.Roles, err = h.grantableRoles(c); err != nil {
 		return err
 	}
-	me, _ := currentUser(c)
 	v.Self = me.ID == id
+	v.CanManage = !v.Self && me.Can(v.User.Rights...)
 	return render(c, status, views.UserPage(h.page(c, v.User.Username, "users"), v), nil)
 }
 

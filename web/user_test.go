@@ -97,9 +97,9 @@ func TestAdminsCannotLockThemselvesOut(t *testing.T) {
 		}
 	}
 	res := admin.post("/users/"+itoa64(me.ID)+"/role", url.Values{"role": {"3"}})
-	wantStatus(t, res, http.StatusConflict)
-	if !strings.Contains(res.testid("error-message"), "last active Administrator") {
-		t.Fatalf("demoting the last admin: %q", res.testid("error-message"))
+	wantStatus(t, res, http.StatusForbidden)
+	if !strings.Contains(res.testid("error-message"), "You cannot change your own role") {
+		t.Fatalf("demoting oneself: %q", res.testid("error-message"))
 	}
 	if tc.snapshot() != before {
 		t.Fatal("a refused change changed the database")
