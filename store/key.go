@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -115,13 +114,11 @@ func KeyNameProblem(name string) string {
 	case name == "":
 		return "Enter a name."
 	case !utf8.ValidString(name):
-		return "The name is not valid text."
+		return TextProblem(name)
 	case utf8.RuneCountInString(name) > MaxKeyNameLen:
 		return fmt.Sprintf("Use at most %d characters (this name has %d).", MaxKeyNameLen, utf8.RuneCountInString(name))
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "The name cannot contain control characters such as tabs or line breaks."
 	}
-	return ""
+	return TextProblem(name)
 }
 
 // RateLimitProblem returns the field and message of what is wrong with a

@@ -67,6 +67,9 @@ func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission)
 	if p.Description == "" || utf8.RuneCountInString(p.Description) > 200 {
 		return p, &Error{Code: EINVALID, Field: "permission_description", Message: "Say in up to 200 characters what the permission allows."}
 	}
+	if msg := TextProblem(p.Description); msg != "" {
+		return p, &Error{Code: EINVALID, Field: "permission_description", Message: msg}
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM permissions WHERE name = ?`, p.Name).Scan(&one); err == nil {

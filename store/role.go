@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -37,10 +36,8 @@ func RoleNameProblem(name string) string {
 		return "Enter a name for the role."
 	case utf8.RuneCountInString(name) > MaxRoleNameLen:
 		return fmt.Sprintf("Use at most %d characters.", MaxRoleNameLen)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "The name cannot contain control characters."
 	}
-	return ""
+	return TextProblem(name)
 }
 
 // RoleInput is what a role form sets.

@@ -89,6 +89,9 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 	if msg := UsernameProblem(in.Username); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "username", Message: msg}
 	}
+	if msg := TextProblem(in.DisplayName); msg != "" {
+		return User{}, &Error{Code: EINVALID, Field: "display_name", Message: msg}
+	}
 	if msg := PasswordProblem(in.Username, in.Password); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
 	}
