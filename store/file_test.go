@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,5 +147,54 @@ func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
 	}
 	if v, _ := server.VerifyKey(ctx, secret, ""); v.Valid || v.Code != CodeRevoked {
 		t.Fatalf("revoked from the command line: %+v", v)
+	}
+}
+
+// TestADatabaseFromTheFirstReleaseUpgradesInPlace builds a database with
+// the first three migrations only, as the first release left it, and opens
+// it: the new migrations fill in what they add for the keys already there.
+func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open(driverName, "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"001_init.sql", "002_logins.sql", "003_event_search.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for i, name := range []string{"apac-100", "apac-9", "APAC-10"} {
+		_, err := db.Exec(`INSERT INTO keys (public_id, name, name_fold, permissions, secret_hash, hint, enabled,
+			created_at, created_by, updated_at, updated_by) VALUES (?, ?, lower(?), 'chat', ?, 'kd_x…y', 1, 0, 'old', 0, 'old')`,
+			"id"+strconv.Itoa(i), name, name, []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("PRAGMA user_version = 3"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer s.Close()
+	page, err := s.Keys(context.Background(), KeyQuery{Sort: SortName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range page.Keys {
+		got = append(got, k.Name)
+	}
+	if strings.Join(got, " ") != "apac-9 APAC-10 apac-100" {
+		t.Fatalf("upgraded keys in name order: %q", got)
 	}
 }

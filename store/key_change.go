@@ -179,8 +179,8 @@ func (s *Store) applyKeyChange(ctx context.Context, tx *sql.Tx, actor Actor, k *
 			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
 			return false, err
 		}
-		query = `UPDATE keys SET name = ?, name_fold = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{name, foldName(name), now.Unix(), actor.Username, k.rowID}
+		query = `UPDATE keys SET name = ?, name_fold = ?, name_sort = ?, updated_at = ?, updated_by = ? WHERE id = ?`
+		qargs = []any{name, foldName(name), sortName(name), now.Unix(), actor.Username, k.rowID}
 		k.Name = name
 
 	case KeyRateLimit:

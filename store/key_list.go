@@ -42,10 +42,10 @@ const (
 )
 
 // keySortExprs maps each sort to the SQL expression it orders by. Every
-// expression but status's is a column with an index in the schema; name_fold
-// and id break ties. statusRank needs the clock and is built per query.
+// expression but status's is a column with an index in the schema; name_sort
+// (the natural order of names) and id break ties. statusRank needs the clock and is built per query.
 var keySortExprs = map[KeySort]string{
-	SortName:        "k.name_fold",
+	SortName:        "k.name_sort",
 	SortPermissions: "k.permissions",
 	SortEnabled:     "k.enabled",
 	SortExpires:     "k.expires_sort",
@@ -177,9 +177,9 @@ func (q KeyQuery) order(a *args, now time.Time) ([]string, error) {
 		expr = statusRank(a, now)
 	}
 	if q.Sort == SortName {
-		return []string{"k.name_fold", "k.id"}, nil
+		return []string{"k.name_sort", "k.id"}, nil
 	}
-	return []string{expr, "k.name_fold", "k.id"}, nil
+	return []string{expr, "k.name_sort", "k.id"}, nil
 }
 
 // broadSearch is the number of matches above which a search counts as broad.

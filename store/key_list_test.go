@@ -81,10 +81,63 @@ func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
 			})
 		}
 	}
-	// Name order is case-insensitive.
+	// Name order is case-insensitive and natural.
 	page, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 1000})
-	if !slices.IsSortedFunc(page.Keys, func(a, b Key) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }) {
+	if !slices.IsSortedFunc(page.Keys, func(a, b Key) int { return strings.Compare(sortName(a.Name), sortName(b.Name)) }) {
 		t.Fatal("not sorted by name")
+	}
+}
+
+// TestNamesSortNaturally lists names with numbers in them: digits compare
+// as numbers, letters without regard to case, in both directions and
+// across pages.
+func TestNamesSortNaturally(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	want := []string{"apac-2", "apac-9", "APAC-10", "apac-11", "apac-100", "apac-100a", "apac-100b", "billing",
+		"billing_1", "billing_2", "Billing_10", "v1.2", "v1.10", "v10.1", "z-123456789012345678901234"}
+	for _, i := range rand.Perm(len(want)) {
+		mustCreateKey(t, s, NewKey{Name: want[i]})
+	}
+	for _, desc := range []bool{false, true} {
+		var got []string
+		q := KeyQuery{Sort: SortName, Desc: desc, Limit: 4}
+		for {
+			page, err := s.Keys(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range page.Keys {
+				got = append(got, k.Name)
+			}
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
+		}
+		w := slices.Clone(want)
+		if desc {
+			slices.Reverse(w)
+		}
+		if !slices.Equal(got, w) {
+			t.Errorf("desc=%v:\n got %q\nwant %q", desc, got, w)
+		}
+	}
+}
+
+func TestSortNameMatchesTheMigration(t *testing.T) {
+	s, _ := newTestStore(t)
+	for _, name := range []string{"", "a", "A-007", "x99y00z", "ünïcode 12", strings.Repeat("9", 30)} {
+		var got string
+		if err := s.writer.QueryRow(`SELECT keydesk_sort_name(?)`, name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != sortName(name) {
+			t.Errorf("SQL %q, Go %q", got, sortName(name))
+		}
+	}
+	if a, b := sortName("a-007"), sortName("A-7"); a != b {
+		t.Errorf("leading zeros and case should not matter: %q, %q", a, b)
 	}
 }
 

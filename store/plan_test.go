@@ -45,7 +45,7 @@ func TestListQueriesUseAnIndex(t *testing.T) {
 			values := make([]any, len(first.exprs))
 			for i := range values {
 				values[i] = int64(1)
-				if strings.Contains(first.exprs[i], "name_fold") || strings.Contains(first.exprs[i], "created_by") ||
+				if strings.Contains(first.exprs[i], "name_sort") || strings.Contains(first.exprs[i], "created_by") ||
 					strings.Contains(first.exprs[i], "permissions") || strings.Contains(first.exprs[i], "hint") {
 					values[i] = "m"
 				}

@@ -16,8 +16,20 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 )
+
+// driverName is SQLite with Keydesk's functions on every connection:
+// migrations use them to fill in derived columns.
+const driverName = "sqlite3_keydesk"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+			return conn.RegisterFunc("keydesk_sort_name", sortName, true)
+		},
+	})
+}
 
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -72,7 +84,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if !create {
 		mode = "rw"
 	}
-	writer, err := sql.Open("sqlite3", base+"?mode="+mode+
+	writer, err := sql.Open(driverName, base+"?mode="+mode+
 		"&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
@@ -89,7 +101,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		return nil, err
 	}
 	// The read pool opens after migration so the file exists and is in WAL mode.
-	reader, err := sql.Open("sqlite3", base+"?mode=ro&_busy_timeout=5000&_foreign_keys=on")
+	reader, err := sql.Open(driverName, base+"?mode=ro&_busy_timeout=5000&_foreign_keys=on")
 	if err != nil {
 		writer.Close()
 		return nil, err
