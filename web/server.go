@@ -4,8 +4,11 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -79,6 +82,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 		h.logRequests,
 		h.securityHeaders,
 		middleware.BodyLimit("1M"),
+		bodyFormOnly,
 		echo.WrapMiddleware(crossOrigin.Handler),
 		hideFetchMetadata,
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -119,6 +123,42 @@ func hideFetchMetadata(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// bodyFormOnly parses a posted form and keeps only the body's fields, so
+// that c.FormValue, c.FormParams and the CSRF check never read the query:
+// credentials, keys and tokens are accepted in the body only. GET and HEAD
+// keep the query, which is where their parameters belong.
+func bodyFormOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return next(c)
+		}
+		var err error
+		switch ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); ct {
+		case echo.MIMEApplicationForm:
+			err = r.ParseForm()
+		case echo.MIMEMultipartForm:
+			err = r.ParseMultipartForm(maxFormMemory)
+		default:
+			// Not a form (the JSON API reads its own body): no fields.
+			r.PostForm = url.Values{}
+		}
+		if err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he // the body limit
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		}
+		r.Form = r.PostForm
+		return next(c)
+	}
+}
+
+// maxFormMemory is how much of a multipart form is held in memory; the body
+// limit keeps every form far below it.
+const maxFormMemory = 1 << 20
 
 // securityHeaders go on every response.
 func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
