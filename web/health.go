@@ -3,6 +3,8 @@ package web
 import (
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,11 +28,17 @@ func (h *handler) showHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/profile")
 }
 
-// staticFiles serves the embedded assets. Their URLs carry a content hash,
-// so browsers may keep them for good.
+// staticFiles serves the embedded assets, files only: a directory is not
+// found rather than listed. Their URLs carry a content hash, so browsers may
+// keep them for good.
 func staticFiles(files fs.FS) http.Handler {
 	fileServer := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if info, err := fs.Stat(files, name); err != nil || info.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		if r.URL.Query().Get("v") != "" {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		}
