@@ -11,8 +11,18 @@ import (
 	"github.com/keydesk/keydesk/store"
 )
 
-// health answers liveness probes.
+// health answers liveness probes: the process is up. It reads nothing.
 func (h *handler) health(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// ready answers readiness probes: ok when the database can be read now, 503
+// with the reason when it cannot.
+func (h *handler) ready(c echo.Context) error {
+	if err := h.store.Ready(c.Request().Context()); err != nil {
+		h.log.Warn("not ready", "err", err)
+		return c.String(http.StatusServiceUnavailable, err.Error()+"\n")
+	}
 	return c.String(http.StatusOK, "ok\n")
 }
 

@@ -2,8 +2,13 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 func TestStaticServesFilesOnly(t *testing.T) {
@@ -30,5 +35,49 @@ func TestStaticServesFilesOnly(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	if cc := res.Header().Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
 		t.Errorf("a versioned asset: Cache-Control %q", cc)
+	}
+}
+
+func TestReadyzReadsTheDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	st, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e, err := New(t.Context(), st, Config{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+
+	res := get("/readyz")
+	if res.Code != http.StatusOK || res.Body.String() != "ok\n" {
+		t.Fatalf("a sound database: %d %q", res.Code, res.Body)
+	}
+	if len(res.Result().Cookies()) != 0 {
+		t.Errorf("/readyz sets cookies: %v", res.Result().Cookies())
+	}
+
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(strings.Repeat("garbage!", 16)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res = get("/readyz")
+	if res.Code != http.StatusServiceUnavailable || res.Body.String() != "database: file is not a database\n" {
+		t.Fatalf("a damaged database: %d %q", res.Code, res.Body)
+	}
+	if res := get("/healthz"); res.Code != http.StatusOK || res.Body.String() != "ok\n" {
+		t.Fatalf("liveness on a damaged database: %d %q", res.Code, res.Body)
 	}
 }

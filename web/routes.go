@@ -12,6 +12,7 @@ import (
 func (h *handler) routes(e *echo.Echo) {
 	// Open to all
 	e.GET("/healthz", h.health)
+	e.GET("/readyz", h.ready)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticFiles(static.Files))))
 	e.GET("/login", h.showLoginPage)
 	e.POST("/login", h.login)

@@ -109,9 +109,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 const csrfCookie = "keydesk_csrf"
 
 // skipsSession reports whether a path is served without a session or a
-// CSRF token: assets, liveness and the service API.
+// CSRF token: assets, probes and the service API.
 func skipsSession(path string) bool {
-	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/api/") || path == "/healthz"
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz"
 }
 
 // hideFetchMetadata removes Sec-Fetch-Site after http.CrossOriginProtection

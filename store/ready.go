@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// readyTimeout bounds the readiness check: a database that takes longer
+// than this to answer two tiny reads is not ready.
+const readyTimeout = 2 * time.Second
+
+// Ready reports whether the database file can be read now, or why not. It
+// checks the file's header itself, since in WAL mode SQLite may take the
+// first page from the log rather than the file; then it opens its own
+// short-lived read-only connection, because a pooled one may keep serving
+// cached pages of a file that was damaged under it, and reads the schema
+// and one row of the keys table.
+func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := s.readyCheck(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("database: no answer within %s", readyTimeout)
+		}
+		return fmt.Errorf("database: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) readyCheck(ctx context.Context) error {
+	// SQLite knows the file it opened; asking reads no page of it.
+	var seq int
+	var name, file string
+	if err := s.reader.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+		return err
+	}
+	if err := checkHeader(file); err != nil {
+		return err
+	}
+	// The same settings as the store's read pool, in the DSN.
+	db, err := sql.Open("sqlite3", "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return err
+	}
+	// In rowid order, so that the table itself is read rather than an index.
+	var id int64
+	var keyName string
+	if err := db.QueryRowContext(ctx, "SELECT id, name FROM keys ORDER BY id LIMIT 1").Scan(&id, &keyName); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// sqliteMagic opens every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// errNotADatabase words a damaged header as SQLite does.
+var errNotADatabase = errors.New("file is not a database")
+
+// checkHeader reads the first bytes of the database file.
+func checkHeader(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // the reason, without the path
+			return pe.Err
+		}
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	_, err = io.ReadFull(f, head)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || (err == nil && string(head) != sqliteMagic) {
+		return errNotADatabase
+	}
+	return err
+}
