@@ -1,14 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
@@ -44,6 +48,71 @@ type rateLimitJSON struct {
 // maxVerifyBody bounds a verification request: a key and a permission.
 const maxVerifyBody = 4 << 10
 
+// requestError is a refused API request: its status, stable code and a
+// sentence for the caller.
+type requestError struct {
+	status        int
+	code, message string
+}
+
+const verifyBodyHint = `The body must be one JSON object: {"key": "kd_…", "permission": "chat"}.`
+
+// parseVerifyRequest reads a verification request strictly: JSON by its
+// Content-Type, one object and nothing after it, only the known field names
+// spelled exactly, each at most once, and a key. It uses the JSON v2
+// decoder, which matches names case-sensitively and refuses duplicates,
+// invalid UTF-8 and trailing data by default.
+func parseVerifyRequest(body []byte, contentType string) (verifyRequest, *requestError) {
+	var req verifyRequest
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != echo.MIMEApplicationJSON {
+		return req, &requestError{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			"Send the body as JSON, with Content-Type: application/json."}
+	}
+	bad := func(msg string) (verifyRequest, *requestError) {
+		return verifyRequest{}, &requestError{http.StatusBadRequest, "BAD_REQUEST", msg}
+	}
+	if start := bytes.TrimLeft(body, " \t\r\n"); len(start) == 0 || start[0] != '{' {
+		return bad(verifyBodyHint)
+	}
+	if err := json.Unmarshal(body, &req, json.RejectUnknownMembers(true)); err != nil {
+		return bad(verifyBodyProblem(body, err))
+	}
+	if req.Key == nil {
+		return bad(`The field "key" is missing.`)
+	}
+	return req, nil
+}
+
+// verifyBodyProblem says what is wrong with a body that json.Unmarshal
+// refused. It runs only for refusals, so good requests are parsed once.
+func verifyBodyProblem(body []byte, err error) string {
+	var se *json.SemanticError
+	var sy *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &sy) && sy.Err == jsontext.ErrDuplicateName:
+		return "The field " + fieldName(sy.JSONPointer) + " appears more than once."
+	case errors.As(err, &se) && se.Err == json.ErrUnknownName:
+		return "The field " + fieldName(se.JSONPointer) + ` is not known: send only "key" and "permission", in lower case.`
+	case errors.As(err, &se) && se.JSONPointer != "":
+		return "The field " + fieldName(se.JSONPointer) + " must be a string."
+	}
+	// The object was whole, so what Unmarshal refused comes after it.
+	if jsontext.NewDecoder(bytes.NewReader(body)).SkipValue() == nil {
+		return "The body must hold one JSON object and nothing after it."
+	}
+	return verifyBodyHint
+}
+
+// fieldName quotes the field a JSON pointer ends at, for a message. A long
+// name is not repeated: it may be a key sent in the wrong place.
+func fieldName(p jsontext.Pointer) string {
+	name := p.LastToken()
+	if len(name) > 32 {
+		return "with a long name"
+	}
+	return strconv.Quote(name)
+}
+
 // verifyKey answers a service asking whether a presented key is good. It
 // needs no session and no CSRF token; when a verify token is configured,
 // the caller must present it as a bearer token.
@@ -52,17 +121,17 @@ func (h *handler) verifyKey(c echo.Context) error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
 		return apiErr(c, http.StatusUnauthorized, "UNAUTHORIZED", "Send the verify token as a bearer token: Authorization: Bearer <token>.")
 	}
-	var req verifyRequest
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxVerifyBody))
-	if err := dec.Decode(&req); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxVerifyBody))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return apiErr(c, http.StatusRequestEntityTooLarge, "TOO_LARGE", "The request is too large.")
 		}
-		return apiErr(c, http.StatusBadRequest, "BAD_REQUEST", `The body must be JSON: {"key": "kd_…", "permission": "chat"}.`)
+		return apiErr(c, http.StatusBadRequest, "BAD_REQUEST", "The body could not be read.")
 	}
-	if req.Key == nil {
-		return apiErr(c, http.StatusBadRequest, "BAD_REQUEST", `The field "key" is missing.`)
+	req, rerr := parseVerifyRequest(body, c.Request().Header.Get(echo.HeaderContentType))
+	if rerr != nil {
+		return apiErr(c, rerr.status, rerr.code, rerr.message)
 	}
 	v, err := h.store.VerifyKey(c.Request().Context(), *req.Key, req.Permission)
 	if err != nil {

@@ -101,6 +101,10 @@ func apiCode(status int) string {
 		return "FORBIDDEN"
 	case http.StatusNotFound:
 		return "NOT_FOUND"
+	case http.StatusMethodNotAllowed:
+		return "METHOD_NOT_ALLOWED"
+	case http.StatusUnsupportedMediaType:
+		return "UNSUPPORTED_MEDIA_TYPE"
 	case http.StatusRequestEntityTooLarge:
 		return "TOO_LARGE"
 	case http.StatusUnprocessableEntity:

@@ -20,6 +20,7 @@ func (h *handler) routes(e *echo.Echo) {
 	// For services: no session; the verify token, when configured
 	e.POST("/api/v1/keys/verify", h.verifyKey)
 	e.GET("/api/v1/status", h.apiStatus)
+	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 
 	// Logged in
 	in := e.Group("", h.requireLogin)

@@ -1,0 +1,29 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiNotFound answers every request under /api/ that no API route takes:
+// 405 with an Allow header when the path exists for other methods, 404
+// otherwise, in JSON. Without it the console's catch-all would send the
+// caller to the login page, with the query (a key, perhaps) in next.
+func (h *handler) apiNotFound(c echo.Context) error {
+	var allow []string
+	for _, r := range c.Echo().Routes() {
+		if r.Path == c.Request().URL.Path && r.Method != echo.RouteNotFound && !slices.Contains(allow, r.Method) {
+			allow = append(allow, r.Method)
+		}
+	}
+	if len(allow) == 0 {
+		return apiErr(c, http.StatusNotFound, "NOT_FOUND", "There is no API at this address.")
+	}
+	slices.Sort(allow)
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+	return apiErr(c, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
+		"This address answers "+strings.Join(allow, " and ")+" only.")
+}
