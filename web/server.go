@@ -83,9 +83,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 		h.logRequests,
 		h.securityHeaders,
 		middleware.BodyLimit("1M"),
-		bodyFormOnly,
 		echo.WrapMiddleware(crossOrigin.Handler),
 		hideFetchMetadata,
+		bodyFormOnly,
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
 			Skipper:        func(c echo.Context) bool { return skipsSession(c.Request().URL.Path) },
 			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
