@@ -34,17 +34,12 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 func (s *Store) readyCheck(ctx context.Context) error {
-	// SQLite knows the file it opened; asking reads no page of it.
-	var seq int
-	var name, file string
-	if err := s.reader.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
-		return err
-	}
+	file := s.path
 	if err := checkHeader(file); err != nil {
 		return err
 	}
 	// The same settings as the store's read pool, in the DSN.
-	db, err := sql.Open("sqlite3", "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
+	db, err := sql.Open(driverName, "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
 	if err != nil {
 		return err
 	}
