@@ -42,7 +42,7 @@ func (h *handler) page(c echo.Context, title, section string) views.Page {
 		p.User = u
 	}
 	if token, ok := c.Get("csrf").(string); ok {
-		p.CSRF = token
+		p.CSRF = maskToken(token) // new in every page; see csrf.go
 	}
 	p.Flashes = h.popFlashes(c)
 	return p
