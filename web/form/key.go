@@ -137,10 +137,13 @@ func ParseExpiry(s string, now time.Time) (time.Time, string) {
 	if s == "" {
 		return time.Time{}, "Choose an expiration date, or Will never expire."
 	}
-	t, err := time.Parse(dateTimeLayout, s)
-	if err != nil {
-		t, err = time.Parse(dateLayout, s)
+	// The length picks the layout: time.Parse alone would take a one-digit
+	// hour, which the form would then show differently.
+	layout := dateLayout
+	if len(s) == len(dateTimeLayout) {
+		layout = dateTimeLayout
 	}
+	t, err := time.Parse(layout, s)
 	if err != nil {
 		return time.Time{}, "Enter the date as YYYY-MM-DD, optionally with a time as YYYY-MM-DDTHH:MM (UTC)."
 	}
