@@ -16,6 +16,16 @@ import (
 	"github.com/keydesk/keydesk/store"
 )
 
+// TestMain lets a test run this binary as the program itself: with
+// KEYDESK_TEST_RUN_MAIN=1 it is keydesk, not the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("KEYDESK_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 func testEnv(vars map[string]string) (env, *bytes.Buffer) {
 	var out bytes.Buffer
 	return env{
