@@ -49,6 +49,11 @@ func ParseEventListParams(v url.Values) (EventListParams, store.EventFilter, *st
 		if err != nil {
 			return p, f, store.Errorf(store.EINVALID, "date", "Enter dates as YYYY-MM-DD.")
 		}
+		// Events are stamped in Unix time; and an earlier date could end
+		// at the zero time, which would switch its filter off.
+		if t.Year() < 1970 {
+			return p, f, store.Errorf(store.EINVALID, "date", "Choose dates from 1970 on.")
+		}
 		*d.dst = t.AddDate(0, 0, d.days) // "to" includes its whole day
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
