@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -78,13 +79,20 @@ func (h *handler) sessionValid(sess *sessions.Session, u store.User) bool {
 }
 
 // touchSession records that the session is in use, for the idle timeout.
-// It rewrites the cookie at most once a minute.
+// It rewrites the cookie only when "last seen" is touchEvery old, so that
+// the idle timeout holds to within that.
 func (h *handler) touchSession(c echo.Context, sess *sessions.Session) {
 	now := h.cfg.Now().Unix()
-	if seen, _ := sess.Values[keySeen].(int64); now-seen >= 60 {
+	if seen, _ := sess.Values[keySeen].(int64); now-seen >= touchEvery(h.cfg.IdleTimeout) {
 		sess.Values[keySeen] = now
 		h.saveSession(c, sess)
 	}
+}
+
+// touchEvery is how stale, in seconds, "last seen" may be: a tenth of the
+// idle timeout, at most 5 seconds and at least 1.
+func touchEvery(idle time.Duration) int64 {
+	return int64(max(time.Second, min(5*time.Second, idle/10)) / time.Second)
 }
 
 func clearLogin(sess *sessions.Session) {
