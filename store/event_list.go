@@ -14,7 +14,7 @@ var EventActions = []string{
 	ActionKeyCreated, ActionKeyCopied, ActionKeyEnabled, ActionKeyDisabled, ActionKeyExpirySet,
 	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
 	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
-	ActionPasswordChanged, ActionPasswordReset, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
+	ActionPasswordChanged, ActionPasswordReset, ActionUserUnlocked, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
 }

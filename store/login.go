@@ -3,86 +3,165 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Login throttling: after LoginFreeFailures failures within LoginWindow, by
-// one username or from one client address, each further attempt waits
-// longer: 30 seconds after the fifth failure, doubling to at most 15
-// minutes.
+// Password checks are throttled by client address: after LoginFreeFailures
+// failures from one address within LoginWindow, each further check from it
+// waits longer, 30 seconds after the fifth failure, doubling to at most 15
+// minutes since its last failure. Failures against one username add up across
+// addresses too, but only to slow addresses that have failed themselves, and
+// only for a short fixed time: nobody can keep the owner of an account out.
 const (
 	LoginFreeFailures = 5
 	LoginWindow       = 15 * time.Minute
 	loginFirstDelay   = 30 * time.Second
 	loginMaxDelay     = 15 * time.Minute
+
+	// LoginUserFailures failures against one username within LoginWindow
+	// make an address with failures of its own wait loginUserDelay after
+	// its last one.
+	LoginUserFailures = 10
+	loginUserDelay    = 30 * time.Second
 )
 
-// LoginName is how a typed username is recorded and throttled: trimmed,
-// lowercased, and cut to the longest username there can be, so that
-// nobody can write a megabyte into the audit log by typing it.
+// KeyRemoved stands in for an API key typed where a username was asked for,
+// so that the key is never stored or logged.
+const KeyRemoved = "[API key removed]"
+
+// LoginName is how a typed username is recorded and throttled: any API key
+// in it replaced by KeyRemoved, trimmed, lowercased, and cut to the longest
+// username there can be, so that nobody can write a megabyte into the audit
+// log by typing it.
 func LoginName(typed string) string {
-	name := strings.ToLower(strings.TrimSpace(typed))
+	var b strings.Builder
+	for rest := typed; rest != ""; {
+		i := keyIndex(rest)
+		if i < 0 {
+			b.WriteString(strings.ToLower(rest))
+			break
+		}
+		// Keys are case-sensitive, so they are found before lowercasing.
+		b.WriteString(strings.ToLower(rest[:i]))
+		b.WriteString(KeyRemoved)
+		rest = rest[i+SecretLen:]
+	}
+	name := strings.TrimSpace(b.String())
 	if r := []rune(name); len(r) > MaxUsernameLen {
 		name = string(r[:MaxUsernameLen])
 	}
 	return name
 }
 
-// BeginLogin reserves a login attempt by actor.Username from
-// actor.ClientAddr. When earlier failures hold it back, it returns how long
-// to wait. Otherwise it counts the attempt as a failure at once, before the
-// password is checked, so that guesses sent in parallel cannot slip past
-// the count; LoginSucceeded takes it back.
-func (s *Store) BeginLogin(ctx context.Context, actor Actor) (time.Duration, error) {
-	now := s.now()
-	username := LoginName(actor.Username)
-	var wait time.Duration
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for _, q := range []struct{ column, value string }{{"username", username}, {"client_addr", actor.ClientAddr}} {
-			var n int
-			var last sql.NullInt64
-			err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE `+q.column+` = ? AND at > ?`,
-				q.value, now.Add(-LoginWindow).Unix()).Scan(&n, &last)
-			if err != nil {
-				return err
-			}
-			if n < LoginFreeFailures {
-				continue
-			}
-			delay := min(loginFirstDelay<<min(n-LoginFreeFailures, 10), loginMaxDelay)
-			if until := time.Unix(last.Int64, 0).Add(delay); until.Sub(now) > wait {
-				wait = until.Sub(now)
-			}
+// keyIndex returns where the first well-formed API key in s begins, or -1.
+func keyIndex(s string) int {
+	for off := 0; ; {
+		i := strings.Index(s[off:], secretPrefix)
+		if i < 0 {
+			return -1
 		}
-		if wait > 0 {
-			return nil
+		at := off + i
+		if at+SecretLen <= len(s) && WellFormedSecret(s[at:at+SecretLen]) {
+			return at
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (at, username, client_addr) VALUES (?, ?, ?)`,
-			now.Unix(), username, actor.ClientAddr); err != nil {
-			return err
-		}
-		// Failures older than the window no longer count.
-		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, now.Add(-time.Hour).Unix())
-		return err
-	})
-	return wait, err
+		off = at + 1
+	}
 }
 
-// LoginFailed records a failed login in the audit log; BeginLogin has
-// counted it already.
-func (s *Store) LoginFailed(ctx context.Context, actor Actor) error {
-	actor.Username = LoginName(actor.Username)
-	return s.write(ctx, func(tx *sql.Tx) error {
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionLoginFailed, TargetType: TargetUser, TargetName: actor.Username})
-	})
+// holdsKey reports whether s contains a well-formed API key.
+func holdsKey(s string) bool { return keyIndex(s) >= 0 }
+
+// TooManyFailures refuses a password check that earlier failures hold back,
+// without looking at the password. Wait is how long until one may go ahead.
+type TooManyFailures struct {
+	Wait time.Duration
 }
 
-// LoginSucceeded records a login, and forgets the username's failures.
-func (s *Store) LoginSucceeded(ctx context.Context, actor Actor, u User) error {
+func (e *TooManyFailures) Error() string {
+	return fmt.Sprintf("too many failed password checks: wait %v", e.Wait)
+}
+
+// passwordGuard serialises password checks per client address, so that each
+// check sees the failures of the ones before it and guesses sent in parallel
+// cannot slip past the count. It keeps memory only for addresses with a
+// check running or waiting.
+type passwordGuard struct {
+	mu   sync.Mutex
+	busy map[string]*addrTurn
+
+	// poolHook, when set, runs each argon2 computation inside the pool:
+	// tests count with it.
+	poolHook func(argon func())
+}
+
+type addrTurn struct {
+	token   chan struct{} // holds one value while a check runs
+	waiting int           // checks running or waiting, for freeing the entry
+}
+
+// lock waits for the address's turn, or for ctx to end; unlock gives it up.
+func (g *passwordGuard) lock(ctx context.Context, addr string) (unlock func(), err error) {
+	g.mu.Lock()
+	if g.busy == nil {
+		g.busy = map[string]*addrTurn{}
+	}
+	t := g.busy[addr]
+	if t == nil {
+		t = &addrTurn{token: make(chan struct{}, 1)}
+		g.busy[addr] = t
+	}
+	t.waiting++
+	g.mu.Unlock()
+	release := func() {
+		g.mu.Lock()
+		if t.waiting--; t.waiting == 0 {
+			delete(g.busy, addr)
+		}
+		g.mu.Unlock()
+	}
+	select {
+	case t.token <- struct{}{}:
+		return func() { <-t.token; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// Login checks a username and password from the login form, from
+// actor.ClientAddr. A wrong password, an unknown user and a disabled account
+// all give ErrBadLogin and are recorded as a failure; a check that earlier
+// failures hold back gives *TooManyFailures. A success is recorded, and
+// clears the username's failures from this address.
+func (s *Store) Login(ctx context.Context, actor Actor, username, password string) (User, error) {
+	actor.UserID, actor.Username = 0, LoginName(username)
+	unlock, err := s.guard.lock(ctx, actor.ClientAddr)
+	if err != nil {
+		return User{}, err
+	}
+	defer unlock()
+	if err := s.throttle(ctx, actor.Username, actor.ClientAddr); err != nil {
+		return User{}, err
+	}
+	u, err := s.authenticate(ctx, actor.Username, password)
+	if errors.Is(err, ErrBadLogin) {
+		failed := eventRecord{Action: ActionLoginFailed, TargetType: TargetUser, TargetName: actor.Username}
+		if err := s.passwordFailed(ctx, actor, actor.Username, failed); err != nil {
+			return User{}, err
+		}
+		return User{}, ErrBadLogin
+	} else if err != nil {
+		return User{}, err
+	}
+	actor.UserID, actor.Username = u.ID, u.Username
 	now := s.now()
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username); err != nil {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := clearFailures(ctx, tx, u.Username, actor.ClientAddr); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, now.Unix(), u.ID); err != nil {
@@ -90,4 +169,109 @@ func (s *Store) LoginSucceeded(ctx context.Context, actor Actor, u User) error {
 		}
 		return s.logEvent(ctx, tx, actor, userEvent(ActionLoginSucceeded, u, nil, nil))
 	})
+	return u, err
+}
+
+// throttle returns *TooManyFailures when earlier failures hold back a
+// password check for username from addr.
+func (s *Store) throttle(ctx context.Context, username, addr string) error {
+	now := s.now()
+	since := now.Add(-LoginWindow).Unix()
+	var wait time.Duration
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var n int
+		var last sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE client_addr = ? AND at > ?`,
+			addr, since).Scan(&n, &last)
+		if err != nil || n == 0 {
+			// An address with no recent failures always goes ahead.
+			return err
+		}
+		lastAt := time.Unix(last.Int64, 0)
+		if n >= LoginFreeFailures {
+			delay := min(loginFirstDelay<<min(n-LoginFreeFailures, 10), loginMaxDelay)
+			wait = max(wait, lastAt.Add(delay).Sub(now))
+		}
+		if lastAt.Add(loginUserDelay).After(now) {
+			var byName int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM login_failures WHERE username = ? AND at > ?`,
+				username, since).Scan(&byName)
+			if err != nil {
+				return err
+			}
+			if byName >= LoginUserFailures {
+				wait = max(wait, lastAt.Add(loginUserDelay).Sub(now))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &TooManyFailures{Wait: wait}
+	}
+	return nil
+}
+
+// passwordFailed counts a failed password check against username from
+// actor's address, and records ev in the audit log.
+func (s *Store) passwordFailed(ctx context.Context, actor Actor, username string, ev eventRecord) error {
+	now := s.now()
+	// A guess counts whether or not its client waited for the answer.
+	ctx = context.WithoutCancel(ctx)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (at, username, client_addr) VALUES (?, ?, ?)`,
+			now.Unix(), username, actor.ClientAddr); err != nil {
+			return err
+		}
+		// Failures older than the window no longer count.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at <= ?`, now.Add(-LoginWindow).Unix()); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, actor, ev)
+	})
+}
+
+// clearFailures forgets the failures of username from addr, after a right
+// password from there. Failures from other addresses still count.
+func clearFailures(ctx context.Context, tx *sql.Tx, username, addr string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ? AND client_addr = ?`, username, addr)
+	return err
+}
+
+// checkCurrentPassword checks the password a logged-in user typed again to
+// confirm a change, with the same throttle and records as a login. On
+// success it returns unlock, which the caller calls once the change is
+// made, so that the next check from the address waits for it.
+func (s *Store) checkCurrentPassword(ctx context.Context, actor Actor, u User, hash, password string) (func(), error) {
+	unlock, err := s.guard.lock(ctx, actor.ClientAddr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLocked(ctx, actor, u, hash, password); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// checkLocked is checkCurrentPassword once the address's turn has come.
+func (s *Store) checkLocked(ctx context.Context, actor Actor, u User, hash, password string) error {
+	if err := s.throttle(ctx, u.Username, actor.ClientAddr); err != nil {
+		return err
+	}
+	ok, err := s.passwordMatches(ctx, hash, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		failed := eventRecord{Action: ActionLoginFailed, TargetType: TargetUser, TargetID: strconv.FormatInt(u.ID, 10),
+			TargetName: u.Username, Details: map[string]any{"check": "current password"}}
+		if err := s.passwordFailed(ctx, actor, u.Username, failed); err != nil {
+			return err
+		}
+		return &Error{Code: EINVALID, Field: "current", Message: "This is not your current password."}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return clearFailures(ctx, tx, u.Username, actor.ClientAddr) })
 }

@@ -1,12 +1,12 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -38,7 +38,40 @@ func PasswordProblem(username, password string) string {
 	return ""
 }
 
-// hashPassword returns an argon2id hash in the PHC string format.
+// inPool runs one argon2 computation in the store's bounded pool. Each takes
+// 19 MiB for a moment, so only cap(s.hashing) run at once, whatever asks for
+// them; the others wait their turn, or give up with their request.
+func (s *Store) inPool(ctx context.Context, argon func()) error {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	if s.guard.poolHook != nil {
+		s.guard.poolHook(argon)
+		return nil
+	}
+	argon()
+	return nil
+}
+
+// newPasswordHash hashes a password in the pool.
+func (s *Store) newPasswordHash(ctx context.Context, password string) (string, error) {
+	var hash string
+	err := s.inPool(ctx, func() { hash = hashPassword(password) })
+	return hash, err
+}
+
+// passwordMatches checks a password against a hash in the pool.
+func (s *Store) passwordMatches(ctx context.Context, hash, password string) (bool, error) {
+	var ok bool
+	err := s.inPool(ctx, func() { ok = checkPassword(hash, password) })
+	return ok, err
+}
+
+// hashPassword returns an argon2id hash in the PHC string format. It runs
+// argon2 at once: go through newPasswordHash, which bounds how many run.
 func hashPassword(password string) string {
 	salt := make([]byte, argonSaltLen)
 	rand.Read(salt)
@@ -49,7 +82,7 @@ func hashPassword(password string) string {
 }
 
 // checkPassword reports whether password matches hash. A malformed hash
-// matches nothing.
+// matches nothing. It runs argon2 at once: go through passwordMatches.
 func checkPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
@@ -78,8 +111,9 @@ func checkPassword(hash, password string) bool {
 }
 
 // dummyHash is checked against when a login names no user, so that an
-// unknown username takes as long to refuse as a wrong password.
-var dummyHash = sync.OnceValue(func() string { return hashPassword("keydesk-no-such-user") })
+// unknown username takes as long to refuse as a wrong password. It is a
+// well-formed hash with the parameters in use, of no password anybody knows.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$YaWFuo2J5rHYT5XnvP4X2Q$EhSY367RO7LEvd6pgddNHyywk/VUJFZF7Xkj21UTydI"
 
 // NewPassword returns a random password for first-start set-up.
 func NewPassword() string {

@@ -50,6 +50,8 @@ type Store struct {
 
 	// hashing bounds the password checks that run at once.
 	hashing chan struct{}
+	// guard serialises password checks per client address (login.go).
+	guard passwordGuard
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time

@@ -84,6 +84,10 @@ type NewUser struct {
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, error) {
+	if holdsKey(in.Username) {
+		// Checked as typed: lowercasing would hide the key, and keep it.
+		return User{}, &Error{Code: EINVALID, Field: "username", Message: "This is an API key, not a username. Type another username, and revoke the key if others could see it."}
+	}
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	if msg := UsernameProblem(in.Username); msg != "" {
@@ -95,10 +99,13 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 	if msg := PasswordProblem(in.Username, in.Password); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
 	}
-	hash := hashPassword(in.Password)
+	hash, err := s.newPasswordHash(ctx, in.Password)
+	if err != nil {
+		return User{}, err
+	}
 	now := s.now()
 	var u User
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE username = ?`, in.Username).Scan(&one)
 		if err == nil {
@@ -207,16 +214,14 @@ var ErrBadLogin = &Error{Code: EINVALID, Message: "The username or password is n
 
 // Authenticate returns the active user with this username and password. A
 // wrong password, an unknown user and a disabled account all give
-// ErrBadLogin, after the same amount of work.
+// ErrBadLogin, after the same amount of work. It is not throttled: forms
+// that ask for a password go through Login, or through ChangePassword.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (User, error) {
-	username = LoginName(username)
-	// Each check takes 19 MiB for a moment: only a few run at once.
-	select {
-	case s.hashing <- struct{}{}:
-		defer func() { <-s.hashing }()
-	case <-ctx.Done():
-		return User{}, ctx.Err()
-	}
+	return s.authenticate(ctx, LoginName(username), password)
+}
+
+// authenticate is Authenticate for a name that LoginName has made.
+func (s *Store) authenticate(ctx context.Context, username, password string) (User, error) {
 	var (
 		u    User
 		hash string
@@ -229,12 +234,18 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		checkPassword(dummyHash(), password)
+		if _, err := s.passwordMatches(ctx, dummyHash, password); err != nil {
+			return User{}, err
+		}
 		return User{}, ErrBadLogin
 	case err != nil:
 		return User{}, err
 	}
-	if !checkPassword(hash, password) || u.Disabled() {
+	ok, err := s.passwordMatches(ctx, hash, password)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok || u.Disabled() {
 		return User{}, ErrBadLogin
 	}
 	return u, nil

@@ -145,32 +145,74 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id int64, passwo
 }
 
 // SetPasswordByName sets a password from the command line, where users are
-// known by name.
+// known by name. Like every reset, it clears the user's failed logins.
 func (s *Store) SetPasswordByName(ctx context.Context, actor Actor, username, password string) (User, error) {
-	var id int64
-	err := s.reader.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, Errorf(ENOTFOUND, "username", "There is no user %q.", username)
-	} else if err != nil {
+	id, err := s.userIDByName(ctx, username)
+	if err != nil {
 		return User{}, err
 	}
 	return s.setPassword(ctx, actor, id, password, ActionPasswordReset)
 }
 
-// ChangePassword changes a user's own password; the current one must match.
-// The user's other sessions end, since the new password should be needed
-// everywhere.
-func (s *Store) ChangePassword(ctx context.Context, actor Actor, id int64, current, password string) (User, error) {
-	var hash string
-	if err := s.reader.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, id).Scan(&hash); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return User{}, Errorf(ENOTFOUND, "", "There is no such user.")
+// userIDByName finds a user by the name typed on the command line.
+func (s *Store) userIDByName(ctx context.Context, username string) (int64, error) {
+	var id int64
+	err := s.reader.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Errorf(ENOTFOUND, "username", "There is no user %q.", LoginName(username))
+	}
+	return id, err
+}
+
+// ActionUserUnlocked records that a user's failed logins were cleared.
+const ActionUserUnlocked = "user.unlocked"
+
+// UnlockUser clears every failed login against a user, from every address,
+// so that no throttle holds them back; it returns how many it cleared.
+func (s *Store) UnlockUser(ctx context.Context, actor Actor, username string) (int64, error) {
+	id, err := s.userIDByName(ctx, username)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	_, err = s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username)
+		if err != nil {
+			return nil, err
 		}
+		if n, err = res.RowsAffected(); err != nil {
+			return nil, err
+		}
+		ev := userEvent(ActionUserUnlocked, u, nil, map[string]any{"failures_cleared": n})
+		return &ev, nil
+	})
+	return n, err
+}
+
+// ChangePassword changes a user's own password; the current one must match.
+// Checking it is throttled like a login, from actor.ClientAddr. The user's
+// other sessions end, since the new password should be needed everywhere.
+func (s *Store) ChangePassword(ctx context.Context, actor Actor, id int64, current, password string) (User, error) {
+	var (
+		u    User
+		hash string
+	)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash
+			FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = ?`, id), &hash)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, Errorf(ENOTFOUND, "", "There is no such user.")
+	} else if err != nil {
 		return User{}, err
 	}
-	if !checkPassword(hash, current) {
-		return User{}, &Error{Code: EINVALID, Field: "current", Message: "This is not your current password."}
+	unlock, err := s.checkCurrentPassword(ctx, actor, u, hash, current)
+	if err != nil {
+		return User{}, err
 	}
+	defer unlock()
 	if current == password {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: "Choose a password different from the current one."}
 	}
@@ -188,13 +230,26 @@ func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password
 	if msg := PasswordProblem(username, password); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
 	}
-	hash := hashPassword(password)
+	hash, err := s.newPasswordHash(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
 	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
 		now := s.now().Unix()
 		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
 			session_version = session_version + 1, first_password = 0 WHERE id = ?`, hash, now, now, id)
+		if err != nil {
+			return nil, err
+		}
+		if action == ActionPasswordReset {
+			// A reset is the way back in for someone locked out: their
+			// failed logins no longer hold them back.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username); err != nil {
+				return nil, err
+			}
+		}
 		ev := userEvent(action, u, nil, nil)
-		return &ev, err
+		return &ev, nil
 	})
 }
 

@@ -2,12 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 func mustCreateUser(t *testing.T, s *Store, name string, role int64) User {
@@ -95,100 +90,6 @@ func TestChangeOwnPassword(t *testing.T) {
 	}
 	if _, err := s.Authenticate(ctx, "pat", "a new long password"); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestLoginThrottling(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	u := mustCreateUser(t, s, "sam", RoleViewer)
-	// attempt begins a login and says how long it had to wait; an attempt
-	// that goes ahead counts as a failure until a success clears it.
-	attempt := func(user, addr string) time.Duration {
-		t.Helper()
-		d, err := s.BeginLogin(ctx, Actor{Username: user, ClientAddr: addr})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	for i := 0; i < LoginFreeFailures; i++ {
-		if d := attempt("sam", "192.0.2.1"); d != 0 {
-			t.Fatalf("attempt %d waits %v", i+1, d)
-		}
-		clock.Advance(time.Second)
-	}
-	// The sixth waits 30 seconds from the fifth failure, whatever the address
-	// and the case of the name.
-	if d := attempt("SAM ", "198.51.100.9"); d != 29*time.Second {
-		t.Fatalf("after 5 failures: %v", d)
-	}
-	clock.Advance(30 * time.Second)
-	if d := attempt("sam", "198.51.100.9"); d != 0 {
-		t.Fatalf("after waiting: %v", d)
-	}
-	// That attempt failed too: the next wait doubles.
-	if d := attempt("sam", "198.51.100.9"); d != time.Minute {
-		t.Fatalf("after 6 failures: %v", d)
-	}
-	// From one address, failures against many usernames add up too.
-	for i := 0; i < LoginFreeFailures; i++ {
-		attempt("user"+string(rune('a'+i)), "203.0.113.5")
-	}
-	if d := attempt("someone-else", "203.0.113.5"); d != 30*time.Second {
-		t.Fatalf("delay for the address: %v", d)
-	}
-	// Failures older than the window stop counting.
-	clock.Advance(LoginWindow + time.Minute)
-	if d := attempt("sam", "203.0.113.5"); d != 0 {
-		t.Fatalf("delay after the window: %v", d)
-	}
-	// A success clears the username's failures.
-	for i := 0; i < LoginFreeFailures; i++ {
-		attempt("sam", "192.0.2.1")
-	}
-	if err := s.LoginSucceeded(ctx, Actor{UserID: u.ID, Username: "sam"}, u); err != nil {
-		t.Fatal(err)
-	}
-	if d := attempt("sam", "192.0.2.77"); d != 0 {
-		t.Fatalf("delay after a success: %v", d)
-	}
-	got, _ := s.User(ctx, u.ID)
-	if !got.LastLoginAt.Equal(clock.now) {
-		t.Fatalf("last login %v", got.LastLoginAt)
-	}
-}
-
-// TestParallelGuessesAreCounted sends many attempts at once: only the
-// free ones go ahead.
-func TestParallelGuessesAreCounted(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	var ahead atomic.Int32
-	for i := 0; i < 20; i++ {
-		wg.Go(func() {
-			d, err := s.BeginLogin(ctx, Actor{Username: "admin", ClientAddr: fmt.Sprintf("192.0.2.%d", i)})
-			if err != nil {
-				t.Error(err)
-			}
-			if d == 0 {
-				ahead.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if n := ahead.Load(); n != LoginFreeFailures {
-		t.Fatalf("%d of 20 parallel attempts went ahead, want %d", n, LoginFreeFailures)
-	}
-}
-
-func TestLoginNameIsBounded(t *testing.T) {
-	if got := LoginName("  ADMIN "); got != "admin" {
-		t.Fatalf("LoginName = %q", got)
-	}
-	if got := LoginName(strings.Repeat("x", 100000)); len(got) != MaxUsernameLen {
-		t.Fatalf("a long name is kept at %d characters", len(got))
 	}
 }
 

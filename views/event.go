@@ -29,6 +29,7 @@ var actionLabels = map[string]string{
 	store.ActionUserDeleted:       "User deleted",
 	store.ActionPasswordChanged:   "Password changed",
 	store.ActionPasswordReset:     "Password reset",
+	store.ActionUserUnlocked:      "Failed logins cleared",
 	store.ActionRoleCreated:       "Role created",
 	store.ActionRoleUpdated:       "Role changed",
 	store.ActionRoleDeleted:       "Role deleted",

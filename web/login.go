@@ -22,46 +22,35 @@ func (h *handler) showLoginPage(c echo.Context) error {
 }
 
 // login checks a username and password. Every failure gets the same
-// message; repeated failures, by username or from one address, make the
-// next attempt wait.
+// message; repeated failures from one address make its next attempt wait.
 func (h *handler) login(c echo.Context) error {
-	ctx := c.Request().Context()
 	v := views.Login{Username: c.FormValue("username"), Next: localPath(c.FormValue("next"), "")}
-	actor := h.actor(c)
-	actor.Username = store.LoginName(v.Username)
-	wait, err := h.store.BeginLogin(ctx, actor)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		// Refused without looking at the password, and not recorded: the
-		// failures that led here are.
-		secs := int(wait.Round(time.Second).Seconds())
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		until := h.cfg.Now().Add(wait).UTC().Format("15:04:05 UTC")
-		v.Error = fmt.Sprintf("Too many failed attempts. Try again in %s (at %s).", waitText(wait), until)
+	u, err := h.store.Login(c.Request().Context(), h.actor(c), v.Username, c.FormValue("password"))
+	var tooMany *store.TooManyFailures
+	switch {
+	case errors.As(err, &tooMany):
+		v.Error = h.tooManyFailures(c, tooMany.Wait)
 		return render(c, http.StatusTooManyRequests, views.LoginPage(h.page(c, "Log in", ""), v), nil)
-	}
-	u, err := h.store.Authenticate(ctx, v.Username, c.FormValue("password"))
-	if err != nil {
-		if !errors.Is(err, store.ErrBadLogin) {
-			return err
-		}
-		if err := h.store.LoginFailed(ctx, actor); err != nil {
-			return err
-		}
+	case errors.Is(err, store.ErrBadLogin):
 		v.Error = store.ErrBadLogin.Message
 		return render(c, http.StatusUnprocessableEntity, views.LoginPage(h.page(c, "Log in", ""), v), nil)
-	}
-	h.startSession(c, u)
-	actor.UserID, actor.Username = u.ID, u.Username
-	if err := h.store.LoginSucceeded(ctx, actor, u); err != nil {
+	case err != nil:
 		return err
 	}
+	h.startSession(c, u)
 	if u.FirstPassword {
 		h.addFlash(c, true, "You are using the first password Keydesk printed when it started. Change it on your profile now.")
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(v.Next, "/"))
+}
+
+// tooManyFailures sets Retry-After on a password check that earlier failures
+// hold back, and says how long to wait.
+func (h *handler) tooManyFailures(c echo.Context, wait time.Duration) string {
+	secs := int(wait.Round(time.Second).Seconds())
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	until := h.cfg.Now().Add(wait).UTC().Format("15:04:05 UTC")
+	return fmt.Sprintf("Too many failed attempts. Try again in %s (at %s).", waitText(wait), until)
 }
 
 // waitText says how long to wait in words.

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/web/form"
 )
@@ -19,16 +21,23 @@ func (h *handler) changePassword(c echo.Context) error {
 	me, _ := currentUser(c)
 	values, _ := c.FormParams()
 	f := form.ParsePasswordForm(values)
+	status := http.StatusUnprocessableEntity
 	if f.Validate(me.Username) {
 		u, err := h.store.ChangePassword(c.Request().Context(), h.actor(c), me.ID, f.Current, f.Password)
-		if err == nil {
+		var tooMany *store.TooManyFailures
+		switch {
+		case err == nil:
 			h.startSession(c, u)
 			h.addFlash(c, false, "Your password was changed. Your other sessions have ended.")
 			return c.Redirect(http.StatusSeeOther, "/profile")
-		}
-		if err := f.Errors.Take(err); err != nil {
-			return err
+		case errors.As(err, &tooMany):
+			status = http.StatusTooManyRequests
+			f.Errors.Add("current", h.tooManyFailures(c, tooMany.Wait))
+		default:
+			if err := f.Errors.Take(err); err != nil {
+				return err
+			}
 		}
 	}
-	return render(c, http.StatusUnprocessableEntity, views.ProfilePage(h.page(c, "Your profile", "profile"), f), nil)
+	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), f), nil)
 }
