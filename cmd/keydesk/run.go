@@ -22,7 +22,7 @@ const usage = `Usage:
   keydesk [serve] [--addr 127.0.0.1:8080] [--db keydesk.db]   run the console
   keydesk seed --db PATH --keys N                             add N demo keys
   keydesk backup --db PATH --out FILE                         copy the database while it serves
-  keydesk user add|passwd|list                                manage users (see keydesk user)
+  keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
 `

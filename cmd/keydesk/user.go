@@ -18,7 +18,11 @@ import (
 const userUsage = `Usage:
   keydesk user add --username U --role ROLE [--name "Display Name"] [--db PATH]
   keydesk user passwd USERNAME [--db PATH]
+  keydesk user unlock USERNAME [--db PATH]
   keydesk user list [--db PATH]
+
+passwd and unlock clear the user's failed logins, so that no throttle holds
+them back.
 
 Passwords are read from standard input (one line), or asked for twice at a
 terminal; never from a flag, which would leave them in the shell history.
@@ -39,7 +43,7 @@ func (e env) user(ctx context.Context, args []string) error {
 		fs.StringVar(&username, "username", "", "the new user's username")
 		fs.StringVar(&role, "role", "", "role name, such as Administrator, \"Key manager\" or Viewer")
 		fs.StringVar(&name, "name", "", "display name")
-	case "passwd":
+	case "passwd", "unlock":
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			username, args = args[0], args[1:]
 		}
@@ -50,7 +54,7 @@ func (e env) user(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cmd == "passwd" && username == "" && fs.NArg() > 0 {
+	if (cmd == "passwd" || cmd == "unlock") && username == "" && fs.NArg() > 0 {
 		username = fs.Arg(0)
 	}
 	st, err := store.Open(ctx, *db)
@@ -91,6 +95,19 @@ func (e env) user(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Set the password of %s; their sessions have ended.\n", u.Username)
+	case "unlock":
+		if username == "" {
+			return errors.New("unlock needs a username\n\n" + userUsage)
+		}
+		n, err := st.UnlockUser(ctx, actor, username)
+		if err != nil {
+			return err
+		}
+		logins := "failed logins"
+		if n == 1 {
+			logins = "failed login"
+		}
+		fmt.Fprintf(e.stdout, "Cleared %d %s of %s.\n", n, logins, strings.ToLower(strings.TrimSpace(username)))
 	case "list":
 		users, err := st.Users(ctx, "")
 		if err != nil {

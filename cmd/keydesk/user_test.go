@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,62 @@ func TestHelp(t *testing.T) {
 	}
 	if _, err := runWith(t, "", "seed", "--db", filepath.Join(t.TempDir(), "x.db")); err == nil || !strings.Contains(err.Error(), "--keys") {
 		t.Fatalf("seed without --keys: %v", err)
+	}
+}
+
+// TestUnlockAndPasswdClearFailures: both are the way back in for a user
+// whose failed logins hold them back.
+func TestUnlockAndPasswdClearFailures(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "users.db")
+	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "boss", "--role", "Administrator"); err != nil {
+		t.Fatal(err)
+	}
+	// lockedOut fails logins as boss from one address until it waits, and
+	// reports whether it still waits when called again with the right
+	// password.
+	lockedOut := func(fail bool, password string) bool {
+		t.Helper()
+		st, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		at := store.Actor{ClientAddr: "203.0.113.7"}
+		for i := 0; fail && i < store.LoginFreeFailures; i++ {
+			st.Login(context.Background(), at, "boss", "a guessed password")
+		}
+		_, err = st.Login(context.Background(), at, "boss", password)
+		var tooMany *store.TooManyFailures
+		if err != nil && !errors.As(err, &tooMany) {
+			t.Fatal(err)
+		}
+		return tooMany != nil
+	}
+	if !lockedOut(true, "a long enough password") {
+		t.Fatal("five failures did not throttle the address")
+	}
+	out, err := runWith(t, "", "user", "unlock", "boss", "--db", db)
+	if err != nil || out != "Cleared 5 failed logins of boss.\n" {
+		t.Fatalf("unlock: %q, %v", out, err)
+	}
+	if lockedOut(false, "a long enough password") {
+		t.Fatal("unlock left boss throttled")
+	}
+	if !lockedOut(true, "a long enough password") {
+		t.Fatal("five failures did not throttle the address")
+	}
+	if _, err := runWith(t, "the next long password\n", "user", "passwd", "boss", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	if lockedOut(false, "the next long password") {
+		t.Fatal("passwd left boss throttled")
+	}
+	for _, args := range [][]string{{"user", "unlock", "ghost", "--db", db}, {"user", "unlock", "--db", db}} {
+		if _, err := runWith(t, "", args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	if out, _ := runWith(t, "", "help"); !strings.Contains(out, "unlock") {
+		t.Fatal("the help does not mention unlock")
 	}
 }
