@@ -57,7 +57,7 @@ func (e env) user(ctx context.Context, args []string) error {
 	if (cmd == "passwd" || cmd == "unlock") && username == "" && fs.NArg() > 0 {
 		username = fs.Arg(0)
 	}
-	st, err := store.Open(ctx, *db)
+	st, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (e env) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Created user %s with the role %s.\n", u.Username, u.RoleName)
+		fmt.Fprintf(e.stdout, "Created user %s with the role %s.\n", u.Username, store.Printable(u.RoleName))
 	case "passwd":
 		if username == "" {
 			return errors.New("passwd needs a username\n\n" + userUsage)
@@ -120,7 +120,8 @@ func (e env) user(ctx context.Context, args []string) error {
 			if u.Disabled() {
 				status = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.RoleName, status, u.DisplayName)
+			// Names typed before the text rule may hold escapes; print none raw.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, store.Printable(u.RoleName), status, store.Printable(u.DisplayName))
 		}
 		return tw.Flush()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"path/filepath"
@@ -19,8 +20,20 @@ func runWith(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestUserCommands(t *testing.T) {
+// newDatabase makes a database as the first serve does.
+func newDatabase(t *testing.T) string {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "users.db")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	return db
+}
+
+func TestUserCommands(t *testing.T) {
+	db := newDatabase(t)
 	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "Rescue", "--role", "administrator", "--name", "Rescue Admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +86,7 @@ func TestHelp(t *testing.T) {
 // TestUnlockAndPasswdClearFailures: both are the way back in for a user
 // whose failed logins hold them back.
 func TestUnlockAndPasswdClearFailures(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "users.db")
+	db := newDatabase(t)
 	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "boss", "--role", "Administrator"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +137,42 @@ func TestUnlockAndPasswdClearFailures(t *testing.T) {
 	}
 	if out, _ := runWith(t, "", "help"); !strings.Contains(out, "unlock") {
 		t.Fatal("the help does not mention unlock")
+	}
+}
+
+func TestUserCommandsNeedADatabase(t *testing.T) {
+	typo := filepath.Join(t.TempDir(), "typo.db")
+	for _, args := range [][]string{{"user", "list", "--db", typo}, {"user", "unlock", "admin", "--db", typo}} {
+		if _, err := runWith(t, "", args...); err == nil || !strings.Contains(err.Error(), "no database at") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", typo, "--username", "x", "--role", "Viewer"); err == nil {
+		t.Error("user add created a database")
+	}
+}
+
+// TestUserListPrintsNothingRaw stores a display name with an escape
+// sequence and a direction override, as a database from before the text
+// rule may hold: the list shows them escaped.
+func TestUserListPrintsNothingRaw(t *testing.T) {
+	db := newDatabase(t)
+	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "eve", "--role", "Viewer", "--name", "Eve"); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE users SET display_name = ? WHERE username = 'eve'`, "Eve\x1b[2J\u202egro.live"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	out, err := runWith(t, "", "user", "list", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out, "\x1b\u202e") || !strings.Contains(out, `Eve\x1b[2J\u202egro.live`) {
+		t.Fatalf("list printed %q", out)
 	}
 }
