@@ -93,6 +93,14 @@ func TestShutdownFinishesTheRequestInFlight(t *testing.T) {
 		addr, len(body), body[:5]); err != nil {
 		t.Fatal(err)
 	}
+	// The server accepts connections in order: once a later one is
+	// answered, this one has been accepted, and shutdown waits for it.
+	later := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := later.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	cancel()
 	// Stopping: new connections are refused...
 	waitFor(t, func() bool {
@@ -106,7 +114,7 @@ func TestShutdownFinishesTheRequestInFlight(t *testing.T) {
 	if _, err := io.WriteString(conn, body[5:]); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err = http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("the request in flight was dropped: %v", err)
 	}

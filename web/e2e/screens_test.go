@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -48,7 +49,13 @@ func TestPagesAreAccessible(t *testing.T) {
 	visit("/keys/test", `[data-testid=test-form]`, "test-key")
 	visit("/users", `[data-testid=user-table]`, "users")
 	visit("/users/new", `[data-testid=user-form]`, "new-user")
-	visit("/users/1", `[data-testid=role-form]`, "user")
+	visit("/users/1", `[data-testid=own-account-note]`, "own-user")
+	c.addUser("viewer", store.RoleViewer)
+	viewer, err := c.store.Login(t.Context(), store.Actor{ClientAddr: "192.0.2.1"}, "viewer", adminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visit("/users/"+strconv.FormatInt(viewer.ID, 10), `[data-testid=role-form]`, "user")
 	visit("/roles", `[data-testid=role-table]`, "roles")
 	visit("/roles/2", `[data-testid=role-form]`, "role")
 	visit("/roles/new", `[data-testid=role-form]`, "new-role")
