@@ -7,7 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // KeyList is the API keys page.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // KeyNew is the New API key page.

@@ -8,7 +8,7 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/keydesk/keydesk/web/form"
+import "github.com/keydesk/keydesk/views/form"
 
 // ProfilePage shows who you are and lets you change your password.
 func ProfilePage(p Page, f form.PasswordForm) templ.Component {

@@ -13,7 +13,7 @@ import (
 	"strconv"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // Settings is the Settings page, with its forms as typed when one comes

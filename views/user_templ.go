@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // UserList is the Users page.

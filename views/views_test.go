@@ -11,7 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)

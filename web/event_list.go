@@ -7,7 +7,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // eventsPerPage is the page size of the audit log.

@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // changeKeys applies one action to the selected keys, or to every key that

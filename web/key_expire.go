@@ -9,7 +9,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // expireKey sets when a key expires: now (now=1), never (never_expires=on,

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // setKeyRateLimit changes a key's rate limit; a refused value comes back

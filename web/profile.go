@@ -8,7 +8,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 func (h *handler) showProfilePage(c echo.Context) error {

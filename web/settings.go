@@ -10,7 +10,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/web/form"
+	"github.com/keydesk/keydesk/views/form"
 )
 
 func (h *handler) showSettingsPage(c echo.Context) error {

@@ -1,6 +1,8 @@
-// Package form parses and checks what people type into the console's forms
-// and query strings. A form keeps every value as typed, so that a form with
-// an error comes back filled in.
+// Package form holds the view models of the console's forms and list
+// queries: it parses and checks what people type, keeps every value as
+// typed, and carries the message for each field, so that a form with an
+// error comes back filled in. The views render these models; the web
+// handlers fill them from requests. It depends on neither.
 package form
 
 import (
