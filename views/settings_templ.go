@@ -21,10 +21,10 @@ import (
 type Settings struct {
 	RetentionDays  string
 	SavedRetention string // the retention in force, which a shorter one asks to confirm
-	Error          string
 	Permissions    []store.PermissionUse
 	NewPermission  store.Permission
-	PermErrors     form.Errors
+	// Errors holds the message beside each field of either form.
+	Errors form.Errors
 }
 
 func SettingsPage(p Page, v Settings) templ.Component {
@@ -64,7 +64,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = formSummary(v.Error != "", "The settings were not saved. Please correct what is marked below.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = formSummary(v.Errors.Get("retention_days") != "", "The settings were not saved. Please correct what is marked below.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -119,7 +119,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("retention_days", v.Error))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("retention_days", v.Errors.Get("retention_days")))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -127,7 +127,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError("retention_days", v.Error).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError("retention_days", v.Errors.Get("retention_days")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -262,7 +262,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("permission_name", v.PermErrors.Get("permission_name")))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("permission_name", v.Errors.Get("permission_name")))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -270,7 +270,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError("permission_name", v.PermErrors.Get("permission_name")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError("permission_name", v.Errors.Get("permission_name")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -291,7 +291,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("permission_description", v.PermErrors.Get("permission_description")))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, invalidAttrs("permission_description", v.Errors.Get("permission_description")))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -299,7 +299,7 @@ func SettingsPage(p Page, v Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldError("permission_description", v.PermErrors.Get("permission_description")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldError("permission_description", v.Errors.Get("permission_description")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

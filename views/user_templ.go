@@ -637,7 +637,7 @@ type UserDetails struct {
 	// CanManage is set when the one looking may change this user: not
 	// themselves, and nobody who holds rights they do not.
 	CanManage bool
-	RoleErr   string
+	Errors    form.Errors // beside the role field
 	Password  form.PasswordForm
 }
 
@@ -847,7 +847,7 @@ func UserPage(p Page, v UserDetails) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = roleSelect(v.Roles, strconv.FormatInt(v.User.RoleID, 10), v.RoleErr).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = roleSelect(v.Roles, strconv.FormatInt(v.User.RoleID, 10), v.Errors.Get("role")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

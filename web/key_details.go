@@ -41,3 +41,15 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	}
 	return v, nil
 }
+
+// keyFormError shows a key's page again after one of its forms was refused:
+// typed puts back what was typed, and errs goes beside the fields.
+func (h *handler) keyFormError(c echo.Context, id string, errs form.Errors, typed func(*views.KeyDetails)) error {
+	v, err := h.keyDetails(c, id)
+	if err != nil {
+		return err
+	}
+	typed(&v)
+	v.Errors = errs
+	return render(c, http.StatusUnprocessableEntity, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+}

@@ -1,13 +1,10 @@
 package web
 
 import (
-	"errors"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
 )
@@ -28,34 +25,28 @@ func (h *handler) expireKey(c echo.Context) error {
 	// The details form says "never" with its checkbox; elsewhere an empty
 	// date means never.
 	never := c.FormValue("never_expires") == "on" || (typed == "" && c.FormValue("expiry_form") == "")
-	var at time.Time
+	var (
+		at   time.Time
+		errs form.Errors
+	)
 	if !never {
 		var msg string
 		if at, msg = form.ParseExpiry(typed, h.cfg.Now()); msg != "" {
-			return h.expiryFormError(c, id, typed, msg)
+			errs.Add("expires_at", msg)
 		}
 	}
-	k, err := h.store.SetKeyExpiry(ctx, h.actor(c), id, at)
-	if se := (*store.Error)(nil); errors.As(err, &se) && se.Field == "expires_at" {
-		return h.expiryFormError(c, id, typed, se.Message)
+	if !errs.Any() {
+		k, err := h.store.SetKeyExpiry(ctx, h.actor(c), id, at)
+		if err == nil {
+			msg := "Key “" + k.Name + "” now never expires."
+			if !k.ExpiresAt.IsZero() {
+				msg = "Key “" + k.Name + "” now expires " + k.ExpiresAt.Format("2006-01-02 15:04 UTC") + "."
+			}
+			return h.keyChanged(c, k, msg)
+		}
+		if err := errs.Take(err); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
-	}
-	msg := "Key “" + k.Name + "” now never expires."
-	if !k.ExpiresAt.IsZero() {
-		msg = "Key “" + k.Name + "” now expires " + k.ExpiresAt.Format("2006-01-02 15:04 UTC") + "."
-	}
-	return h.keyChanged(c, k, msg)
-}
-
-// expiryFormError shows the details page again with the date as typed and
-// the message beside it.
-func (h *handler) expiryFormError(c echo.Context, id, typed, msg string) error {
-	v, err := h.keyDetails(c, id)
-	if err != nil {
-		return err
-	}
-	v.ExpiresAt, v.NeverExpires, v.ExpiryError = typed, false, msg
-	return render(c, http.StatusUnprocessableEntity, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+	return h.keyFormError(c, id, errs, func(v *views.KeyDetails) { v.ExpiresAt, v.NeverExpires = typed, false })
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -34,10 +33,5 @@ func (h *handler) setKeyRateLimit(c echo.Context) error {
 			return err
 		}
 	}
-	v, err := h.keyDetails(c, id)
-	if err != nil {
-		return err
-	}
-	v.Capacity, v.Frequency, v.RateErrors = typedCap, typedFreq, errs
-	return render(c, http.StatusUnprocessableEntity, views.KeyDetailsPage(h.page(c, v.Key.Name, "keys"), v), nil)
+	return h.keyFormError(c, id, errs, func(v *views.KeyDetails) { v.Capacity, v.Frequency = typedCap, typedFreq })
 }

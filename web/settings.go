@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
-	"github.com/keydesk/keydesk/views/form"
 )
 
 func (h *handler) showSettingsPage(c echo.Context) error {
@@ -26,7 +24,7 @@ func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) err
 		return err
 	}
 	v.SavedRetention = strconv.Itoa(days)
-	if v.RetentionDays == "" && v.Error == "" {
+	if v.RetentionDays == "" && !v.Errors.Any() {
 		v.RetentionDays = v.SavedRetention
 	}
 	if v.Permissions, err = h.store.PermissionUses(ctx); err != nil {
@@ -39,17 +37,14 @@ func (h *handler) saveSettings(c echo.Context) error {
 	v := views.Settings{RetentionDays: strings.TrimSpace(c.FormValue("retention_days"))}
 	days, err := strconv.Atoi(v.RetentionDays)
 	if err != nil {
-		v.Error = "Enter a whole number of days, or 0 to keep events for good."
+		v.Errors.Add("retention_days", "Enter a whole number of days, or 0 to keep events for good.")
 		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
-	err = h.store.SetEventRetention(c.Request().Context(), h.actor(c), days)
-	var se *store.Error
-	if errors.As(err, &se) && se.Field != "" {
-		v.Error = se.Message
+	if err := h.store.SetEventRetention(c.Request().Context(), h.actor(c), days); err != nil {
+		if err := v.Errors.Take(err); err != nil {
+			return err
+		}
 		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
-	}
-	if err != nil {
-		return err
 	}
 	h.addFlash(c, false, "Settings saved.")
 	return c.Redirect(http.StatusSeeOther, "/settings")
@@ -60,11 +55,11 @@ func (h *handler) createPermission(c echo.Context) error {
 	in := store.Permission{Name: c.FormValue("name"), Description: c.FormValue("description")}
 	p, err := h.store.CreatePermission(c.Request().Context(), h.actor(c), in)
 	if err != nil {
-		var errs form.Errors
-		if err := errs.Take(err); err != nil {
+		v := views.Settings{NewPermission: in}
+		if err := v.Errors.Take(err); err != nil {
 			return err
 		}
-		return h.settingsPage(c, http.StatusUnprocessableEntity, views.Settings{NewPermission: in, PermErrors: errs})
+		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "Permission “"+p.Name+"” added.")
 	return c.Redirect(http.StatusSeeOther, "/settings")

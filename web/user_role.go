@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
 )
@@ -16,17 +14,18 @@ func (h *handler) setUserRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var v views.UserDetails
 	roleID, ok := form.ParseID(c.FormValue("role"))
 	if !ok {
-		return h.userPage(c, http.StatusUnprocessableEntity, views.UserDetails{RoleErr: "Choose a role."})
+		v.Errors.Add("role", "Choose a role.")
+		return h.userPage(c, http.StatusUnprocessableEntity, v)
 	}
 	u, err := h.store.SetUserRole(c.Request().Context(), h.actor(c), id, roleID)
-	var se *store.Error
-	if errors.As(err, &se) && se.Field == "role" {
-		return h.userPage(c, http.StatusUnprocessableEntity, views.UserDetails{RoleErr: se.Message})
-	}
 	if err != nil {
-		return err
+		if err := v.Errors.Take(err); err != nil {
+			return err
+		}
+		return h.userPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "“"+u.Username+"” now has the role "+u.RoleName+".")
 	return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
