@@ -77,13 +77,15 @@ type KeyFilter struct {
 }
 
 // KeyQuery is a page of a filtered, sorted key list. After and Before are
-// cursors from a previous KeyPage; at most one is set.
+// cursors from a previous KeyPage; at most one is set. Last asks for the
+// last page instead of the first.
 type KeyQuery struct {
 	KeyFilter
 	Sort   KeySort
 	Desc   bool
 	After  string
 	Before string
+	Last   bool
 	Limit  int
 }
 
@@ -234,8 +236,9 @@ func (q KeyQuery) sql(now time.Time) (pageQuery, error) {
 		return pageQuery{}, err
 	}
 	pq := pageQuery{exprs: exprs, count: `SELECT count(*) FROM keys k WHERE ` + filter, countArgs: ca.list}
-	// Paging backwards reads in the opposite order; Keys reverses the result.
-	pq.backwards = q.Before != ""
+	// Paging backwards (and reading the last page) reads in the opposite
+	// order; Keys reverses the result.
+	pq.backwards = q.Before != "" || (q.Last && q.After == "")
 	pq.cursor = q.After
 	if pq.backwards {
 		pq.cursor = q.Before
@@ -324,7 +327,9 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 		first, last := encodeCursor(sortValues[0]), encodeCursor(sortValues[len(sortValues)-1])
 		switch {
 		case backwards:
-			page.Next = last
+			if cursor != "" { // the last page has nothing after it
+				page.Next = last
+			}
 			if more {
 				page.Prev = first
 			}

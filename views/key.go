@@ -17,17 +17,41 @@ type KeyList struct {
 	Permissions []store.Permission
 	Creators    []string
 	Highlight   string // public id of a key to mark, such as one just created
+	From        int    // the position of the page's first key, 0 when not known
+	PerPage     int    // the page size, for the position of the page before
 }
 
 // countText says how many keys the list holds.
 func (v KeyList) countText() string {
+	total := plural(v.Page.Total, "key", "keys")
 	if v.Params.Filtered() {
+		total = plural(v.Page.Total, "key matches", "keys match")
 		if v.Page.Total == 1 {
-			return "1 key matches"
+			total = "1 key matches"
 		}
-		return plural(v.Page.Total, "key matches", "keys match")
 	}
-	return plural(v.Page.Total, "key", "keys")
+	n := len(v.Page.Keys)
+	if n == 0 || n == v.Page.Total || v.From == 0 {
+		return total
+	}
+	// "51–100 of 1,204 keys"
+	return thousands(v.From) + "–" + thousands(v.From+n-1) + " of " + total
+}
+
+// nextAt and prevAt are the positions of the pages beside this one, or 0
+// when this page's is not known.
+func (v KeyList) nextAt() int {
+	if v.From == 0 {
+		return 0
+	}
+	return v.From + len(v.Page.Keys)
+}
+
+func (v KeyList) prevAt() int {
+	if v.From == 0 {
+		return 0
+	}
+	return max(v.From-v.PerPage, 1)
 }
 
 // exportURL downloads what the list shows.

@@ -30,6 +30,7 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		Desc:      params.Desc,
 		After:     params.After,
 		Before:    params.Before,
+		Last:      params.Last,
 		Limit:     keysPerPage,
 	})
 	if err != nil {
@@ -41,7 +42,7 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 	if len(page.Keys) == 0 && page.Total > 0 && (params.After != "" || params.Before != "") {
 		// The keys of this page are gone (deleted from it, say): show the
 		// first page rather than an empty one with no way back.
-		params.After, params.Before = "", ""
+		params.After, params.Before, params.Last, params.At = "", "", false, 0
 		if page, err = h.store.Keys(ctx, store.KeyQuery{KeyFilter: params.Filter(), Sort: params.Sort, Desc: params.Desc, Limit: keysPerPage}); err != nil {
 			return err
 		}
@@ -56,7 +57,16 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.KeyList{Params: params, Page: page, Permissions: perms, Creators: creators, Highlight: c.QueryParam("highlight")}
+	// Where the page starts, for "51–100 of 1,204": the first and last
+	// pages know; the others were told by the link that led to them.
+	from := params.At
+	switch {
+	case params.Last:
+		from = max(page.Total-len(page.Keys)+1, 1)
+	case params.After == "" && params.Before == "", page.Prev == "":
+		from = 1 // the first page, or paged back to it
+	}
+	v := views.KeyList{Params: params, Page: page, From: from, PerPage: keysPerPage, Permissions: perms, Creators: creators, Highlight: c.QueryParam("highlight")}
 	setAddress(c, "key-filters", params.PageURL())
 	p := h.page(c, "API keys", "keys")
 	return render(c, http.StatusOK, views.KeyListPage(p, v), views.KeyListFragment(p, v))

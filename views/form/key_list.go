@@ -3,6 +3,7 @@ package form
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/keydesk/keydesk/store"
@@ -19,6 +20,11 @@ type KeyListParams struct {
 	Desc       bool
 	After      string
 	Before     string
+	Last       bool // the last page
+	// At is the position of the page's first key in the list (1 for the
+	// first), carried in page links for the "51–100 of 1,204" line; 0 when
+	// not known. Keyset paging does not need it.
+	At int
 	// Toggled is set when a status button was pressed: the URL that asked
 	// for the list is not the list's own.
 	Toggled bool
@@ -86,6 +92,23 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 	if p.After != "" && p.Before != "" {
 		return p, store.Errorf(store.EINVALID, "after", "A page link cannot have both after and before.")
 	}
+	switch v.Get("last") {
+	case "":
+	case "1":
+		if p.After != "" || p.Before != "" {
+			return p, store.Errorf(store.EINVALID, "last", "A link to the last page has no after or before.")
+		}
+		p.Last = true
+	default:
+		return p, store.Errorf(store.EINVALID, "last", "last must be 1.")
+	}
+	if a := v.Get("at"); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 {
+			return p, store.Errorf(store.EINVALID, "at", "at must be a position in the list, from 1.")
+		}
+		p.At = n
+	}
 	return p, nil
 }
 
@@ -144,7 +167,7 @@ func keysURL(v url.Values) string {
 // URL links to the first page of this list.
 func (p KeyListParams) URL() string { return keysURL(p.Values()) }
 
-// PageURL links to this list from a cursor.
+// PageURL links to this page of the list.
 func (p KeyListParams) PageURL() string {
 	v := p.Values()
 	if p.After != "" {
@@ -153,19 +176,38 @@ func (p KeyListParams) PageURL() string {
 	if p.Before != "" {
 		v.Set("before", p.Before)
 	}
+	if p.Last {
+		v.Set("last", "1")
+	}
+	if p.At > 0 {
+		v.Set("at", strconv.Itoa(p.At))
+	}
 	return keysURL(v)
 }
 
-// AfterURL and BeforeURL link to the pages beside this one.
-func (p KeyListParams) AfterURL(cursor string) string {
+// AfterURL and BeforeURL link to the pages beside this one, whose first
+// key is at position at (0 when not known).
+func (p KeyListParams) AfterURL(cursor string, at int) string {
+	return p.pageLink("after", cursor, at)
+}
+
+func (p KeyListParams) BeforeURL(cursor string, at int) string {
+	return p.pageLink("before", cursor, at)
+}
+
+// LastURL links to the last page.
+func (p KeyListParams) LastURL() string {
 	v := p.Values()
-	v.Set("after", cursor)
+	v.Set("last", "1")
 	return keysURL(v)
 }
 
-func (p KeyListParams) BeforeURL(cursor string) string {
+func (p KeyListParams) pageLink(name, cursor string, at int) string {
 	v := p.Values()
-	v.Set("before", cursor)
+	v.Set(name, cursor)
+	if at > 0 {
+		v.Set("at", strconv.Itoa(at))
+	}
 	return keysURL(v)
 }
 
@@ -173,7 +215,7 @@ func (p KeyListParams) BeforeURL(cursor string) string {
 // already sorted by s ascending.
 func (p KeyListParams) SortURL(s store.KeySort) string {
 	q := p
-	q.After, q.Before = "", ""
+	q.After, q.Before, q.Last, q.At = "", "", false, 0
 	q.Desc = q.Sort == s && !q.Desc
 	q.Sort = s
 	return q.URL()

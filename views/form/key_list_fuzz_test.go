@@ -21,7 +21,7 @@ func FuzzParseKeyListParams(f *testing.F) {
 		p, perr := ParseKeyListParams(v)
 		if perr != nil {
 			if perr.Code != store.EINVALID || perr.Message == "" ||
-				!slices.Contains([]string{"q", "status", "sort", "dir", "after"}, perr.Field) {
+				!slices.Contains([]string{"q", "status", "sort", "dir", "after", "last", "at"}, perr.Field) {
 				t.Fatalf("%q: unexpected error %#v", query, perr)
 			}
 			return
@@ -37,8 +37,11 @@ func FuzzParseKeyListParams(f *testing.F) {
 				t.Fatalf("%q: statuses %q", query, p.Statuses)
 			}
 		}
-		if p.After != "" && p.Before != "" {
-			t.Fatalf("%q: both cursors", query)
+		if p.After != "" && p.Before != "" || p.Last && (p.After != "" || p.Before != "") {
+			t.Fatalf("%q: more than one place to start", query)
+		}
+		if p.At < 0 {
+			t.Fatalf("%q: position %d", query, p.At)
 		}
 		// What the page links to must read back as the same list.
 		for _, link := range []string{p.PageURL(), p.URL()} {
@@ -57,7 +60,7 @@ func FuzzParseKeyListParams(f *testing.F) {
 			want := p
 			want.Toggled = false
 			if link == p.URL() {
-				want.After, want.Before = "", ""
+				want.After, want.Before, want.Last, want.At = "", "", false, 0
 			}
 			if len(want.Statuses) == 0 {
 				want.Statuses = nil
