@@ -222,16 +222,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 
 // authenticate is Authenticate for a name that LoginName has made.
 func (s *Store) authenticate(ctx context.Context, username, password string) (User, error) {
-	var (
-		u    User
-		hash string
-	)
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash
-			FROM users u JOIN roles r ON r.id = u.role_id WHERE u.username = ?`, username), &hash)
-		return err
-	})
+	u, hash, err := s.userWithHash(ctx, "u.username = ?", username)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := s.passwordMatches(ctx, dummyHash, password); err != nil {
@@ -249,4 +240,16 @@ func (s *Store) authenticate(ctx context.Context, username, password string) (Us
 		return User{}, ErrBadLogin
 	}
 	return u, nil
+}
+
+// userWithHash reads the one user that where (a condition on u, with one
+// placeholder) selects, with their password hash, which no other read
+// returns. where is a constant of this package.
+func (s *Store) userWithHash(ctx context.Context, where string, arg any) (User, string, error) {
+	var hash string
+	u, err := readValue(ctx, s, func(tx *sql.Tx) (User, error) {
+		return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash
+			FROM users u JOIN roles r ON r.id = u.role_id WHERE `+where, arg), &hash)
+	})
+	return u, hash, err
 }

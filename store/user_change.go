@@ -193,16 +193,7 @@ func (s *Store) UnlockUser(ctx context.Context, actor Actor, username string) (i
 // Checking it is throttled like a login, from actor.ClientAddr. The user's
 // other sessions end, since the new password should be needed everywhere.
 func (s *Store) ChangePassword(ctx context.Context, actor Actor, id int64, current, password string) (User, error) {
-	var (
-		u    User
-		hash string
-	)
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash
-			FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = ?`, id), &hash)
-		return err
-	})
+	u, hash, err := s.userWithHash(ctx, "u.id = ?", id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, Errorf(ENOTFOUND, "", "There is no such user.")
 	} else if err != nil {

@@ -210,58 +210,55 @@ const shutdownGrace = 10 * time.Second
 // processes wrote to the database.
 const changePollInterval = 250 * time.Millisecond
 
-// watchChanges drops what the store caches whenever another process has
-// written to the database, every interval until ctx ends.
-func watchChanges(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+// every runs job every interval until ctx ends; at once first, too, when
+// now is set. The background jobs of serve are all alike.
+func every(ctx context.Context, interval time.Duration, now bool, job func()) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	if now {
+		job()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if changed, err := st.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
-				log.Error("look for changes from other processes", "err", err)
-			} else if changed {
-				log.Debug("another process changed the database; caches dropped")
-			}
+			job()
 		}
 	}
+}
+
+// watchChanges drops what the store caches whenever another process has
+// written to the database, every interval until ctx ends.
+func watchChanges(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+	every(ctx, interval, false, func() {
+		if changed, err := st.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
+			log.Error("look for changes from other processes", "err", err)
+		} else if changed {
+			log.Debug("another process changed the database; caches dropped")
+		}
+	})
 }
 
 // pruneEvents deletes events past the retention setting, at once and then
 // every interval, until ctx ends.
 func pruneEvents(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
+	every(ctx, interval, true, func() {
 		if n, err := st.PruneEvents(ctx); err != nil && ctx.Err() == nil {
 			log.Error("prune events", "err", err)
 		} else if n > 0 {
 			log.Info("pruned events past their retention", "deleted", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	})
 }
 
 // flushUsage writes counted key usage every interval until ctx ends.
 func flushUsage(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if err := st.FlushUsage(ctx); err != nil && ctx.Err() == nil {
-				log.Error("write key usage", "err", err)
-			}
+	every(ctx, interval, false, func() {
+		if err := st.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+			log.Error("write key usage", "err", err)
 		}
-	}
+	})
 }
 
 // bootstrap creates the first administrator when there are no users: the
