@@ -52,45 +52,11 @@ const (
 	SoonWindow = 30 * 24 * time.Hour
 )
 
-// Status is a key's state as a badge shows it, computed from its fields and
-// the clock. When several apply, the most final one wins.
-type Status int
-
-const (
-	StatusAvailable Status = iota
-	StatusSoon
-	StatusDisabled
-	StatusExpired
-	StatusRevoked
-)
-
-var statusNames = [...]string{"available", "soon_unavailable", "disabled", "expired", "revoked"}
-
-// String is the status's stable name, as in the CSV export.
-func (st Status) String() string { return statusNames[st] }
-
-// Status returns the key's status at now.
-func (k Key) Status(now time.Time) Status {
-	switch {
-	case !k.RevokedAt.IsZero():
-		return StatusRevoked
-	case k.Expired(now):
-		return StatusExpired
-	case !k.Enabled:
-		return StatusDisabled
-	case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now.Add(SoonWindow)):
-		return StatusSoon
-	}
-	return StatusAvailable
-}
-
 // Expired reports whether the key's expiry has passed at now.
-func (k Key) Expired(now time.Time) bool {
-	return !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now)
-}
+func (k Key) Expired(now time.Time) bool { return factExpired.holds(k, now) }
 
 // Revoked reports whether the key was revoked.
-func (k Key) Revoked() bool { return !k.RevokedAt.IsZero() }
+func (k Key) Revoked() bool { return factRevoked.holds(k, time.Time{}) }
 
 // Usable reports whether the key is neither revoked nor expired: only such a
 // key can be revoked.

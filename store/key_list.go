@@ -12,19 +12,6 @@ import (
 	"time"
 )
 
-// StatusFilter selects keys by status. Several filters select the union.
-type StatusFilter string
-
-const (
-	FilterAvailable   StatusFilter = "available"   // not revoked and not expired
-	FilterUnavailable StatusFilter = "unavailable" // revoked or expired
-	FilterSoon        StatusFilter = "soon"        // available, expiring within SoonWindow
-	FilterDisabled    StatusFilter = "disabled"    // switched off, and neither revoked nor expired
-)
-
-// StatusFilters lists the filters in the order the console shows them.
-var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoon, FilterDisabled}
-
 // KeySort names a sort order of the key list.
 type KeySort string
 
@@ -133,20 +120,11 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
 		var any []string
 		for _, st := range f.Statuses {
-			switch st {
-			// expires_sort is expires_at with "never" as the largest time, so
-			// these ranges need no NULL test and can use its index.
-			case FilterAvailable:
-				any = append(any, "(k.revoked_at IS NULL AND k.expires_sort > "+n+")")
-			case FilterUnavailable:
-				any = append(any, "(k.revoked_at IS NOT NULL OR k.expires_sort <= "+n+")")
-			case FilterSoon:
-				any = append(any, "(k.expires_sort > "+n+" AND k.expires_sort <= "+soon+" AND k.revoked_at IS NULL)")
-			case FilterDisabled:
-				any = append(any, "(k.enabled = 0 AND k.revoked_at IS NULL AND k.expires_sort > "+n+")")
-			default:
+			cond, ok := st.sql()
+			if !ok {
 				return "", Errorf(EINVALID, "status", "There is no status filter %q.", st)
 			}
+			any = append(any, bindTimes(cond, n, soon))
 		}
 		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
@@ -163,9 +141,13 @@ func (f KeyFilter) where(a *args, now time.Time) (string, error) {
 
 // statusRank orders keys as their Status does.
 func statusRank(a *args, now time.Time) string {
-	n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
-	return "(CASE WHEN k.revoked_at IS NOT NULL THEN 4 WHEN k.expires_sort <= " + n +
-		" THEN 3 WHEN k.enabled = 0 THEN 2 WHEN k.expires_sort <= " + soon + " THEN 1 ELSE 0 END)"
+	return bindTimes(statusRankSQL(), a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix()))
+}
+
+// bindTimes puts the placeholders of now and of the end of the soon window
+// into a status condition.
+func bindTimes(cond, now, soon string) string {
+	return strings.NewReplacer("{now}", now, "{soon}", soon).Replace(cond)
 }
 
 // order returns the sort expressions of q: the sort's own, then the

@@ -51,10 +51,22 @@ type cachedKey struct {
 	name        string
 	permissions []string
 	expiresAt   int64 // Unix seconds; 0: never
+	revokedAt   int64 // Unix seconds; 0: not revoked
 	enabled     bool
-	revoked     bool
 	limiter     *limiter
 	usage       *usage
+}
+
+// status is the cached key's status at now.
+func (e *cachedKey) status(now time.Time) Status {
+	k := Key{Enabled: e.enabled}
+	if e.expiresAt != 0 {
+		k.ExpiresAt = time.Unix(e.expiresAt, 0)
+	}
+	if e.revokedAt != 0 {
+		k.RevokedAt = time.Unix(e.revokedAt, 0)
+	}
+	return k.Status(now)
 }
 
 // limiter is a key's rate limit: GCRA, a token bucket kept as one time. A
@@ -220,14 +232,9 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}
-	switch {
-	case e.revoked:
-		v.Code = CodeRevoked
-	case e.expiresAt != 0 && e.expiresAt <= now.Unix():
-		v.Code = CodeExpired
-	case !e.enabled:
-		v.Code = CodeDisabled
-	case permission != "" && !slices.Contains(e.permissions, permission):
+	// The status decides, as it does everywhere else a key is judged.
+	v.Code = e.status(now).verifyCode()
+	if v.Code == "" && permission != "" && !slices.Contains(e.permissions, permission) {
 		v.Code = CodePermissionDenied
 	}
 	spend := count && v.Code == ""
@@ -245,7 +252,7 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 	return v, nil
 }
 
-const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, revoked_at IS NOT NULL,
+const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, coalesce(revoked_at, 0),
 	capacity, frequency FROM keys WHERE secret_hash = ?`
 
 // loadVerifiedKey reads a key by its secret's hash and caches it. It
@@ -258,7 +265,7 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 		expires             sql.NullInt64
 		capacity, frequency int
 	)
-	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revoked, &capacity, &frequency)
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A key's status, and the list's status filters, are decided from a few
+// facts about it (revoked, expired, disabled, expiring soon). Each fact is
+// written once below, as the Go test and the SQL condition that decide it
+// together; Key.Status, the filters, the status sort and verification are
+// all built from them, so that they cannot disagree.
+
+// keyFact is one fact about a key at a time: holds decides it in Go, sql
+// (and not, its negation, written so that an index can serve it) in a
+// query. The SQL uses the placeholders {now} and {soon}, bound per query.
+type keyFact struct {
+	holds    func(k Key, now time.Time) bool
+	sql, not string
+}
+
+// expires_sort is expires_at with "never" as the largest time, so the
+// ranges below need no NULL test and can use its index.
+var (
+	factRevoked = keyFact{
+		holds: func(k Key, _ time.Time) bool { return !k.RevokedAt.IsZero() },
+		sql:   "k.revoked_at IS NOT NULL", not: "k.revoked_at IS NULL",
+	}
+	factExpired = keyFact{
+		holds: func(k Key, now time.Time) bool { return !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now) },
+		sql:   "k.expires_sort <= {now}", not: "k.expires_sort > {now}",
+	}
+	factDisabled = keyFact{
+		holds: func(k Key, _ time.Time) bool { return !k.Enabled },
+		sql:   "k.enabled = 0", not: "k.enabled != 0",
+	}
+	factExpiringSoon = keyFact{
+		holds: func(k Key, now time.Time) bool {
+			return !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now.Add(SoonWindow))
+		},
+		sql: "k.expires_sort <= {soon}", not: "k.expires_sort > {soon}",
+	}
+)
+
+// Status is a key's state as a badge shows it, computed from its fields and
+// the clock. When several apply, the most final one wins.
+type Status int
+
+const (
+	StatusAvailable Status = iota
+	StatusSoon
+	StatusDisabled
+	StatusExpired
+	StatusRevoked
+)
+
+// statusRule is one status: the fact that makes it, its stable name (as in
+// the CSV export) and what verification answers for it ("" when valid).
+type statusRule struct {
+	status Status
+	fact   keyFact
+	name   string
+	code   string
+}
+
+// statusRules are the statuses from the most final down: a key has the
+// first whose fact holds, and is Available when none does. The status sort
+// ranks them in this order.
+var statusRules = []statusRule{
+	{StatusRevoked, factRevoked, "revoked", CodeRevoked},
+	{StatusExpired, factExpired, "expired", CodeExpired},
+	{StatusDisabled, factDisabled, "disabled", CodeDisabled},
+	{StatusSoon, factExpiringSoon, "soon_unavailable", ""},
+}
+
+var statusAvailable = statusRule{status: StatusAvailable, name: "available"}
+
+func (st Status) rule() statusRule {
+	for _, r := range statusRules {
+		if r.status == st {
+			return r
+		}
+	}
+	return statusAvailable
+}
+
+// String is the status's stable name, as in the CSV export.
+func (st Status) String() string { return st.rule().name }
+
+// verifyCode is what verification answers for a key in this status, or ""
+// when the key is good.
+func (st Status) verifyCode() string { return st.rule().code }
+
+// Status returns the key's status at now.
+func (k Key) Status(now time.Time) Status {
+	for _, r := range statusRules {
+		if r.fact.holds(k, now) {
+			return r.status
+		}
+	}
+	return StatusAvailable
+}
+
+// statusRankSQL orders keys as their Status does, most final last.
+func statusRankSQL() string {
+	var b strings.Builder
+	b.WriteString("(CASE")
+	for _, r := range statusRules {
+		b.WriteString(" WHEN " + r.fact.sql + " THEN " + strconv.Itoa(int(r.status)))
+	}
+	b.WriteString(" ELSE " + strconv.Itoa(int(StatusAvailable)) + " END)")
+	return b.String()
+}
+
+// StatusFilter selects keys by status. Several filters select the union.
+type StatusFilter string
+
+const (
+	FilterAvailable   StatusFilter = "available"   // not revoked and not expired
+	FilterUnavailable StatusFilter = "unavailable" // revoked or expired
+	FilterSoon        StatusFilter = "soon"        // available, expiring within SoonWindow
+	FilterDisabled    StatusFilter = "disabled"    // switched off, and neither revoked nor expired
+)
+
+// StatusFilters lists the filters in the order the console shows them.
+var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoon, FilterDisabled}
+
+// filterRule is a status filter as facts: a key matches when every fact of
+// all holds and none of none does, or (any) when any fact of any holds.
+type filterRule struct {
+	all, none, any []keyFact
+}
+
+var filterRules = map[StatusFilter]filterRule{
+	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}},
+	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}},
+	FilterSoon:        {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired}},
+	FilterDisabled:    {all: []keyFact{factDisabled}, none: []keyFact{factRevoked, factExpired}},
+}
+
+// Matches reports whether the key is selected by the filter at now.
+func (f StatusFilter) Matches(k Key, now time.Time) bool {
+	r, ok := filterRules[f]
+	if !ok {
+		return false
+	}
+	if len(r.any) > 0 {
+		for _, c := range r.any {
+			if c.holds(k, now) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range r.all {
+		if !c.holds(k, now) {
+			return false
+		}
+	}
+	for _, c := range r.none {
+		if c.holds(k, now) {
+			return false
+		}
+	}
+	return true
+}
+
+// sql is the filter's condition, with the placeholders {now} and {soon}.
+func (f StatusFilter) sql() (string, bool) {
+	r, ok := filterRules[f]
+	if !ok {
+		return "", false
+	}
+	var parts []string
+	join := " AND "
+	if len(r.any) > 0 {
+		join = " OR "
+		for _, c := range r.any {
+			parts = append(parts, c.sql)
+		}
+	}
+	for _, c := range r.all {
+		parts = append(parts, c.sql)
+	}
+	for _, c := range r.none {
+		parts = append(parts, c.not)
+	}
+	return "(" + strings.Join(parts, join) + ")", true
+}

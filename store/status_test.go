@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestEveryViewOfStatusAgrees seeds a key in every state around every
+// boundary (expired a second ago, expiring now and in a second, at the end
+// of the soon window and either side of it, never; enabled or not; revoked
+// or not) and checks that each status filter, the status sort and
+// verification agree with Key.Status for every key.
+func TestEveryViewOfStatusAgrees(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	now := clock.now
+	expiries := map[string]time.Duration{
+		"past": -time.Second, "now": 0, "next": time.Second,
+		"soonEnd-1": SoonWindow - time.Second, "soonEnd": SoonWindow, "soonEnd+1": SoonWindow + time.Second,
+	}
+	type seeded struct {
+		key    Key
+		secret string
+	}
+	var keys []seeded
+	for name, d := range map[string]time.Duration{"never": -1, "past": 0, "now": 0, "next": 0, "soonEnd-1": 0, "soonEnd": 0, "soonEnd+1": 0} {
+		for _, enabled := range []bool{true, false} {
+			for _, revoked := range []bool{false, true} {
+				in := NewKey{Name: fmt.Sprintf("%s-%v-%v", name, enabled, revoked), Enabled: enabled}
+				if d != -1 {
+					// Created with a future expiry, then moved into place
+					// as the clock would move.
+					in.ExpiresAt = now.Add(expiries[name] + 24*time.Hour)
+				}
+				k, secret := mustCreateKey(t, s, in)
+				if revoked {
+					if _, err := s.RevokeKey(ctx, testActor, k.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				keys = append(keys, seeded{secret: secret, key: k})
+			}
+		}
+	}
+	// Everything expires a day later than planned, so move the clock a day.
+	clock.Advance(24 * time.Hour)
+	now = clock.now
+	for i := range keys {
+		k, err := s.Key(ctx, keys[i].key.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i].key = k
+	}
+
+	// The statuses themselves, for keys whose facts compete.
+	for name, want := range map[string]Status{
+		"past-true-true": StatusRevoked, "past-false-false": StatusExpired, "now-true-false": StatusExpired,
+		"next-false-false": StatusDisabled, "next-true-false": StatusSoon, "soonEnd-true-false": StatusSoon,
+		"soonEnd+1-true-false": StatusAvailable, "never-true-false": StatusAvailable, "never-false-true": StatusRevoked,
+	} {
+		i := slices.IndexFunc(keys, func(k seeded) bool { return k.key.Name == name })
+		if got := keys[i].key.Status(now); got != want {
+			t.Errorf("%s: status %s, want %s", name, got, want)
+		}
+	}
+
+	for _, f := range StatusFilters {
+		page, err := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Statuses: []StatusFilter{f}}, Sort: SortName, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, k := range page.Keys {
+			got = append(got, k.Name)
+		}
+		for _, k := range keys {
+			if f.Matches(k.key, now) {
+				want = append(want, k.key.Name)
+			}
+		}
+		slices.SortFunc(want, func(a, b string) int { return compareSortNames(a, b) })
+		if !slices.Equal(got, want) {
+			t.Errorf("filter %s:\n got %q\nwant %q", f, got, want)
+		}
+		if len(want) == 0 || len(want) == len(keys) {
+			t.Errorf("filter %s selects %d of %d keys: the seeds do not test it", f, len(want), len(keys))
+		}
+	}
+	// The filters as the console describes them.
+	for _, k := range keys {
+		st := k.key.Status(now)
+		usable := !k.key.Revoked() && !k.key.Expired(now)
+		if FilterAvailable.Matches(k.key, now) != usable || FilterUnavailable.Matches(k.key, now) == usable ||
+			FilterDisabled.Matches(k.key, now) != (usable && !k.key.Enabled) ||
+			(st == StatusSoon && !FilterSoon.Matches(k.key, now)) {
+			t.Errorf("%s (%s): filters disagree with the status", k.key.Name, st)
+		}
+	}
+
+	for _, desc := range []bool{false, true} {
+		page, err := s.Keys(ctx, KeyQuery{Sort: SortStatus, Desc: desc, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ranks := make([]int, len(page.Keys))
+		for i, k := range page.Keys {
+			ranks[i] = int(k.Status(now))
+		}
+		if desc {
+			slices.Reverse(ranks)
+		}
+		if !slices.IsSorted(ranks) || len(page.Keys) != len(keys) {
+			t.Errorf("status sort desc=%v gives ranks %v", desc, ranks)
+		}
+	}
+
+	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
+	for _, k := range keys {
+		v, err := s.CheckKey(ctx, k.secret, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := k.key.Status(now); v.Code != want[st] || v.Valid != (want[st] == "") {
+			t.Errorf("%s (%s): verification says %+v", k.key.Name, st, v)
+		}
+	}
+}
+
+// compareSortNames orders names as the list's name sort does.
+func compareSortNames(a, b string) int {
+	switch sa, sb := sortName(a), sortName(b); {
+	case sa < sb:
+		return -1
+	case sa > sb:
+		return 1
+	}
+	return 0
+}
