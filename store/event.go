@@ -87,7 +87,7 @@ type eventRecord struct {
 
 // logEvent writes an event inside tx, so that it exists exactly when the
 // change it describes does.
-func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRecord) error {
+func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, e eventRecord) error {
 	changes, err := jsonOrEmpty(e.Changes)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, actor Actor, e eventRe
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
 			target_name, changes, details, bulk_id, client_addr, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
+		now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
 		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent)
 	if err != nil {
 		return err
@@ -199,9 +199,8 @@ func (e Event) DetailsJSON() string {
 // event's count instead of adding events, so that nobody can flood the
 // audit log by retrying what they may not do.
 func (s *Store) RecordAccessDenied(ctx context.Context, actor Actor, route, path string) error {
-	now := s.now()
-	minute := now.Truncate(time.Minute).Unix()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		minute := now.Truncate(time.Minute).Unix()
 		// Only this minute's events are read: the index on at bounds it.
 		res, err := tx.ExecContext(ctx, `
 			UPDATE events SET details = json_set(CASE WHEN details = '' THEN '{}' ELSE details END,
@@ -216,7 +215,7 @@ func (s *Store) RecordAccessDenied(ctx context.Context, actor Actor, route, path
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
+		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
 			Details: map[string]any{"path": path, "count": 1}})
 	})
 }

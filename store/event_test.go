@@ -15,15 +15,16 @@ import (
 func fillEvents(t testing.TB, s *Store, clock *testClock, n int) {
 	t.Helper()
 	actions := []string{ActionKeyCreated, ActionKeyDisabled, ActionKeyRevoked, ActionLoginFailed}
-	err := s.write(context.Background(), func(tx *sql.Tx) error {
+	err := s.write(context.Background(), func(tx *sql.Tx, now time.Time) error {
 		for i := 0; i < n; i++ {
-			clock.Advance(time.Minute)
+			now = now.Add(time.Minute)
 			actor := Actor{Username: fmt.Sprintf("actor%d", i%5), ClientAddr: "192.0.2.1"}
 			ev := eventRecord{Action: actions[i%4], TargetType: TargetKey, TargetID: fmt.Sprintf("id%03d", i%100), TargetName: fmt.Sprintf("service-%03d", i%100)}
-			if err := s.logEvent(context.Background(), tx, actor, ev); err != nil {
+			if err := s.logEvent(context.Background(), tx, now, actor, ev); err != nil {
 				return err
 			}
 		}
+		clock.now = now
 		return nil
 	})
 	if err != nil {

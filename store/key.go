@@ -112,7 +112,6 @@ func foldName(name string) string { return strings.ToLower(name) }
 // CreateKey creates a key and returns it with its secret, which exists only
 // in this return value.
 func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, string, error) {
-	now := s.now()
 	in.Name = strings.TrimSpace(in.Name)
 	if msg := KeyNameProblem(in.Name); msg != "" {
 		return Key{}, "", &Error{Code: EINVALID, Field: "name", Message: msg}
@@ -126,28 +125,29 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 	if field, msg := RateLimitProblem(in.Capacity, in.Frequency); msg != "" {
 		return Key{}, "", &Error{Code: EINVALID, Field: field, Message: msg}
 	}
-	if msg := ExpiryProblem(in.ExpiresAt, now); msg != "" {
-		return Key{}, "", &Error{Code: EINVALID, Field: "expires_at", Message: msg}
-	}
 	secret := NewSecret()
-	k := Key{
-		ID:          newPublicID(),
-		Name:        in.Name,
-		Permissions: perms,
-		Hint:        secretHint(secret),
-		Enabled:     in.Enabled,
-		ExpiresAt:   in.ExpiresAt.UTC().Truncate(time.Second),
-		Capacity:    in.Capacity,
-		Frequency:   in.Frequency,
-		CreatedAt:   now,
-		CreatedBy:   actor.Username,
-		UpdatedAt:   now,
-		UpdatedBy:   actor.Username,
-	}
-	if !k.ExpiresAt.IsZero() {
-		k.ExpirySetAt, k.ExpirySetBy = now, actor.Username
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	var k Key
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		if msg := ExpiryProblem(in.ExpiresAt, now); msg != "" {
+			return &Error{Code: EINVALID, Field: "expires_at", Message: msg}
+		}
+		k = Key{
+			ID:          newPublicID(),
+			Name:        in.Name,
+			Permissions: perms,
+			Hint:        secretHint(secret),
+			Enabled:     in.Enabled,
+			ExpiresAt:   in.ExpiresAt.UTC().Truncate(time.Second),
+			Capacity:    in.Capacity,
+			Frequency:   in.Frequency,
+			CreatedAt:   now,
+			CreatedBy:   actor.Username,
+			UpdatedAt:   now,
+			UpdatedBy:   actor.Username,
+		}
+		if !k.ExpiresAt.IsZero() {
+			k.ExpirySetAt, k.ExpirySetBy = now, actor.Username
+		}
 		if err := checkPermissionsExist(ctx, tx, perms); err != nil {
 			return err
 		}
@@ -181,7 +181,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 				ev.Details["copied_from_name"] = copied.Name
 			}
 		}
-		return s.logEvent(ctx, tx, actor, ev)
+		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 	if err != nil {
 		return Key{}, "", err

@@ -25,68 +25,218 @@ const (
 // BulkActions are the actions that apply to many keys at once.
 var BulkActions = []KeyAction{KeyEnable, KeyDisable, KeyRevoke, KeyDelete}
 
-// keyChange is one action with its argument.
+// keyChange is one change to a key: its action, and apply, which checks
+// the change against the key's state, makes it in the database and in k,
+// and returns the event that records it (nil when the change is already
+// in effect, as when enabling an enabled key). A change that the key's
+// state rules out is an ECONFLICT error. Each action is one function below.
 type keyChange struct {
-	action    KeyAction
-	expiresAt time.Time // for KeySetExpiry; zero means never
-	name      string    // for KeyRename
-	capacity  int       // for KeyRateLimit
-	frequency int
-	bulkID    string
+	action KeyAction
+	apply  func(c *changeTx, k *Key) (*eventRecord, error)
+}
+
+// changeTx is what a change works with: the write transaction, its time
+// and who makes the change.
+type changeTx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	now   time.Time
+	actor Actor
+}
+
+// update sets columns of k's row (set is "col = ?, …" with its args) and
+// stamps the row and k as changed now by the actor.
+func (c *changeTx) update(k *Key, set string, args ...any) error {
+	args = append(args, c.now.Unix(), c.actor.Username, k.rowID)
+	if _, err := c.tx.ExecContext(c.ctx, `UPDATE keys SET `+set+`, updated_at = ?, updated_by = ? WHERE id = ?`, args...); err != nil {
+		return err
+	}
+	k.UpdatedAt, k.UpdatedBy = c.now, c.actor.Username
+	return nil
+}
+
+// keyEvent is the event of a change to k.
+func keyEvent(k *Key, action string, changes map[string]Change) *eventRecord {
+	return &eventRecord{Action: action, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, Changes: changes}
+}
+
+func enableChange(enable bool) keyChange {
+	action := KeyDisable
+	if enable {
+		action = KeyEnable
+	}
+	return keyChange{action: action, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if k.Enabled == enable {
+			return nil, nil
+		}
+		eventAction := ActionKeyDisabled
+		if enable {
+			eventAction = ActionKeyEnabled
+		}
+		ev := keyEvent(k, eventAction, map[string]Change{"enabled": {Before: k.Enabled, After: enable}})
+		k.Enabled, k.EnabledAt, k.EnabledBy = enable, c.now, c.actor.Username
+		return ev, c.update(k, "enabled = ?, enabled_at = ?, enabled_by = ?", enable, c.now.Unix(), c.actor.Username)
+	}}
+}
+
+func expireNowChange() keyChange {
+	return keyChange{action: KeyExpireNow, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if k.Expired(c.now) {
+			return nil, Errorf(ECONFLICT, "", "Key %q already expired on %s.", k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+		}
+		return setExpiry(c, k, c.now, ActionKeyExpired)
+	}}
+}
+
+func expiryChange(at time.Time) keyChange {
+	return keyChange{action: KeySetExpiry, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		at := at.UTC().Truncate(time.Second)
+		if msg := ExpiryProblem(at, c.now); msg != "" {
+			return nil, &Error{Code: EINVALID, Field: "expires_at", Message: msg}
+		}
+		action := ActionKeyExpirySet
+		if at.IsZero() {
+			action = ActionKeyExpiryClear
+		}
+		return setExpiry(c, k, at, action)
+	}}
+}
+
+// setExpiry makes k expire at at (never, for the zero time).
+func setExpiry(c *changeTx, k *Key, at time.Time, action string) (*eventRecord, error) {
+	if at.Equal(k.ExpiresAt) {
+		return nil, nil
+	}
+	ev := keyEvent(k, action, map[string]Change{"expires_at": {Before: timeValue(k.ExpiresAt), After: timeValue(at)}})
+	k.ExpiresAt, k.ExpirySetAt, k.ExpirySetBy = at, c.now, c.actor.Username
+	return ev, c.update(k, "expires_at = ?, expiry_set_at = ?, expiry_set_by = ?", unix(at), c.now.Unix(), c.actor.Username)
+}
+
+func revokeChange() keyChange {
+	return keyChange{action: KeyRevoke, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if k.Expired(c.now) {
+			return nil, Errorf(ECONFLICT, "", "Key %q expired on %s; only a usable key can be revoked.",
+				k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+		}
+		ev := keyEvent(k, ActionKeyRevoked, map[string]Change{"revoked": {Before: false, After: true}})
+		k.RevokedAt, k.RevokedBy = c.now, c.actor.Username
+		return ev, c.update(k, "revoked_at = ?, revoked_by = ?", c.now.Unix(), c.actor.Username)
+	}}
+}
+
+func renameChange(name string) keyChange {
+	return keyChange{action: KeyRename, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		name := strings.TrimSpace(name)
+		if msg := KeyNameProblem(name); msg != "" {
+			return nil, &Error{Code: EINVALID, Field: "name", Message: msg}
+		}
+		if name == k.Name {
+			return nil, nil
+		}
+		if foldName(name) != foldName(k.Name) {
+			if err := checkKeyNameFree(c.ctx, c.tx, name); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := c.tx.ExecContext(c.ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`,
+			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
+			return nil, err
+		}
+		ev := keyEvent(k, ActionKeyRenamed, map[string]Change{"name": {Before: k.Name, After: name}})
+		ev.TargetName = name
+		k.Name = name
+		return ev, c.update(k, "name = ?, name_fold = ?, name_sort = ?", name, foldName(name), sortName(name))
+	}}
+}
+
+func rateLimitChange(capacity, frequency int) keyChange {
+	return keyChange{action: KeyRateLimit, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if field, msg := RateLimitProblem(capacity, frequency); msg != "" {
+			return nil, &Error{Code: EINVALID, Field: field, Message: msg}
+		}
+		if capacity == k.Capacity && frequency == k.Frequency {
+			return nil, nil
+		}
+		ev := keyEvent(k, ActionKeyRateLimitSet, map[string]Change{
+			"rate_limit": {Before: rateLimitText(k.Capacity, k.Frequency), After: rateLimitText(capacity, frequency)},
+		})
+		k.Capacity, k.Frequency = capacity, frequency
+		return ev, c.update(k, "capacity = ?, frequency = ?", capacity, frequency)
+	}}
+}
+
+func deleteChange() keyChange {
+	return keyChange{action: KeyDelete, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		ev := keyEvent(k, ActionKeyDeleted, nil)
+		ev.Details = map[string]any{"permissions": k.Permissions, "status": k.Status(c.now).String()}
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM key_search WHERE docid = ?`, k.rowID); err != nil {
+			return nil, err
+		}
+		_, err := c.tx.ExecContext(c.ctx, `DELETE FROM keys WHERE id = ?`, k.rowID)
+		return ev, err
+	}}
+}
+
+// bulkChanges are the changes that apply to many keys at once.
+var bulkChanges = map[KeyAction]keyChange{
+	KeyEnable:  enableChange(true),
+	KeyDisable: enableChange(false),
+	KeyRevoke:  revokeChange(),
+	KeyDelete:  deleteChange(),
 }
 
 // EnableKey switches a key on. Enabling an enabled key changes nothing.
 func (s *Store) EnableKey(ctx context.Context, actor Actor, id string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyEnable})
+	return s.changeKey(ctx, actor, id, enableChange(true))
 }
 
 // DisableKey switches a key off; it fails verification until enabled again.
 func (s *Store) DisableKey(ctx context.Context, actor Actor, id string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyDisable})
+	return s.changeKey(ctx, actor, id, enableChange(false))
 }
 
 // ExpireKey makes a key expire now.
 func (s *Store) ExpireKey(ctx context.Context, actor Actor, id string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyExpireNow})
+	return s.changeKey(ctx, actor, id, expireNowChange())
 }
 
 // SetKeyExpiry sets when a key expires (a future time), or that it never
 // does (the zero time). Setting a later date extends a key, even an expired one.
 func (s *Store) SetKeyExpiry(ctx context.Context, actor Actor, id string, expiresAt time.Time) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeySetExpiry, expiresAt: expiresAt})
+	return s.changeKey(ctx, actor, id, expiryChange(expiresAt))
 }
 
 // RevokeKey revokes a key, for good. Only a usable key can be revoked.
 func (s *Store) RevokeKey(ctx context.Context, actor Actor, id string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyRevoke})
+	return s.changeKey(ctx, actor, id, revokeChange())
 }
 
 // RenameKey gives a key a new name. Its history follows it: events find
 // the key by its id.
 func (s *Store) RenameKey(ctx context.Context, actor Actor, id, name string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyRename, name: name})
+	return s.changeKey(ctx, actor, id, renameChange(name))
 }
 
 // SetKeyRateLimit sets how many verifications a key may have per frequency
 // seconds. The new limit applies from the next verification, with a full
 // allowance.
 func (s *Store) SetKeyRateLimit(ctx context.Context, actor Actor, id string, capacity, frequency int) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyRateLimit, capacity: capacity, frequency: frequency})
+	return s.changeKey(ctx, actor, id, rateLimitChange(capacity, frequency))
 }
 
 // DeleteKey removes a key. Its events stay in the audit log.
 func (s *Store) DeleteKey(ctx context.Context, actor Actor, id string) (Key, error) {
-	return s.changeKey(ctx, actor, id, keyChange{action: KeyDelete})
+	return s.changeKey(ctx, actor, id, deleteChange())
 }
 
 func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyChange) (Key, error) {
 	var k Key
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
 		if k, err = keyByID(ctx, tx, id); err != nil {
 			return err
 		}
-		_, err = s.applyKeyChange(ctx, tx, actor, &k, ch, s.now())
+		_, err = s.applyKeyChange(&changeTx{ctx: ctx, tx: tx, now: now, actor: actor}, &k, ch, "")
 		return err
 	})
 	if err == nil {
@@ -96,127 +246,20 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyCha
 	return k, err
 }
 
-// applyKeyChange makes one change to k inside tx, records it, and updates k
-// to match. It reports whether anything changed: repeating a change that is
-// already in effect (enabling an enabled key) is not an error. A change that
-// k's state rules out is an ECONFLICT error.
-func (s *Store) applyKeyChange(ctx context.Context, tx *sql.Tx, actor Actor, k *Key, ch keyChange, now time.Time) (bool, error) {
-	ev := eventRecord{TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, BulkID: ch.bulkID}
+// applyKeyChange makes one change to k and records it, with bulkID when it
+// is part of a bulk action. It reports whether anything changed. A revoked
+// key can only be deleted.
+func (s *Store) applyKeyChange(c *changeTx, k *Key, ch keyChange, bulkID string) (bool, error) {
 	if k.Revoked() && ch.action != KeyDelete {
 		return false, Errorf(ECONFLICT, "", "Key %q was revoked on %s; a revoked key cannot be changed, only deleted.",
 			k.Name, k.RevokedAt.Format("2006-01-02 15:04 UTC"))
 	}
-	var (
-		query string
-		qargs []any
-	)
-	switch ch.action {
-	case KeyEnable, KeyDisable:
-		enable := ch.action == KeyEnable
-		if k.Enabled == enable {
-			return false, nil
-		}
-		ev.Action = ActionKeyDisabled
-		if enable {
-			ev.Action = ActionKeyEnabled
-		}
-		ev.Changes = map[string]Change{"enabled": {Before: k.Enabled, After: enable}}
-		query = `UPDATE keys SET enabled = ?, enabled_at = ?, enabled_by = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{enable, now.Unix(), actor.Username, now.Unix(), actor.Username, k.rowID}
-		k.Enabled, k.EnabledAt, k.EnabledBy = enable, now, actor.Username
-
-	case KeyExpireNow, KeySetExpiry:
-		at := now
-		ev.Action = ActionKeyExpired
-		if ch.action == KeySetExpiry {
-			at = ch.expiresAt.UTC().Truncate(time.Second)
-			if msg := ExpiryProblem(at, now); msg != "" {
-				return false, &Error{Code: EINVALID, Field: "expires_at", Message: msg}
-			}
-			ev.Action = ActionKeyExpirySet
-			if at.IsZero() {
-				ev.Action = ActionKeyExpiryClear
-			}
-		} else if k.Expired(now) {
-			return false, Errorf(ECONFLICT, "", "Key %q already expired on %s.", k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
-		}
-		if at.Equal(k.ExpiresAt) {
-			return false, nil
-		}
-		ev.Changes = map[string]Change{"expires_at": {Before: timeValue(k.ExpiresAt), After: timeValue(at)}}
-		query = `UPDATE keys SET expires_at = ?, expiry_set_at = ?, expiry_set_by = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{unix(at), now.Unix(), actor.Username, now.Unix(), actor.Username, k.rowID}
-		k.ExpiresAt, k.ExpirySetAt, k.ExpirySetBy = at, now, actor.Username
-
-	case KeyRevoke:
-		if k.Expired(now) {
-			return false, Errorf(ECONFLICT, "", "Key %q expired on %s; only a usable key can be revoked.",
-				k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
-		}
-		ev.Action = ActionKeyRevoked
-		ev.Changes = map[string]Change{"revoked": {Before: false, After: true}}
-		query = `UPDATE keys SET revoked_at = ?, revoked_by = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{now.Unix(), actor.Username, now.Unix(), actor.Username, k.rowID}
-		k.RevokedAt, k.RevokedBy = now, actor.Username
-
-	case KeyRename:
-		name := strings.TrimSpace(ch.name)
-		if msg := KeyNameProblem(name); msg != "" {
-			return false, &Error{Code: EINVALID, Field: "name", Message: msg}
-		}
-		if name == k.Name {
-			return false, nil
-		}
-		if foldName(name) != foldName(k.Name) {
-			if err := checkKeyNameFree(ctx, tx, name); err != nil {
-				return false, err
-			}
-		}
-		ev.Action = ActionKeyRenamed
-		ev.TargetName = name
-		ev.Changes = map[string]Change{"name": {Before: k.Name, After: name}}
-		if _, err := tx.ExecContext(ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`,
-			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
-			return false, err
-		}
-		query = `UPDATE keys SET name = ?, name_fold = ?, name_sort = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{name, foldName(name), sortName(name), now.Unix(), actor.Username, k.rowID}
-		k.Name = name
-
-	case KeyRateLimit:
-		if field, msg := RateLimitProblem(ch.capacity, ch.frequency); msg != "" {
-			return false, &Error{Code: EINVALID, Field: field, Message: msg}
-		}
-		if ch.capacity == k.Capacity && ch.frequency == k.Frequency {
-			return false, nil
-		}
-		ev.Action = ActionKeyRateLimitSet
-		ev.Changes = map[string]Change{
-			"rate_limit": {Before: rateLimitText(k.Capacity, k.Frequency), After: rateLimitText(ch.capacity, ch.frequency)},
-		}
-		query = `UPDATE keys SET capacity = ?, frequency = ?, updated_at = ?, updated_by = ? WHERE id = ?`
-		qargs = []any{ch.capacity, ch.frequency, now.Unix(), actor.Username, k.rowID}
-		k.Capacity, k.Frequency = ch.capacity, ch.frequency
-
-	case KeyDelete:
-		ev.Action = ActionKeyDeleted
-		ev.Details = map[string]any{"permissions": k.Permissions, "status": k.Status(now).String()}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM key_search WHERE docid = ?`, k.rowID); err != nil {
-			return false, err
-		}
-		query = `DELETE FROM keys WHERE id = ?`
-		qargs = []any{k.rowID}
-
-	default:
-		return false, Errorf(EINVALID, "action", "There is no key action %q.", ch.action)
-	}
-	if _, err := tx.ExecContext(ctx, query, qargs...); err != nil {
+	ev, err := ch.apply(c, k)
+	if err != nil || ev == nil {
 		return false, err
 	}
-	if ch.action != KeyDelete {
-		k.UpdatedAt, k.UpdatedBy = now, actor.Username
-	}
-	return true, s.logEvent(ctx, tx, actor, ev)
+	ev.BulkID = bulkID
+	return true, s.logEvent(c.ctx, c.tx, c.now, c.actor, *ev)
 }
 
 // KeySelection names the keys of a bulk action: a list of ids, or every key
@@ -240,32 +283,31 @@ type BulkResult struct {
 // transaction: all of it happens, or none. Keys the action does not apply to
 // (revoking an expired key, enabling an enabled one) are skipped and counted.
 func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, sel KeySelection) (BulkResult, error) {
-	switch action {
-	case KeyEnable, KeyDisable, KeyRevoke, KeyDelete:
-	default:
+	ch, ok := bulkChanges[action]
+	if !ok {
 		return BulkResult{}, Errorf(EINVALID, "action", "There is no bulk action %q.", action)
 	}
 	if (sel.Filter == nil) == (len(sel.IDs) == 0) {
 		return BulkResult{}, Errorf(EINVALID, "id", "Select at least one key.")
 	}
-	now := s.now()
-	ch := keyChange{action: action, bulkID: "bulk_" + newPublicID()}
+	bulkID := "bulk_" + newPublicID()
 	var (
 		res  BulkResult
 		keys []int64
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
 		if keys, err = selectKeys(ctx, tx, sel, now); err != nil {
 			return err
 		}
 		res.Selected = len(keys)
+		c := &changeTx{ctx: ctx, tx: tx, now: now, actor: actor}
 		for _, id := range keys {
 			k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, id))
 			if err != nil {
 				return err
 			}
-			changed, err := s.applyKeyChange(ctx, tx, actor, &k, ch, now)
+			changed, err := s.applyKeyChange(c, &k, ch, bulkID)
 			switch {
 			case ErrorCode(err) == ECONFLICT:
 				res.Skipped++

@@ -159,15 +159,14 @@ func (s *Store) Login(ctx context.Context, actor Actor, username, password strin
 		return User{}, err
 	}
 	actor.UserID, actor.Username = u.ID, u.Username
-	now := s.now()
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if err := clearFailures(ctx, tx, u.Username, actor.ClientAddr); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, now.Unix(), u.ID); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, userEvent(ActionLoginSucceeded, u, nil, nil))
+		return s.logEvent(ctx, tx, now, actor, userEvent(ActionLoginSucceeded, u, nil, nil))
 	})
 	return u, err
 }
@@ -217,10 +216,9 @@ func (s *Store) throttle(ctx context.Context, username, addr string) error {
 // passwordFailed counts a failed password check against username from
 // actor's address, and records ev in the audit log.
 func (s *Store) passwordFailed(ctx context.Context, actor Actor, username string, ev eventRecord) error {
-	now := s.now()
 	// A guess counts whether or not its client waited for the answer.
 	ctx = context.WithoutCancel(ctx)
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (at, username, client_addr) VALUES (?, ?, ?)`,
 			now.Unix(), username, actor.ClientAddr); err != nil {
 			return err
@@ -229,7 +227,7 @@ func (s *Store) passwordFailed(ctx context.Context, actor Actor, username string
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at <= ?`, now.Add(-LoginWindow).Unix()); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, ev)
+		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 }
 
@@ -273,5 +271,5 @@ func (s *Store) checkLocked(ctx context.Context, actor Actor, u User, hash, pass
 		}
 		return &Error{Code: EINVALID, Field: "current", Message: "This is not your current password."}
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return clearFailures(ctx, tx, u.Username, actor.ClientAddr) })
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error { return clearFailures(ctx, tx, u.Username, actor.ClientAddr) })
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -70,7 +71,7 @@ func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission)
 	if msg := TextProblem(p.Description); msg != "" {
 		return p, &Error{Code: EINVALID, Field: "permission_description", Message: msg}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM permissions WHERE name = ?`, p.Name).Scan(&one); err == nil {
 			return Errorf(EINVALID, "permission_name", "The permission %q exists already.", p.Name)
@@ -80,7 +81,7 @@ func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO permissions (name, description) VALUES (?, ?)`, p.Name, p.Description); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionPermissionCreated, TargetType: TargetPermission,
+		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionPermissionCreated, TargetType: TargetPermission,
 			TargetID: p.Name, TargetName: p.Name, Details: map[string]any{"description": p.Description}})
 	})
 	return p, err
@@ -88,7 +89,7 @@ func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission)
 
 // DeletePermission removes a permission that no key has.
 func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM permissions WHERE name = ?`, name).Scan(&n); err != nil {
 			return err
@@ -105,6 +106,6 @@ func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM permissions WHERE name = ?`, name); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: ActionPermissionDeleted, TargetType: TargetPermission, TargetID: name, TargetName: name})
+		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionPermissionDeleted, TargetType: TargetPermission, TargetID: name, TargetName: name})
 	})
 }

@@ -79,9 +79,8 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role
 	if err := in.check(); err != nil {
 		return Role{}, err
 	}
-	now := s.now()
 	var r Role
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if err := mayGrant(ctx, tx, actor, in.Rights, "rights"); err != nil {
 			return err
 		}
@@ -103,7 +102,7 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role
 		if r, err = roleByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
+		return s.logEvent(ctx, tx, now, actor, eventRecord{
 			Action: ActionRoleCreated, TargetType: TargetRole, TargetID: strconv.FormatInt(id, 10), TargetName: r.Name,
 			Details: map[string]any{"rights": r.Rights},
 		})
@@ -117,9 +116,8 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleIn
 	if err := in.check(); err != nil {
 		return Role{}, err
 	}
-	now := s.now()
 	var r Role
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		before, err := roleByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -159,7 +157,7 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleIn
 		if len(changes) == 0 {
 			return nil
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
+		return s.logEvent(ctx, tx, now, actor, eventRecord{
 			Action: ActionRoleUpdated, TargetType: TargetRole, TargetID: strconv.FormatInt(id, 10), TargetName: r.Name, Changes: changes,
 		})
 	})
@@ -169,7 +167,7 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleIn
 // DeleteRole removes a custom role that nobody holds.
 func (s *Store) DeleteRole(ctx context.Context, actor Actor, id int64) (Role, error) {
 	var r Role
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
 		if r, err = roleByID(ctx, tx, id); err != nil {
 			return err
@@ -186,7 +184,7 @@ func (s *Store) DeleteRole(ctx context.Context, actor Actor, id int64) (Role, er
 		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE id = ?`, id); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
+		return s.logEvent(ctx, tx, now, actor, eventRecord{
 			Action: ActionRoleDeleted, TargetType: TargetRole, TargetID: strconv.FormatInt(id, 10), TargetName: r.Name,
 			Details: map[string]any{"rights": r.Rights},
 		})

@@ -29,13 +29,12 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
 	if len(perms) == 0 {
 		return fmt.Errorf("store: seed: the permission catalog is empty")
 	}
-	now := s.now()
 	actor := SystemActor("seed")
 	used := map[string]int{}
 	const batch = 20_000
 	for done := 0; done < n; {
 		size := min(batch, n-done)
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 			for i := 0; i < size; i++ {
 				k := seedKey(rng, now, perms, used, done+i)
 				// A database seeded before may hold the name already.
@@ -50,7 +49,7 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
 				// Events carry their own time; the seeded key's is its creation.
 				ev := eventRecord{Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name,
 					Details: map[string]any{"permissions": k.Permissions, "seeded": true}}
-				if err := s.logEvent(ctx, tx, actor, ev); err != nil {
+				if err := s.logEvent(ctx, tx, now, actor, ev); err != nil {
 					return err
 				}
 			}

@@ -6,13 +6,14 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 )
 
 // SessionKeys returns the keys that sign and encrypt session cookies,
 // generating them on first use. They live in the database so that a restart
 // keeps people logged in.
 func (s *Store) SessionKeys(ctx context.Context) (hashKey, blockKey []byte, err error) {
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		for _, k := range []struct {
 			name string
 			size int
@@ -64,12 +65,12 @@ func (s *Store) SetEventRetention(ctx context.Context, actor Actor, days int) er
 	if before == days {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, settingEventRetention, strconv.Itoa(days)); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, eventRecord{
+		return s.logEvent(ctx, tx, now, actor, eventRecord{
 			Action: ActionSettingsChanged, TargetType: TargetSettings, TargetID: settingEventRetention, TargetName: "Event retention",
 			Changes: map[string]Change{"retention_days": {Before: before, After: days}},
 		})
@@ -88,7 +89,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int64
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 			const batch = `SELECT id FROM events WHERE at < ? ORDER BY id LIMIT 5000`
 			if _, err := tx.ExecContext(ctx, `DELETE FROM event_search WHERE docid IN (`+batch+`)`, cutoff.Unix()); err != nil {
 				return err
@@ -111,8 +112,8 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	return total, s.write(ctx, func(tx *sql.Tx) error {
-		return s.logEvent(ctx, tx, SystemActor("retention"), eventRecord{
+	return total, s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		return s.logEvent(ctx, tx, now, SystemActor("retention"), eventRecord{
 			Action: ActionEventsPruned, TargetType: TargetEvents, TargetName: "Audit log",
 			Details: map[string]any{"deleted": total, "before": timeValue(cutoff), "retention_days": days},
 		})
@@ -122,7 +123,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 // RecordEvent writes an event that goes with no change of the store's own:
 // an export, or a refused request.
 func (s *Store) RecordEvent(ctx context.Context, actor Actor, action, targetType, targetName string, details map[string]any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		return s.logEvent(ctx, tx, actor, eventRecord{Action: action, TargetType: targetType, TargetName: targetName, Details: details})
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: action, TargetType: targetType, TargetName: targetName, Details: details})
 	})
 }

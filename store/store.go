@@ -181,7 +181,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.write(ctx, func(tx *sql.Tx) error {
+		err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -198,14 +198,15 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // write runs fn in a write transaction. The transaction is committed when fn
-// returns nil and rolled back otherwise.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// returns nil and rolled back otherwise. now is the transaction's one time:
+// every time the change writes, and the event that records it, use it.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(tx, s.now()); err != nil {
 		return err
 	}
 	return tx.Commit()

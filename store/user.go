@@ -103,9 +103,8 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 	if err != nil {
 		return User{}, err
 	}
-	now := s.now()
 	var u User
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE username = ?`, in.Username).Scan(&one)
 		if err == nil {
@@ -136,7 +135,7 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 		if u, err = userByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, userEvent(ActionUserCreated, u, nil, map[string]any{"role": u.RoleName, "display_name": u.DisplayName}))
+		return s.logEvent(ctx, tx, now, actor, userEvent(ActionUserCreated, u, nil, map[string]any{"role": u.RoleName, "display_name": u.DisplayName}))
 	})
 	return u, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // userEvent describes a change to a user for the audit log.
@@ -18,9 +19,9 @@ func userEvent(action string, u User, changes map[string]Change, details map[str
 
 // changeUser loads a user in a write transaction, lets fn change it, and
 // records the event fn returns, if any.
-func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(tx *sql.Tx, u User) (*eventRecord, error)) (User, error) {
+func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error)) (User, error) {
 	var u User
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		before, err := userByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -28,7 +29,7 @@ func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(t
 		if err := mayManage(ctx, tx, actor, before); err != nil {
 			return err
 		}
-		ev, err := fn(tx, before)
+		ev, err := fn(tx, now, before)
 		if err != nil || ev == nil {
 			u = before
 			return err
@@ -36,7 +37,7 @@ func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(t
 		if u, err = userByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, actor, *ev)
+		return s.logEvent(ctx, tx, now, actor, *ev)
 	})
 	return u, err
 }
@@ -62,7 +63,7 @@ func keepsAnAdministrator(ctx context.Context, tx *sql.Tx, u User, what string) 
 // SetUserRole gives a user another role. It takes effect on their next
 // request.
 func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) (User, error) {
-	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		if u.RoleID == roleID {
 			return nil, nil
 		}
@@ -82,7 +83,7 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) 
 			return nil, err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET role_id = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
-			roleID, s.now().Unix(), id)
+			roleID, now.Unix(), id)
 		ev := userEvent(ActionUserRoleChanged, u, map[string]Change{"role": {Before: u.RoleName, After: role.Name}}, nil)
 		return &ev, err
 	})
@@ -91,7 +92,7 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) 
 // DisableUser switches an account off and ends its sessions; EnableUser
 // switches it on again.
 func (s *Store) DisableUser(ctx context.Context, actor Actor, id int64) (User, error) {
-	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		if u.Disabled() {
 			return nil, nil
 		}
@@ -101,19 +102,18 @@ func (s *Store) DisableUser(ctx context.Context, actor Actor, id int64) (User, e
 		if err := keepsAnAdministrator(ctx, tx, u, "disabled"); err != nil {
 			return nil, err
 		}
-		now := s.now().Unix()
-		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`, now, now, id)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`, now.Unix(), now.Unix(), id)
 		ev := userEvent(ActionUserDisabled, u, map[string]Change{"disabled": {Before: false, After: true}}, nil)
 		return &ev, err
 	})
 }
 
 func (s *Store) EnableUser(ctx context.Context, actor Actor, id int64) (User, error) {
-	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		if !u.Disabled() {
 			return nil, nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL, updated_at = ? WHERE id = ?`, s.now().Unix(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL, updated_at = ? WHERE id = ?`, now.Unix(), id)
 		ev := userEvent(ActionUserEnabled, u, map[string]Change{"disabled": {Before: true, After: false}}, nil)
 		return &ev, err
 	})
@@ -122,7 +122,7 @@ func (s *Store) EnableUser(ctx context.Context, actor Actor, id int64) (User, er
 // DeleteUser removes an account. The keys it created stay, and so do the
 // events it made.
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) (User, error) {
-	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		if actor.UserID == id {
 			return nil, Errorf(ECONFLICT, "", "You cannot delete your own account.")
 		}
@@ -134,7 +134,7 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) (User, er
 		}
 		ev := userEvent(ActionUserDeleted, u, nil, map[string]any{"role": u.RoleName})
 		// The user is gone; log the event without reading it back.
-		return nil, s.logEvent(ctx, tx, actor, ev)
+		return nil, s.logEvent(ctx, tx, now, actor, ev)
 	})
 }
 
@@ -175,7 +175,7 @@ func (s *Store) UnlockUser(ctx context.Context, actor Actor, username string) (i
 		return 0, err
 	}
 	var n int64
-	_, err = s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	_, err = s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username)
 		if err != nil {
 			return nil, err
@@ -225,10 +225,9 @@ func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password
 	if err != nil {
 		return User{}, err
 	}
-	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
-		now := s.now().Unix()
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
-			session_version = session_version + 1, first_password = 0 WHERE id = ?`, hash, now, now, id)
+			session_version = session_version + 1, first_password = 0 WHERE id = ?`, hash, now.Unix(), now.Unix(), id)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +245,7 @@ func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password
 
 // EndSessions invalidates every session of the user, as logout does.
 func (s *Store) EndSessions(ctx context.Context, actor Actor, id int64) error {
-	_, err := s.changeUser(ctx, actor, id, func(tx *sql.Tx, u User) (*eventRecord, error) {
+	_, err := s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1 WHERE id = ?`, id)
 		ev := userEvent(ActionLogout, u, nil, nil)
 		return &ev, err

@@ -296,7 +296,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		for _, p := range batch {
 			_, err := tx.ExecContext(ctx, `UPDATE keys SET use_count = use_count + ?,
 				last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`, p.count, time.Unix(0, p.last).Unix(), p.row)
