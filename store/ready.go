@@ -35,7 +35,7 @@ func (s *Store) Ready(ctx context.Context) error {
 
 func (s *Store) readyCheck(ctx context.Context) error {
 	file := s.path
-	if err := checkHeader(file); err != nil {
+	if err := s.checkHeader(); err != nil {
 		return err
 	}
 	// The same settings as the store's read pool, in the DSN.
@@ -64,9 +64,11 @@ const sqliteMagic = "SQLite format 3\x00"
 // errNotADatabase words a damaged header as SQLite does.
 var errNotADatabase = errors.New("file is not a database")
 
-// checkHeader reads the first bytes of the database file.
-func checkHeader(file string) error {
-	f, err := os.Open(file)
+// checkHeader reads the first bytes of the database file through the
+// descriptor the store holds open (see Store.file), and checks that the
+// path still names that file.
+func (s *Store) checkHeader() error {
+	onDisk, err := os.Stat(s.path)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // the reason, without the path
@@ -74,10 +76,16 @@ func checkHeader(file string) error {
 		}
 		return err
 	}
-	defer f.Close()
+	held, err := s.file.Stat()
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(onDisk, held) {
+		return errors.New("the database file was replaced or moved")
+	}
 	head := make([]byte, len(sqliteMagic))
-	_, err = io.ReadFull(f, head)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || (err == nil && string(head) != sqliteMagic) {
+	_, err = s.file.ReadAt(head, 0)
+	if errors.Is(err, io.EOF) || (err == nil && string(head) != sqliteMagic) {
 		return errNotADatabase
 	}
 	return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +76,32 @@ func TestReady(t *testing.T) {
 				t.Fatalf("reason %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestReadyKeepsSQLiteLocks runs the readiness check, then has another
+// process (the sqlite3 shell) open and close the database, as a command run
+// beside the server does. Had the check opened and closed the database
+// file itself, that would have dropped SQLite's locks in this process, and
+// the other process, believing itself the last user, would have checked
+// the log into the file and deleted it under the server.
+func TestReadyKeepsSQLiteLocks(t *testing.T) {
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI must have the sqlite3 shell (apt-get install sqlite3)")
+		}
+		t.Skip("needs the sqlite3 shell: apt-get install sqlite3")
+	}
+	s, _ := newTestStore(t)
+	mustCreateKey(t, s, NewKey{Name: "in-the-log", Enabled: true})
+	if err := s.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(shell, s.path, "SELECT count(*) FROM keys;").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Fatalf("sqlite3: %q, %v", out, err)
+	}
+	if _, err := os.Stat(s.path + "-wal"); err != nil {
+		t.Fatalf("the server's log is gone after another process closed the database: %v", err)
 	}
 }

@@ -41,6 +41,12 @@ type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 	path   string
+	// file is the database file, held open for the readiness check's reads
+	// and closed only after SQLite's connections: closing any descriptor
+	// of a file drops every POSIX lock the process holds on it, which
+	// SQLite's own connections rely on. So nothing else here may open and
+	// close the database file.
+	file *os.File
 
 	// Verification reads keys through a cache, and a prepared lookup.
 	cache      *keyCache
@@ -116,6 +122,10 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
 	s.reader = reader
+	if s.file, err = os.Open(path); err != nil {
+		s.Close()
+		return nil, describeOpenError(path, err)
+	}
 	s.cache = newKeyCache()
 	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
 		s.Close()
@@ -137,7 +147,11 @@ func (s *Store) Close() error {
 	if s.verifyStmt != nil {
 		stmtErr = s.verifyStmt.Close()
 	}
-	return errors.Join(s.FlushUsage(ctx), stmtErr, s.reader.Close(), s.writer.Close())
+	err := errors.Join(s.FlushUsage(ctx), stmtErr, s.reader.Close(), s.writer.Close())
+	if s.file != nil { // last: see Store.file
+		err = errors.Join(err, s.file.Close())
+	}
+	return err
 }
 
 // escapeDSNPath keeps a file name with URI metacharacters from being read as
