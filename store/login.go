@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,22 @@ const (
 	LoginUserFailures = 10
 	loginUserDelay    = 30 * time.Second
 )
+
+// throttleAddr is the client address that failures count against: an IPv4
+// address, or an IPv6 address's /64 network, which one subscriber usually
+// holds whole; otherwise each of its 2^64 addresses would get its own free
+// guesses.
+func throttleAddr(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Is4() || ip.Is4In6() {
+		return addr
+	}
+	prefix, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return prefix.String()
+}
 
 // KeyRemoved stands in for an API key typed where a username was asked for,
 // so that the key is never stored or logged.
@@ -104,8 +121,15 @@ type addrTurn struct {
 	waiting int           // checks running or waiting, for freeing the entry
 }
 
+// maxWaitingChecks bounds the password checks one address may have waiting:
+// each holds a request and its form, and a flood of them from one address
+// would hold memory for nothing, since they run one at a time.
+const maxWaitingChecks = 16
+
 // lock waits for the address's turn, or for ctx to end; unlock gives it up.
+// An address with maxWaitingChecks already waiting is told to wait.
 func (g *passwordGuard) lock(ctx context.Context, addr string) (unlock func(), err error) {
+	addr = throttleAddr(addr)
 	g.mu.Lock()
 	if g.busy == nil {
 		g.busy = map[string]*addrTurn{}
@@ -114,6 +138,10 @@ func (g *passwordGuard) lock(ctx context.Context, addr string) (unlock func(), e
 	if t == nil {
 		t = &addrTurn{token: make(chan struct{}, 1)}
 		g.busy[addr] = t
+	}
+	if t.waiting >= maxWaitingChecks {
+		g.mu.Unlock()
+		return nil, &TooManyFailures{Wait: time.Second}
 	}
 	t.waiting++
 	g.mu.Unlock()
@@ -174,6 +202,7 @@ func (s *Store) Login(ctx context.Context, actor Actor, username, password strin
 // throttle returns *TooManyFailures when earlier failures hold back a
 // password check for username from addr.
 func (s *Store) throttle(ctx context.Context, username, addr string) error {
+	addr = throttleAddr(addr)
 	now := s.now()
 	since := now.Add(-LoginWindow).Unix()
 	var wait time.Duration
@@ -220,7 +249,7 @@ func (s *Store) passwordFailed(ctx context.Context, actor Actor, username string
 	ctx = context.WithoutCancel(ctx)
 	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (at, username, client_addr) VALUES (?, ?, ?)`,
-			now.Unix(), username, actor.ClientAddr); err != nil {
+			now.Unix(), username, throttleAddr(actor.ClientAddr)); err != nil {
 			return err
 		}
 		// Failures older than the window no longer count.
@@ -234,7 +263,7 @@ func (s *Store) passwordFailed(ctx context.Context, actor Actor, username string
 // clearFailures forgets the failures of username from addr, after a right
 // password from there. Failures from other addresses still count.
 func clearFailures(ctx context.Context, tx *sql.Tx, username, addr string) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ? AND client_addr = ?`, username, addr)
+	_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ? AND client_addr = ?`, username, throttleAddr(addr))
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -430,5 +431,80 @@ func TestKeyIsNoUsername(t *testing.T) {
 	}
 	if n := count(t, s, "users"); n != 0 {
 		t.Fatalf("%d users", n)
+	}
+}
+
+// TestIPv6NetworksCountAsOneAddress guesses from five addresses of one
+// /64 network: the sixth address of that network waits, and a neighbouring
+// network does not.
+func TestIPv6NetworksCountAsOneAddress(t *testing.T) {
+	s, _ := newTestStore(t)
+	mustCreateUser(t, s, "sam", RoleViewer)
+	for i := range LoginFreeFailures {
+		if got := login(t, s, fmt.Sprintf("2001:db8:0:1::%x", i+1), "sam", "guess"); got != "bad" {
+			t.Fatalf("guess %d: %s", i+1, got)
+		}
+	}
+	if got := login(t, s, "2001:db8:0:1:ffff::9", "sam", testPassword); got != "wait 30s" {
+		t.Fatalf("another address of the same /64: %s", got)
+	}
+	if got := login(t, s, "2001:db8:0:2::1", "sam", testPassword); got != "ok" {
+		t.Fatalf("the next /64: %s", got)
+	}
+	for addr, want := range map[string]string{
+		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "::ffff:192.0.2.7", "2001:db8::1": "2001:db8::/64", "not an address": "not an address",
+	} {
+		if got := throttleAddr(addr); got != want {
+			t.Errorf("throttleAddr(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestWaitingChecksAreBounded holds an address's turn and queues checks
+// behind it: past maxWaitingChecks, a check is told to wait at once.
+func TestWaitingChecksAreBounded(t *testing.T) {
+	var g passwordGuard
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	unlock, err := g.lock(ctx, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range maxWaitingChecks - 1 {
+		wg.Go(func() {
+			if u, err := g.lock(ctx, "192.0.2.1"); err == nil {
+				u()
+			}
+		})
+	}
+	waiting := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if t := g.busy["192.0.2.1"]; t != nil {
+			return t.waiting
+		}
+		return 0
+	}
+	for deadline := time.Now().Add(10 * time.Second); waiting() < maxWaitingChecks; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checks waiting", waiting())
+		}
+		runtime.Gosched()
+	}
+	var tooMany *TooManyFailures
+	if _, err := g.lock(ctx, "192.0.2.1"); !errors.As(err, &tooMany) {
+		t.Fatalf("one check too many: %v", err)
+	}
+	// Another address is not held up.
+	other, err := g.lock(ctx, "192.0.2.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	unlock()
+	wg.Wait()
+	if n := waiting(); n != 0 {
+		t.Fatalf("%d left waiting", n)
 	}
 }
