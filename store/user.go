@@ -182,17 +182,20 @@ func (s *Store) User(ctx context.Context, id int64) (User, error) {
 
 // CreateFirstAdmin creates the user "admin", an Administrator, when there
 // are no users at all. The password is the one given, or a generated one
-// when that is empty; it is returned so that it can be shown once.
+// when that is empty; it is returned so that it can be shown once. Only a
+// generated password marks the user as still having the printed password:
+// one that was given was chosen by whoever started Keydesk.
 func (s *Store) CreateFirstAdmin(ctx context.Context, password string) (string, bool, error) {
 	n, err := s.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", false, err
 	}
-	if password == "" {
+	generated := password == ""
+	if generated {
 		password = NewPassword()
 	}
 	_, err = s.CreateUser(ctx, SystemActor("setup"), NewUser{
-		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator, firstPassword: true,
+		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator, firstPassword: generated,
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("create the first administrator: %w", err)

@@ -81,3 +81,28 @@ func TestSessionKeysPersist(t *testing.T) {
 		t.Fatal("session keys changed between calls")
 	}
 }
+
+func TestCreateFirstAdminMarksOnlyAPrintedPassword(t *testing.T) {
+	for _, c := range []struct {
+		name, given string
+		want        bool
+	}{
+		{"generated", "", true},
+		{"given", "a password from the environment", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := newTestStore(t)
+			password, created, err := s.CreateFirstAdmin(t.Context(), c.given)
+			if err != nil || !created {
+				t.Fatalf("created %v, %v", created, err)
+			}
+			u, err := s.Authenticate(t.Context(), "admin", password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := u.FirstPassword; got != c.want {
+				t.Fatalf("FirstPassword = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

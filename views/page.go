@@ -24,8 +24,12 @@ func (p Page) LoggedIn() bool { return p.User.ID != 0 }
 // Can reports whether the user holds the rights.
 func (p Page) Can(rights ...store.Right) bool { return p.LoggedIn() && p.User.Can(rights...) }
 
-// Flash is a message shown once, after an action.
+// Flash is a message shown once, after an action. A warning asks for
+// something to be done, and may link to where it is done.
 type Flash struct {
-	Error   bool
-	Message string
+	Error    bool
+	Warning  bool
+	Message  string
+	Link     string // a path on this site that the server chose, never one typed in
+	LinkText string
 }

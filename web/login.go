@@ -39,7 +39,7 @@ func (h *handler) login(c echo.Context) error {
 	}
 	h.startSession(c, u)
 	if u.FirstPassword {
-		h.addFlash(c, true, "You are using the first password Keydesk printed when it started. Change it on your profile now.")
+		h.addWarning(c, "You are using the password Keydesk generated and printed when it first started.", "Change it on your profile", "/profile")
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(v.Next, "/"))
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"encoding/gob"
 	"net/http"
 	"net/url"
 	"time"
@@ -18,14 +19,18 @@ const sessionName = "keydesk_session"
 
 // Session values.
 const (
-	keyUserID   = "uid"
-	keyVersion  = "ver"  // the user's session version at login
-	keyIssued   = "iat"  // login time, Unix seconds
-	keySeen     = "seen" // last request, Unix seconds
-	keySession  = "sid"  // random, new at each login, so a cookie from before a login is never reused
-	flashOK     = "ok"
-	flashFailed = "failed"
+	keyUserID    = "uid"
+	keyVersion   = "ver"  // the user's session version at login
+	keyIssued    = "iat"  // login time, Unix seconds
+	keySeen      = "seen" // last request, Unix seconds
+	keySession   = "sid"  // random, new at each login, so a cookie from before a login is never reused
+	flashOK      = "ok"
+	flashFailed  = "failed"
+	flashWarning = "warning" // a views.Flash, for its link
 )
+
+// Warnings are kept in the session as they are shown, link included.
+func init() { gob.Register(views.Flash{}) }
 
 type ctxKey int
 
@@ -170,6 +175,18 @@ func (h *handler) addFlash(c echo.Context, failed bool, msg string) {
 	h.saveSession(c, sess)
 }
 
+// addWarning queues a warning for the next page shown, with a link to
+// where it can be dealt with: link is a path the code chooses, never input.
+func (h *handler) addWarning(c echo.Context, msg, linkText, link string) {
+	sess, ok := session(c)
+	if !ok {
+		return
+	}
+	sess.AddFlash(views.Flash{Warning: true, Message: msg, LinkText: linkText, Link: link}, flashWarning)
+	sess.Options = h.cookieOptions(c)
+	h.saveSession(c, sess)
+}
+
 // popFlashes takes the queued messages.
 func (h *handler) popFlashes(c echo.Context) []views.Flash {
 	sess, ok := session(c)
@@ -177,10 +194,13 @@ func (h *handler) popFlashes(c echo.Context) []views.Flash {
 		return nil
 	}
 	var out []views.Flash
-	for _, key := range []string{flashFailed, flashOK} {
+	for _, key := range []string{flashFailed, flashWarning, flashOK} {
 		for _, f := range sess.Flashes(key) {
-			if msg, ok := f.(string); ok {
-				out = append(out, views.Flash{Error: key == flashFailed, Message: msg})
+			switch f := f.(type) {
+			case string:
+				out = append(out, views.Flash{Error: key == flashFailed, Message: f})
+			case views.Flash:
+				out = append(out, f)
 			}
 		}
 	}

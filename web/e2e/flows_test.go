@@ -28,6 +28,23 @@ func TestFirstLoginWithTheBootstrapPassword(t *testing.T) {
 	if !strings.Contains(c.text(`[data-testid=empty-state]`), "No API keys yet") {
 		t.Fatal("no empty state on a new console")
 	}
+	// The reminder to change the printed password is a warning, with a
+	// link to where it is changed.
+	if !eval[bool](c, `document.querySelector('[data-testid=flash]').matches('.flash-warning:not(.flash-error)')`) {
+		t.Fatalf("the reminder is not a warning: %s", eval[string](c, `document.querySelector('[data-testid=flash]').outerHTML`))
+	}
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=flash] a[data-testid=flash-link]`)))
+	c.waitFor(`location.pathname === '/profile'`)
+}
+
+// TestNoReminderForAGivenPassword logs in with the password that was given
+// at first start (KEYDESK_ADMIN_PASSWORD): nothing was printed.
+func TestNoReminderForAGivenPassword(t *testing.T) {
+	c := newConsole(t)
+	c.login("admin", adminPassword)
+	if n := eval[int](c, `document.querySelectorAll('[data-testid=flash]').length`); n != 0 {
+		t.Fatalf("%d messages after logging in: %s", n, c.text(`[data-testid=flash]`))
+	}
 }
 
 func TestViewerSeesNoControlsToChangeKeys(t *testing.T) {
