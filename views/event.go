@@ -11,7 +11,7 @@ import (
 
 var actionLabels = map[string]string{
 	store.ActionKeyCreated:        "Key created",
-	store.ActionKeyCopied:         "Key copied",
+	store.ActionKeyCopied:         "Key duplicated",
 	store.ActionKeyEnabled:        "Key enabled",
 	store.ActionKeyDisabled:       "Key disabled",
 	store.ActionKeyExpirySet:      "Key expiry set",

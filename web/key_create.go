@@ -43,5 +43,5 @@ func (h *handler) createKey(c echo.Context) error {
 			v.CopyOfName = k.Name
 		}
 	}
-	return render(c, http.StatusUnprocessableEntity, views.KeyNewPage(h.page(c, "New API key", "keys"), v), nil)
+	return render(c, http.StatusUnprocessableEntity, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)
 }

@@ -30,5 +30,5 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 		v.Form = form.CopyKeyForm(k, name, h.cfg.Now())
 		v.CopyOfName = k.Name
 	}
-	return render(c, http.StatusOK, views.KeyNewPage(h.page(c, "New API key", "keys"), v), nil)
+	return render(c, http.StatusOK, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)
 }

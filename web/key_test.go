@@ -483,3 +483,48 @@ func TestBulkMessageWording(t *testing.T) {
 		}
 	}
 }
+
+// Duplicating a key is called so everywhere, apart from copying a secret to
+// the clipboard.
+func TestDuplicateIsNamedSo(t *testing.T) {
+	tc := newTestConsole(t)
+	src := tc.createKey("original")
+	cl := tc.loggedIn("admin")
+	if got := cl.get("/keys/" + src.ID).testid("copy-key"); got != "Duplicate" {
+		t.Fatalf("the details page offers %q", got)
+	}
+	for path, want := range map[string]string{"/keys/new": "New API key", "/keys/new?copy=" + src.ID: "Duplicate API key"} {
+		d := cl.get(path).doc()
+		if crumb, h1 := d.Find(`[data-testid=breadcrumb-current]`).Text(), d.Find(`h1`).Text(); crumb != want || h1 != want ||
+			!strings.HasPrefix(d.Find(`title`).Text(), want) {
+			t.Errorf("%s: breadcrumb %q, heading %q, title %q; want %q", path, crumb, h1, d.Find(`title`).Text(), want)
+		}
+	}
+	wantStatus(t, cl.post("/keys", url.Values{"name": {"original_1"}, "permissions": {"chat"}, "never_expires": {"on"}, "copy_of": {src.ID}}), http.StatusCreated)
+	page, err := tc.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "original_1"}, Sort: store.SortName})
+	if err != nil || page.Total != 1 {
+		t.Fatalf("the duplicate: %+v, %v", page, err)
+	}
+	k := page.Keys[0]
+	if got := cl.get("/keys/" + k.ID).testid("history"); !strings.Contains(got, "Created as a duplicate of “original”") {
+		t.Fatalf("history %q", got)
+	}
+}
+
+// Created and Last changed say how long ago, with the exact time in the
+// element's datetime and title.
+func TestKeyDetailsTimesAreRelative(t *testing.T) {
+	tc := newTestConsole(t)
+	k := tc.createKey("aging")
+	tc.clock.now = tc.clock.now.Add(3 * 24 * time.Hour)
+	d := tc.loggedIn("admin").get("/keys/" + k.ID).doc()
+	for _, id := range []string{"created", "updated"} {
+		tm := d.Find(`[data-testid=` + id + `] time`)
+		if tm.Length() != 1 || strings.TrimSpace(tm.Text()) != "3 days ago" ||
+			tm.AttrOr("datetime", "") != k.CreatedAt.UTC().Format(time.RFC3339) ||
+			tm.AttrOr("title", "") != k.CreatedAt.UTC().Format("2006-01-02 15:04 UTC") {
+			html, _ := goquery.OuterHtml(d.Find(`[data-testid=` + id + `]`))
+			t.Errorf("%s: %s", id, html)
+		}
+	}
+}

@@ -153,13 +153,19 @@ func TestCopyTwiceNumbersTheCopies(t *testing.T) {
 	c.login("admin", adminPassword)
 	k, _ := c.createKey("APIKEYtest", func(n *store.NewKey) { n.Permissions = []string{"securemail"} })
 	for _, want := range []string{"APIKEYtest_1", "APIKEYtest_2"} {
+		c.do(chromedp.Navigate(c.url + "/keys/" + k.ID))
+		if got := c.text(`[data-testid=copy-key]`); got != "Duplicate" {
+			t.Fatalf("the details page offers %q", got)
+		}
 		c.do(
-			chromedp.Navigate(c.url+"/keys/"+k.ID),
 			chromedp.Click(chromedp.CSS(`[data-testid=copy-key]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-form]`)),
 		)
 		if got := eval[string](c, `document.querySelector('[data-testid=name]').value`); got != want {
 			t.Fatalf("copy named %q, want %q", got, want)
+		}
+		if got := c.text(`[data-testid=breadcrumb-current]`); got != "Duplicate API key" {
+			t.Fatalf("the breadcrumb says %q", got)
 		}
 		if !eval[bool](c, `document.querySelector('[data-testid=perm-securemail]').checked`) {
 			t.Fatal("the copy does not keep the permission")
