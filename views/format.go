@@ -35,7 +35,8 @@ func relTime(t, now time.Time) string {
 	case d < 24*time.Hour:
 		amount = plural(int(d/time.Hour), "hour", "hours")
 	case d < 45*24*time.Hour:
-		amount = plural(int(d/(24*time.Hour)), "day", "days")
+		// Rounded: a key set to expire in 30 days still says so a minute later.
+		amount = plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day", "days")
 	case d < 320*24*time.Hour:
 		amount = plural(int(math.Round(float64(d)/float64(30*24*time.Hour))), "month", "months")
 	default:

@@ -59,13 +59,15 @@ func TestStatusBadgeHasTextAndIcon(t *testing.T) {
 
 func TestRelTime(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		12 * 24 * time.Hour:  "in 12 days",
-		-3 * 24 * time.Hour:  "3 days ago",
-		-3 * time.Hour:       "3 hours ago",
-		90 * time.Second:     "in 1 minute",
-		10 * time.Second:     "just now",
-		400 * 24 * time.Hour: "in 1 year",
-		-95 * 24 * time.Hour: "3 months ago",
+		12 * 24 * time.Hour:               "in 12 days",
+		30*24*time.Hour - 2*time.Minute:   "in 30 days",
+		-(29*24*time.Hour + 23*time.Hour): "30 days ago",
+		-3 * 24 * time.Hour:               "3 days ago",
+		-3 * time.Hour:                    "3 hours ago",
+		90 * time.Second:                  "in 1 minute",
+		10 * time.Second:                  "just now",
+		400 * 24 * time.Hour:              "in 1 year",
+		-95 * 24 * time.Hour:              "3 months ago",
 	} {
 		d := renderDoc(t, RelTime(now.Add(d), now)).Find("time")
 		if got := d.Text(); got != want {

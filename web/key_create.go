@@ -18,6 +18,9 @@ func (h *handler) createKey(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	f := form.ParseKeyForm(values)
+	if values.Has("expires_in") {
+		return h.pickKeyExpiry(c, f, values.Get("expires_in"))
+	}
 	in, ok := f.Validate(h.cfg.Now())
 	if ok {
 		k, secret, err := h.store.CreateKey(ctx, h.actor(c), in)
@@ -33,6 +36,25 @@ func (h *handler) createKey(c echo.Context) error {
 			return err
 		}
 	}
+	return h.showKeyForm(c, http.StatusUnprocessableEntity, f)
+}
+
+// pickKeyExpiry answers a quick pick made without script: the form comes
+// back as it was, expiring that many days from now.
+func (h *handler) pickKeyExpiry(c echo.Context, f form.KeyForm, days string) error {
+	at, msg := form.ParseExpiresIn(days, h.cfg.Now())
+	if msg != "" {
+		f.Errors.Add("expires_at", msg)
+		return h.showKeyForm(c, http.StatusUnprocessableEntity, f)
+	}
+	f.NeverExpires, f.ExpiresAt = false, form.FormatExpiry(at)
+	return h.showKeyForm(c, http.StatusOK, f)
+}
+
+// showKeyForm shows the New API key form as it was sent.
+func (h *handler) showKeyForm(c echo.Context, status int, f form.KeyForm) error {
+	ctx := c.Request().Context()
+	c.Response().Header().Set("Cache-Control", "no-store") // as on GET /keys/new
 	catalog, err := h.store.Permissions(ctx)
 	if err != nil {
 		return err
@@ -43,5 +65,5 @@ func (h *handler) createKey(c echo.Context) error {
 			v.CopyOfName = k.Name
 		}
 	}
-	return render(c, http.StatusUnprocessableEntity, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)
+	return render(c, status, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -9,8 +10,9 @@ import (
 	"github.com/keydesk/keydesk/views/form"
 )
 
-// expireKey sets when a key expires: now (now=1), never (never_expires=on,
-// or an empty expires_at), or at the date in expires_at.
+// expireKey sets when a key expires: now (now=1), in a number of days from
+// now (expires_in, a quick pick), never (never_expires=on, or an empty
+// expires_at), or at the date in expires_at (and expires_time).
 func (h *handler) expireKey(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -21,7 +23,11 @@ func (h *handler) expireKey(c echo.Context) error {
 		}
 		return h.keyChanged(c, k, "Key “"+k.Name+"” expired.")
 	}
-	typed := c.FormValue("expires_at")
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	typed := form.ExpiryValue(values)
 	// The details form says "never" with its checkbox; elsewhere an empty
 	// date means never.
 	never := c.FormValue("never_expires") == "on" || (typed == "" && c.FormValue("expiry_form") == "")
@@ -29,7 +35,12 @@ func (h *handler) expireKey(c echo.Context) error {
 		at   time.Time
 		errs form.Errors
 	)
-	if !never {
+	if values.Has("expires_in") {
+		var msg string
+		if at, msg = form.ParseExpiresIn(values.Get("expires_in"), h.cfg.Now()); msg != "" {
+			errs.Add("expires_at", msg)
+		}
+	} else if !never {
 		var msg string
 		if at, msg = form.ParseExpiry(typed, h.cfg.Now()); msg != "" {
 			errs.Add("expires_at", msg)

@@ -17,6 +17,9 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A new key's secret takes this page's place (the form posts through
+	// htmx), so no cache, back-forward cache included, may keep the page.
+	c.Response().Header().Set("Cache-Control", "no-store")
 	v := views.KeyNew{Form: form.NewKeyForm(), Catalog: catalog}
 	if id := c.QueryParam("copy"); id != "" {
 		k, err := h.store.Key(ctx, id)

@@ -111,3 +111,41 @@ func TestErrorsTake(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestQuickPickAndExpiryFields(t *testing.T) {
+	for _, c := range []struct {
+		now  time.Time
+		want time.Time
+	}{
+		{now, time.Date(2026, 12, 23, 12, 0, 0, 0, time.UTC)},
+		{now.Add(time.Second), time.Date(2026, 12, 23, 12, 1, 0, 0, time.UTC)}, // never short of 30 days
+	} {
+		if got, msg := ParseExpiresIn("30", c.now); msg != "" || !got.Equal(c.want) {
+			t.Errorf("ParseExpiresIn(30) at %v = %v, %q; want %v", c.now, got, msg, c.want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-3", "x", "3651"} {
+		if _, msg := ParseExpiresIn(bad, now); msg == "" {
+			t.Errorf("ParseExpiresIn(%q) accepted", bad)
+		}
+	}
+	for _, c := range []struct{ at, clock, want string }{
+		{"2027-01-02", "09:30", "2027-01-02T09:30"},
+		{"2027-01-02", "", "2027-01-02"},
+		{"2027-01-02T10:00", "09:30", "2027-01-02T10:00"},
+		{"", "09:30", ""},
+	} {
+		if got := ExpiryValue(url.Values{"expires_at": {c.at}, "expires_time": {c.clock}}); got != c.want {
+			t.Errorf("ExpiryValue(%q, %q) = %q", c.at, c.clock, got)
+		}
+	}
+	for in, want := range map[string][2]string{
+		"2027-01-02T09:30": {"2027-01-02", "09:30"},
+		"2027-01-02":       {"2027-01-02", ""},
+		"02/01/2027":       {"02/01/2027", ""},
+	} {
+		if d, c := SplitExpiry(in); d != want[0] || c != want[1] {
+			t.Errorf("SplitExpiry(%q) = %q, %q", in, d, c)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func ParseKeyForm(v url.Values) KeyForm {
 		Permissions:  v["permissions"],
 		Enabled:      v.Get("enabled") == "on",
 		NeverExpires: v.Get("never_expires") == "on",
-		ExpiresAt:    strings.TrimSpace(v.Get("expires_at")),
+		ExpiresAt:    ExpiryValue(v),
 		Capacity:     strings.TrimSpace(v.Get("capacity")),
 		Frequency:    strings.TrimSpace(v.Get("frequency")),
 		CopyOf:       v.Get("copy_of"),
@@ -151,6 +151,47 @@ func ParseExpiry(s string, now time.Time) (time.Time, string) {
 		return time.Time{}, msg
 	}
 	return t, ""
+}
+
+// ExpiryValue reads the expiry as posted: expires_at, a date or a date and
+// time, completed by the form's optional time field, expires_time.
+func ExpiryValue(v url.Values) string {
+	at := strings.TrimSpace(v.Get("expires_at"))
+	if clock := strings.TrimSpace(v.Get("expires_time")); clock != "" && len(at) == len(dateLayout) {
+		return at + "T" + clock
+	}
+	return at
+}
+
+// SplitExpiry splits an expiry as typed into what the date field and the
+// time field show. What is not a date and a time stays whole in the date
+// field, so that a mistake is shown as typed.
+func SplitExpiry(s string) (date, clock string) {
+	if len(s) == len(dateTimeLayout) && s[len(dateLayout)] == 'T' {
+		return s[:len(dateLayout)], s[len(dateLayout)+1:]
+	}
+	return s, ""
+}
+
+// QuickPicks are the expiries offered at a click, in days from now.
+var QuickPicks = []int{30, 90, 365}
+
+// maxQuickDays bounds a quick pick; the store checks the real limits.
+const maxQuickDays = 3650
+
+// ParseExpiresIn reads a quick pick, a number of days from now, and returns
+// the time exactly that far ahead, rounded up to the whole minute that an
+// expiry is kept to.
+func ParseExpiresIn(s string, now time.Time) (time.Time, string) {
+	days, err := strconv.Atoi(s)
+	if err != nil || days < 1 || days > maxQuickDays {
+		return time.Time{}, "Choose a number of days from 1 to 3650."
+	}
+	at := now.UTC().AddDate(0, 0, days)
+	if t := at.Truncate(time.Minute); !t.Equal(at) {
+		at = t.Add(time.Minute)
+	}
+	return at, ""
 }
 
 // FormatExpiry is the inverse of ParseExpiry: a date when t is at midnight.

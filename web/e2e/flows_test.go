@@ -105,9 +105,9 @@ func TestValidationErrorKeepsWhatWasTyped(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=perm-securemail]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=enabled]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=never-expires]`)),
-		chromedp.Click(chromedp.CSS(`[data-expire-in="90"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=expires-in-90]`)),
 	)
-	date := eval[string](c, `document.querySelector('[data-testid=expires-at]').value`)
+	date := eval[string](c, `document.querySelector('[data-testid=expires-at]').value + 'T' + document.querySelector('[data-testid=expires-time]').value`)
 	c.do(
 		chromedp.Clear(chromedp.CSS(`[data-testid=capacity]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=capacity]`), "300"),
@@ -122,7 +122,7 @@ func TestValidationErrorKeepsWhatWasTyped(t *testing.T) {
 		document.querySelector('[data-testid=perm-chat]').checked,
 		document.querySelector('[data-testid=enabled]').checked,
 		document.querySelector('[data-testid=never-expires]').checked,
-		document.querySelector('[data-testid=expires-at]').value,
+		document.querySelector('[data-testid=expires-at]').value + 'T' + document.querySelector('[data-testid=expires-time]').value,
 		document.querySelector('[data-testid=capacity]').value,
 		document.querySelector('[data-testid=name]').getAttribute('aria-invalid')]`)
 	want := []any{"Taken-Name", true, false, false, false, date, "300", "true"}
