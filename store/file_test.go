@@ -198,3 +198,25 @@ func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
 		t.Fatalf("upgraded keys in name order: %q", got)
 	}
 }
+
+func TestALinkToTheDatabaseSharesItsLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keydesk.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	first, err := LockServer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	if _, err := LockServer(link); err == nil {
+		t.Fatal("a server on a link to the database got the lock")
+	}
+}

@@ -24,7 +24,13 @@ type ServerLock struct{ f *os.File }
 // database, which the system releases when the process ends however it
 // ends; commands run beside the server do not take it.
 func LockServer(path string) (*ServerLock, error) {
-	name := path + ".serve-lock"
+	// The lock sits beside the real file, so that a link to the database
+	// and the database itself share one lock.
+	real := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		real = resolved
+	}
+	name := real + ".serve-lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, describeOpenError(name, err)

@@ -141,6 +141,10 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) (User, er
 // ResetPassword sets another user's password, as an administrator does,
 // and ends that user's sessions.
 func (s *Store) ResetPassword(ctx context.Context, actor Actor, id int64, password string) (User, error) {
+	if actor.UserID == id {
+		// One's own password needs the current one: ChangePassword asks for it.
+		return User{}, Errorf(ECONFLICT, "", "Change your own password on your profile, where the current one is asked for.")
+	}
 	return s.setPassword(ctx, actor, id, password, ActionPasswordReset)
 }
 

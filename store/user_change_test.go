@@ -134,6 +134,10 @@ func TestNobodyGrantsARightTheyDoNotHold(t *testing.T) {
 		{"demote an administrator", func() error { _, err := s.SetUserRole(ctx, as, admin.ID, userAdmins.ID); return err }, EFORBIDDEN},
 		{"disable an administrator", func() error { _, err := s.DisableUser(ctx, as, admin.ID); return err }, EFORBIDDEN},
 		{"delete an administrator", func() error { _, err := s.DeleteUser(ctx, as, admin.ID); return err }, EFORBIDDEN},
+		{"reset one's own password without the current one", func() error {
+			_, err := s.ResetPassword(ctx, as, ua.ID, "taken over now, thanks")
+			return err
+		}, ECONFLICT},
 		{"reset a viewer's password", func() error {
 			// A Viewer holds apikeys rights that ua does not.
 			_, err := s.ResetPassword(ctx, as, viewer.ID, "taken over now, thanks")
