@@ -154,3 +154,19 @@ func TestKeyTypedAsUsernameIsNotKept(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordFormsTakeSmallBodies posts a login of 64 KB: refused before
+// any password is checked, while the same size is fine elsewhere.
+func TestPasswordFormsTakeSmallBodies(t *testing.T) {
+	tc := newTestConsole(t)
+	cl := tc.client()
+	big := strings.Repeat("x", 64<<10)
+	res := cl.post("/login", url.Values{"username": {"admin"}, "password": {testPassword}, "padding": {big}})
+	wantStatus(t, res, http.StatusRequestEntityTooLarge)
+	if res := cl.get("/keys"); res.Code != http.StatusSeeOther {
+		t.Fatalf("logged in anyway: %d", res.Code)
+	}
+	admin := tc.loggedIn("admin")
+	res = admin.post("/keys/test", url.Values{"key": {"kd_nope"}, "padding": {big}})
+	wantStatus(t, res, http.StatusOK)
+}

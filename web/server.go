@@ -90,6 +90,11 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 				return c.Request().URL.Path == "/api/v1/keys/verify"
 			},
 		}),
+		// Password forms are a few fields: a small limit keeps the requests
+		// that wait for an address's turn to check a password small too.
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "16K", Skipper: func(c echo.Context) bool {
+			return !asksForPassword(c.Request().URL.Path)
+		}}),
 		middleware.BodyLimit("1M"),
 		echo.WrapMiddleware(crossOrigin.Handler),
 		hideFetchMetadata,
@@ -113,6 +118,12 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 	)
 	h.routes(e)
 	return e, nil
+}
+
+// asksForPassword reports whether the forms posted to path carry a password
+// to check.
+func asksForPassword(path string) bool {
+	return path == "/login" || path == "/profile/password"
 }
 
 // csrfCookie holds the CSRF token that forms and htmx send back.
