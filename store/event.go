@@ -14,6 +14,9 @@ type Actor struct {
 	Username   string
 	ClientAddr string
 	UserAgent  string
+	// Scope is the part of the organization tree the actor may change; the
+	// zero Scope (the system, the command line) is the whole tree.
+	Scope Scope
 }
 
 // SystemActor stands for changes that no logged-in person made: first-start
@@ -56,6 +59,10 @@ const (
 	ActionLoginSucceeded    = "login.succeeded"
 	ActionLoginFailed       = "login.failed"
 	ActionLogout            = "logout"
+	ActionOrgCreated        = "org.created"
+	ActionOrgUpdated        = "org.updated"
+	ActionOrgDeleted        = "org.deleted"
+	ActionOrgPolicyChanged  = "org.policy_changed"
 )
 
 // Target types of events.
@@ -66,6 +73,7 @@ const (
 	TargetSettings   = "settings"
 	TargetPermission = "permission"
 	TargetEvents     = "events"
+	TargetOrg        = "org"
 )
 
 // Change is one field's value before and after a change.
@@ -83,6 +91,9 @@ type eventRecord struct {
 	Changes    map[string]Change
 	Details    map[string]any
 	BulkID     string
+	// org is the row id of the organization the event belongs to, for the
+	// log of a subtree; 0 is the root.
+	org int64
 }
 
 // logEvent writes an event inside tx, so that it exists exactly when the
@@ -96,12 +107,18 @@ func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor A
 	if err != nil {
 		return err
 	}
+	// An event belongs to the organization of what it is about, or else to
+	// the actor's.
+	org := e.org
+	if org == 0 {
+		org = actor.Scope.orgRow()
+	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
-			target_name, changes, details, bulk_id, client_addr, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			target_name, changes, details, bulk_id, client_addr, user_agent, org_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
-		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent)
+		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org)
 	if err != nil {
 		return err
 	}

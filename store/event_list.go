@@ -17,6 +17,7 @@ var EventActions = []string{
 	ActionPasswordChanged, ActionPasswordReset, ActionUserUnlocked, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
+	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionOrgPolicyChanged,
 }
 
 // EventFilter selects events. The zero value selects all.

@@ -12,6 +12,7 @@ const (
 	RightUsers      Right = "users.manage"
 	RightAudit      Right = "audit.view"
 	RightSettings   Right = "settings.manage"
+	RightOrgs       Right = "orgs.manage"
 )
 
 // RightInfo explains a right to the person granting it.
@@ -29,7 +30,8 @@ var Rights = []RightInfo{
 	{RightKeysDelete, "Delete keys, one at a time or in bulk."},
 	{RightUsers, "Manage console users and their roles."},
 	{RightAudit, "Read the audit log of every change."},
-	{RightSettings, "Change console settings."},
+	{RightSettings, "Change console settings, and the policy of organizations."},
+	{RightOrgs, "Create, rename, move and delete organizations."},
 }
 
 // ValidRight reports whether r is a known right.

@@ -26,7 +26,10 @@ const driverName = "sqlite3_keydesk"
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
-			return conn.RegisterFunc("keydesk_sort_name", sortName, true)
+			if err := conn.RegisterFunc("keydesk_sort_name", sortName, true); err != nil {
+				return err
+			}
+			return conn.RegisterFunc("keydesk_public_id", newPublicID, false)
 		},
 	})
 }

@@ -29,6 +29,10 @@ type User struct {
 	// FirstPassword is set while the user still has the password that
 	// first-start set-up printed.
 	FirstPassword bool
+	// OrgID is the public id of the user's organization: they see and act
+	// on it and everything below it.
+	OrgID  string
+	orgIDs string
 }
 
 // Can reports whether the user holds every one of rights.
@@ -142,7 +146,8 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 
 const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disabled_at,
 	u.session_version, u.created_at, u.created_by, u.updated_at, u.last_login_at, u.first_password,
-	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id)`
+	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id),
+	(SELECT public_id FROM organizations WHERE id = u.org_id), (SELECT path FROM organizations WHERE id = u.org_id)`
 
 func scanUser(row rowScanner, extra ...any) (User, error) {
 	var (
@@ -152,7 +157,8 @@ func scanUser(row rowScanner, extra ...any) (User, error) {
 		rights                sql.NullString
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.RoleID, &u.RoleName, &disabledAt,
-		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &lastLogin, &u.FirstPassword, &rights}, extra...)
+		&u.SessionVersion, &createdAt, &u.CreatedBy, &updatedAt, &lastLogin, &u.FirstPassword, &rights,
+		&u.OrgID, &u.orgIDs}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}

@@ -1,0 +1,485 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// RootOrg is the row id of the root organization, made by the first
+// migration. Keys at the root are cluster keys: valid for every
+// organization.
+const RootOrg int64 = 1
+
+// Org is an organization: a node of the tree that keys, users and events
+// belong to.
+type Org struct {
+	rowID    int64
+	ID       string // public id, used in URLs, the API and the CLI
+	ParentID string // "" for the root
+	Name     string
+	// Path names the organization from the root: "Default/Acme/EU".
+	Path  string
+	Depth int // 0 for the root
+	// Policy is the organization's own settings; Effective is the
+	// strictest along its path to the root, which is what applies.
+	Policy    Policy
+	Effective Policy
+	Keys      int // keys at the organization itself
+	Users     int // users at the organization itself
+	Children  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	ids string // row ids from the root: "/1/7/12/"
+}
+
+// IsRoot reports whether o is the root of the tree.
+func (o Org) IsRoot() bool { return o.rowID == RootOrg }
+
+// Policy is an organization's tenant policy. Zero numbers mean no limit.
+type Policy struct {
+	APIKeysEnabled bool
+	MaxExpiryDays  int // new keys and extensions must expire within this many days
+	MaxKeysPerUser int // available keys one user may have created here
+}
+
+// Policy limits.
+const (
+	MaxKeysPerUserLimit = 1000
+	MaxExpiryDaysLimit  = 36500
+	MaxOrgNameLen       = 60
+)
+
+// stricter returns the strictest of two policies, field by field.
+func (p Policy) stricter(q Policy) Policy {
+	limit := func(a, b int) int {
+		switch {
+		case a == 0:
+			return b
+		case b == 0:
+			return a
+		}
+		return min(a, b)
+	}
+	return Policy{
+		APIKeysEnabled: p.APIKeysEnabled && q.APIKeysEnabled,
+		MaxExpiryDays:  limit(p.MaxExpiryDays, q.MaxExpiryDays),
+		MaxKeysPerUser: limit(p.MaxKeysPerUser, q.MaxKeysPerUser),
+	}
+}
+
+// Scope is the part of the organization tree a caller may see and change:
+// an organization and everything below it. Everything outside it does not
+// exist for them: reading or changing it is ErrNotFound, so that ids do not
+// leak. The zero Scope is the whole tree, for the command line and the
+// system.
+type Scope struct {
+	ids string // the organization's ids path, "" for the whole tree
+}
+
+// Contains reports whether the organization o is inside the scope.
+func (sc Scope) Contains(o Org) bool { return sc.contains(o.ids) }
+
+func (sc Scope) contains(ids string) bool { return strings.HasPrefix(ids, sc.ids) }
+
+// Whole reports whether the scope is the whole tree.
+func (sc Scope) Whole() bool { return sc.ids == "" || sc.ids == "/"+strconv.FormatInt(RootOrg, 10)+"/" }
+
+// orgCondition is an SQL condition that column (an organization row id) is
+// inside the scope; "1" for the whole tree. A subtree is one range of the
+// index on path: every path below "/1/7/" sorts before "/1/70" ('/' comes
+// just before '0', and paths hold only digits and '/').
+func (sc Scope) orgCondition(a *args, column string) string {
+	if sc.Whole() {
+		return "1"
+	}
+	end := sc.ids[:len(sc.ids)-1] + "0"
+	return column + " IN (SELECT id FROM organizations WHERE path >= " + a.add(sc.ids) + " AND path < " + a.add(end) + ")"
+}
+
+// orgScope is the scope of someone at the organization with this ids path.
+func orgScope(ids string) Scope { return Scope{ids: ids} }
+
+// orgRow is the row id of the scope's top organization: the root for the
+// whole tree.
+func (sc Scope) orgRow() int64 {
+	ids := strings.Split(strings.Trim(sc.ids, "/"), "/")
+	row, err := strconv.ParseInt(ids[len(ids)-1], 10, 64)
+	if err != nil {
+		return RootOrg
+	}
+	return row
+}
+
+// Scope is the part of the tree the user may see: their organization and
+// below.
+func (u User) Scope() Scope { return orgScope(u.orgIDs) }
+
+// OrgNameProblem returns what is wrong with an organization's name, or "".
+func OrgNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "Enter a name for the organization."
+	case utf8.RuneCountInString(name) > MaxOrgNameLen:
+		return fmt.Sprintf("Use at most %d characters.", MaxOrgNameLen)
+	case strings.Contains(name, "/"):
+		return "A name cannot contain /: it separates organizations in a path."
+	}
+	return TextProblem(name)
+}
+
+const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path, o.api_keys_enabled,
+	coalesce(o.max_expiry_days, 0), coalesce(o.max_keys_per_user, 0), o.created_at, o.updated_at`
+
+// orgTree reads every organization in the scope, in tree order (a parent
+// before its children, siblings by name), with names, paths, effective
+// policies and counts filled in. Organizations are few (thousands at
+// most), so the tree is read whole.
+func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
+	all, err := allRows(ctx, tx, func(r rowScanner) (Org, error) {
+		var o Org
+		var created, updated int64
+		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
+			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &created, &updated)
+		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
+		return o, err
+	}, `SELECT `+orgColumns+` FROM organizations o LEFT JOIN organizations p ON p.id = o.parent_id ORDER BY o.path`)
+	if err != nil {
+		return nil, err
+	}
+	byRow := make(map[int64]*Org, len(all))
+	for i := range all {
+		byRow[all[i].rowID] = &all[i]
+	}
+	counts := func(query string, set func(o *Org, n int)) error {
+		return eachRow(ctx, tx, func(r rowScanner) ([2]int64, error) {
+			var v [2]int64
+			err := r.Scan(&v[0], &v[1])
+			return v, err
+		}, func(v [2]int64) error {
+			if o := byRow[v[0]]; o != nil {
+				set(o, int(v[1]))
+			}
+			return nil
+		}, query)
+	}
+	if err := counts(`SELECT org_id, count(*) FROM keys GROUP BY org_id`, func(o *Org, n int) { o.Keys = n }); err != nil {
+		return nil, err
+	}
+	if err := counts(`SELECT org_id, count(*) FROM users GROUP BY org_id`, func(o *Org, n int) { o.Users = n }); err != nil {
+		return nil, err
+	}
+	// Paths sort a parent before its children, so each parent is complete
+	// when its children come.
+	for i := range all {
+		o := &all[i]
+		ids := strings.Split(strings.Trim(o.ids, "/"), "/")
+		o.Depth = len(ids) - 1
+		o.Path, o.Effective = o.Name, o.Policy
+		if o.Depth > 0 {
+			parentRow, _ := strconv.ParseInt(ids[len(ids)-2], 10, 64)
+			if p := byRow[parentRow]; p != nil {
+				o.Path = p.Path + "/" + o.Name
+				o.Effective = p.Effective.stricter(o.Policy)
+				p.Children++
+			}
+		}
+	}
+	// Tree order with siblings by name: sort by the chain of names.
+	slices.SortStableFunc(all, func(a, b Org) int { return strings.Compare(strings.ToLower(a.Path), strings.ToLower(b.Path)) })
+	return slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) }), nil
+}
+
+// Orgs returns the organizations in the scope, in tree order.
+func (s *Store) Orgs(ctx context.Context, sc Scope) ([]Org, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) { return orgTree(ctx, tx, sc) })
+}
+
+// Org returns the organization with the public id, if it is in the scope.
+func (s *Store) Org(ctx context.Context, sc Scope, id string) (Org, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) (Org, error) { return orgByID(ctx, tx, sc, id) })
+}
+
+// OrgByPath finds an organization by its public id, its name (when only one
+// has it) or its path of names ("Default/Acme"), for the command line.
+func (s *Store) OrgByPath(ctx context.Context, sc Scope, ref string) (Org, error) {
+	orgs, err := s.Orgs(ctx, sc)
+	if err != nil {
+		return Org{}, err
+	}
+	var found []Org
+	for _, o := range orgs {
+		if o.ID == ref || strings.EqualFold(o.Path, ref) {
+			return o, nil
+		}
+		if strings.EqualFold(o.Name, ref) {
+			found = append(found, o)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return Org{}, Errorf(ENOTFOUND, "org", "There is no organization %q.", ref)
+	}
+	return Org{}, Errorf(EINVALID, "org", "Several organizations are named %q: give the path, such as %q.", ref, found[0].Path)
+}
+
+func orgByID(ctx context.Context, tx *sql.Tx, sc Scope, id string) (Org, error) {
+	orgs, err := orgTree(ctx, tx, sc)
+	if err != nil {
+		return Org{}, err
+	}
+	for _, o := range orgs {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return Org{}, Errorf(ENOTFOUND, "", "There is no such organization. It may have been deleted.")
+}
+
+// orgByRow returns the organization with a row id, whatever the scope.
+func orgByRow(ctx context.Context, tx *sql.Tx, row int64) (Org, error) {
+	orgs, err := orgTree(ctx, tx, Scope{})
+	if err != nil {
+		return Org{}, err
+	}
+	for _, o := range orgs {
+		if o.rowID == row {
+			return o, nil
+		}
+	}
+	return Org{}, Errorf(ENOTFOUND, "", "There is no such organization.")
+}
+
+// orgEvent describes a change to an organization for the audit log.
+func orgEvent(action string, o Org, changes map[string]Change) eventRecord {
+	return eventRecord{Action: action, TargetType: TargetOrg, TargetID: o.ID, TargetName: o.Path, Changes: changes, org: o.rowID}
+}
+
+// CreateOrg adds an organization under parentID (the actor's own when
+// empty), inside the actor's scope.
+func (s *Store) CreateOrg(ctx context.Context, actor Actor, name, parentID string) (Org, error) {
+	name = strings.TrimSpace(name)
+	if msg := OrgNameProblem(name); msg != "" {
+		return Org{}, &Error{Code: EINVALID, Field: "name", Message: msg}
+	}
+	var o Org
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		parent, err := actor.orgOrOwn(ctx, tx, parentID)
+		if err != nil {
+			return err
+		}
+		if err := checkOrgNameFree(ctx, tx, parent.rowID, name, 0); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO organizations (parent_id, public_id, name, name_fold, path, created_at, updated_at)
+			VALUES (?, ?, ?, ?, '', ?, ?)`, parent.rowID, newPublicID(), name, foldName(name), now.Unix(), now.Unix())
+		if err != nil {
+			return err
+		}
+		row, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET path = ? WHERE id = ?`, parent.ids+strconv.FormatInt(row, 10)+"/", row); err != nil {
+			return err
+		}
+		if o, err = orgByRow(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgCreated, o, nil))
+	})
+	return o, err
+}
+
+// orgOrOwn returns the organization id names inside the actor's scope, or
+// the actor's own organization when id is empty. An unknown id, or one
+// outside the scope, is an EINVALID error on the field "org" (it is input).
+func (actor Actor) orgOrOwn(ctx context.Context, tx *sql.Tx, id string) (Org, error) {
+	if id == "" {
+		return orgByRow(ctx, tx, actor.Scope.orgRow())
+	}
+	o, err := orgByID(ctx, tx, actor.Scope, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return Org{}, Errorf(EINVALID, "org", "There is no such organization.")
+	}
+	return o, err
+}
+
+func checkOrgNameFree(ctx context.Context, tx *sql.Tx, parent int64, name string, except int64) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE parent_id = ? AND name_fold = ?`, parent, foldName(name)).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && id == except):
+		return nil
+	case err == nil:
+		return Errorf(EINVALID, "name", "There is already an organization named %q there.", name)
+	}
+	return err
+}
+
+// UpdateOrg renames an organization and moves it under parentID (where it
+// is when empty). It cannot move under itself or its own subtree, nor out
+// of the actor's scope; the root stays the root.
+func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID string) (Org, error) {
+	name = strings.TrimSpace(name)
+	if msg := OrgNameProblem(name); msg != "" {
+		return Org{}, &Error{Code: EINVALID, Field: "name", Message: msg}
+	}
+	var o Org
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		before, err := orgByID(ctx, tx, actor.Scope, id)
+		if err != nil {
+			return err
+		}
+		parent := Org{rowID: 0}
+		if !before.IsRoot() {
+			if parentID == "" {
+				parentID = before.ParentID
+			}
+			if parent, err = actor.orgOrOwn(ctx, tx, parentID); err != nil {
+				return err
+			}
+			if strings.HasPrefix(parent.ids, before.ids) {
+				return Errorf(EINVALID, "parent_id", "An organization cannot move into itself or below itself.")
+			}
+			// Moving the top of one's own scope would take it out of reach.
+			if before.ids == actor.Scope.ids && parent.ID != before.ParentID {
+				return Errorf(EINVALID, "parent_id", "You cannot move your own organization.")
+			}
+		} else if parentID != "" && parentID != before.ParentID {
+			return Errorf(EINVALID, "parent_id", "The root organization stays at the root.")
+		}
+		if err := checkOrgNameFree(ctx, tx, parent.rowID, name, before.rowID); err != nil {
+			return err
+		}
+		changes := map[string]Change{}
+		if name != before.Name {
+			changes["name"] = Change{Before: before.Name, After: name}
+		}
+		newIDs := before.ids
+		if !before.IsRoot() && parent.ID != before.ParentID {
+			newIDs = parent.ids + strconv.FormatInt(before.rowID, 10) + "/"
+			changes["parent"] = Change{Before: strings.TrimSuffix(before.Path, "/"+before.Name), After: parent.Path}
+			// Every organization below moves along: rewrite the start of
+			// their paths.
+			if _, err := tx.ExecContext(ctx, `UPDATE organizations SET path = ? || substr(path, ?) WHERE path >= ? AND path < ?`,
+				newIDs, len(before.ids)+1, before.ids, before.ids[:len(before.ids)-1]+"0"); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE organizations SET parent_id = ? WHERE id = ?`, parent.rowID, before.rowID); err != nil {
+				return err
+			}
+		}
+		if len(changes) == 0 {
+			o = before
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET name = ?, name_fold = ?, updated_at = ? WHERE id = ?`,
+			name, foldName(name), now.Unix(), before.rowID); err != nil {
+			return err
+		}
+		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgUpdated, o, changes))
+	})
+	return o, err
+}
+
+// DeleteOrg removes an organization that holds no keys, users or
+// organizations. The root stays.
+func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, error) {
+	var o Org
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		var err error
+		if o, err = orgByID(ctx, tx, actor.Scope, id); err != nil {
+			return err
+		}
+		switch {
+		case o.IsRoot():
+			return Errorf(ECONFLICT, "", "The root organization cannot be deleted.")
+		case o.Keys > 0 || o.Users > 0 || o.Children > 0:
+			return Errorf(ECONFLICT, "", "%s still holds %s, %s and %s. Move or delete them first.", o.Path,
+				countText(o.Keys, "key", "keys"), countText(o.Users, "user", "users"), countText(o.Children, "organization", "organizations"))
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM organizations WHERE id = ?`, o.rowID); err != nil {
+			return err
+		}
+		ev := orgEvent(ActionOrgDeleted, o, nil)
+		ev.org = RootOrg // the organization is gone; its parent's log is the root's too
+		return s.logEvent(ctx, tx, now, actor, ev)
+	})
+	return o, err
+}
+
+// SetOrgPolicy sets an organization's own policy. Only someone above the
+// organization may (an administrator at the root for the root): a tenant's
+// administrator cannot loosen the limits set for their tenant. A setting
+// looser than the parent's effective one is refused.
+func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Policy) (Org, error) {
+	switch {
+	case p.MaxExpiryDays < 0 || p.MaxExpiryDays > MaxExpiryDaysLimit:
+		return Org{}, Errorf(EINVALID, "max_expiry_days", "Enter a number of days from 1 to %d, or leave it empty for no limit.", MaxExpiryDaysLimit)
+	case p.MaxKeysPerUser < 0 || p.MaxKeysPerUser > MaxKeysPerUserLimit:
+		return Org{}, Errorf(EINVALID, "max_keys_per_user", "Enter a number from 1 to %d, or leave it empty for no limit.", MaxKeysPerUserLimit)
+	}
+	var o Org
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		before, err := orgByID(ctx, tx, actor.Scope, id)
+		if err != nil {
+			return err
+		}
+		if before.ids == actor.Scope.ids && !before.IsRoot() {
+			return Errorf(EFORBIDDEN, "", "The policy of your own organization is set by the organization above it.")
+		}
+		if !before.IsRoot() {
+			parent, err := orgByID(ctx, tx, Scope{}, before.ParentID)
+			if err != nil {
+				return err
+			}
+			if lim := parent.Effective.MaxExpiryDays; lim > 0 && p.MaxExpiryDays > lim {
+				return Errorf(EINVALID, "max_expiry_days", "%s allows at most %d days; this organization cannot allow more.", parent.Path, lim)
+			}
+			if lim := parent.Effective.MaxKeysPerUser; lim > 0 && p.MaxKeysPerUser > lim {
+				return Errorf(EINVALID, "max_keys_per_user", "%s allows at most %d keys per user; this organization cannot allow more.", parent.Path, lim)
+			}
+		}
+		if p == before.Policy {
+			o = before
+			return nil
+		}
+		nullable := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n > 0} }
+		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET api_keys_enabled = ?, max_expiry_days = ?, max_keys_per_user = ?, updated_at = ? WHERE id = ?`,
+			p.APIKeysEnabled, nullable(p.MaxExpiryDays), nullable(p.MaxKeysPerUser), now.Unix(), before.rowID); err != nil {
+			return err
+		}
+		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgPolicyChanged, o, map[string]Change{
+			"policy": {Before: before.Policy, After: o.Policy},
+		}))
+	})
+	if err == nil {
+		// Switching keys off applies from the next verification.
+		s.cache.drop(nil, false)
+	}
+	return o, err
+}
+
+// countText writes n with a noun: "1 key", "3 keys".
+func countText(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// orgTree builds Default/Acme/EU and Default/Beta for a test.
+func testOrgs(t *testing.T, s *Store) (root, acme, eu, beta Org) {
+	t.Helper()
+	ctx := context.Background()
+	orgs, err := s.Orgs(ctx, Scope{})
+	if err != nil || len(orgs) != 1 {
+		t.Fatalf("a new database has %d organizations, %v", len(orgs), err)
+	}
+	root = orgs[0]
+	mk := func(name, parent string) Org {
+		o, err := s.CreateOrg(ctx, testActor, name, parent)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return o
+	}
+	acme = mk("Acme", root.ID)
+	eu = mk("EU", acme.ID)
+	beta = mk("Beta", "")
+	return
+}
+
+func TestOrganizationTree(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root, acme, eu, beta := testOrgs(t, s)
+	if root.Name != "Default" || !root.IsRoot() || root.ID == "" || root.ParentID != "" {
+		t.Fatalf("root: %+v", root)
+	}
+	if eu.Path != "Default/Acme/EU" || eu.Depth != 2 || eu.ParentID != acme.ID || beta.ParentID != root.ID {
+		t.Fatalf("eu %+v, beta %+v", eu, beta)
+	}
+	orgs, err := s.Orgs(ctx, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, o := range orgs {
+		paths = append(paths, o.Path)
+	}
+	if strings.Join(paths, "|") != "Default|Default/Acme|Default/Acme/EU|Default/Beta" {
+		t.Fatalf("tree order: %q", paths)
+	}
+
+	// A scope sees its subtree only; everything else does not exist.
+	acmeScope := orgScope(acme.ids)
+	orgs, _ = s.Orgs(ctx, acmeScope)
+	if len(orgs) != 2 || orgs[0].ID != acme.ID || orgs[1].ID != eu.ID {
+		t.Fatalf("Acme's scope: %+v", orgs)
+	}
+	for _, id := range []string{root.ID, beta.ID, "nosuchorg"} {
+		if _, err := s.Org(ctx, acmeScope, id); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("Acme's scope reads %s: %v", id, err)
+		}
+	}
+
+	bad := []struct {
+		name  string
+		do    func() error
+		field string
+	}{
+		{"duplicate name", func() error { _, err := s.CreateOrg(ctx, testActor, "acme", root.ID); return err }, "name"},
+		{"slash in name", func() error { _, err := s.CreateOrg(ctx, testActor, "A/B", root.ID); return err }, "name"},
+		{"unknown parent", func() error { _, err := s.CreateOrg(ctx, testActor, "X", "nosuchorg"); return err }, "org"},
+		{"move under itself", func() error { _, err := s.UpdateOrg(ctx, testActor, acme.ID, "Acme", acme.ID); return err }, "parent_id"},
+		{"move under its child", func() error { _, err := s.UpdateOrg(ctx, testActor, acme.ID, "Acme", eu.ID); return err }, "parent_id"},
+		{"a parent outside the scope", func() error {
+			_, err := s.CreateOrg(ctx, Actor{Username: "acme-admin", Scope: acmeScope}, "X", beta.ID)
+			return err
+		}, "org"},
+	}
+	for _, b := range bad {
+		err := b.do()
+		var se *Error
+		if !asStoreError(err, &se) || se.Code != EINVALID || se.Field != b.field {
+			t.Errorf("%s: %v, want invalid %q", b.name, err, b.field)
+		}
+	}
+	if _, err := s.DeleteOrg(ctx, testActor, acme.ID); ErrorCode(err) != ECONFLICT {
+		t.Errorf("delete an organization with children: %v", err)
+	}
+	if _, err := s.DeleteOrg(ctx, testActor, root.ID); ErrorCode(err) != ECONFLICT {
+		t.Errorf("delete the root: %v", err)
+	}
+
+	// Moving EU under Beta moves its path, and its subtree with it.
+	sub, err := s.CreateOrg(ctx, testActor, "Paris", eu.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := s.UpdateOrg(ctx, testActor, eu.ID, "Europe", beta.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.Path != "Default/Beta/Europe" {
+		t.Fatalf("moved: %s", moved.Path)
+	}
+	if got, _ := s.Org(ctx, Scope{}, sub.ID); got.Path != "Default/Beta/Europe/Paris" || !orgScope(beta.ids).Contains(got) || acmeScope.Contains(got) {
+		t.Fatalf("below the moved one: %s", got.Path)
+	}
+	if _, err := s.DeleteOrg(ctx, testActor, sub.ID); err != nil {
+		t.Fatalf("delete an empty organization: %v", err)
+	}
+	if _, err := s.Org(ctx, Scope{}, sub.ID); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("deleted, still there: %v", err)
+	}
+	// Each change is one event, recorded with the organization.
+	var n int
+	if err := s.writer.QueryRow(`SELECT count(*) FROM events WHERE target_type = 'org'`).Scan(&n); err != nil || n != 6 {
+		t.Fatalf("%d organization events, %v; want 4 created, 1 moved, 1 deleted", n, err)
+	}
+	var org int64
+	if err := s.writer.QueryRow(`SELECT org_id FROM events WHERE action = ? AND target_id = ?`, ActionOrgCreated, eu.ID).Scan(&org); err != nil || org != eu.rowID {
+		t.Fatalf("EU's creation is recorded under organization %d, %v; want %d", org, err, eu.rowID)
+	}
+}
+
+func TestOrganizationPolicy(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root, acme, eu, _ := testOrgs(t, s)
+	if !root.Effective.APIKeysEnabled || root.Effective.MaxKeysPerUser != 0 {
+		t.Fatalf("the default policy: %+v", root.Effective)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 90, MaxKeysPerUser: 10}); err != nil {
+		t.Fatal(err)
+	}
+	// A child may be stricter, never looser.
+	if _, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 365}); ErrorCode(err) != EINVALID {
+		t.Fatalf("looser expiry: %v", err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true, MaxKeysPerUser: 1001}); ErrorCode(err) != EINVALID {
+		t.Fatalf("over 1000 keys: %v", err)
+	}
+	got, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: false, MaxExpiryDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Policy{APIKeysEnabled: false, MaxExpiryDays: 30, MaxKeysPerUser: 10}); got.Effective != want {
+		t.Fatalf("effective policy of EU: %+v, want %+v", got.Effective, want)
+	}
+	// Acme's own administrator cannot loosen Acme's limits.
+	acmeAdmin := Actor{Username: "acme-admin", Scope: orgScope(acme.ids)}
+	if _, err := s.SetOrgPolicy(ctx, acmeAdmin, acme.ID, Policy{APIKeysEnabled: true}); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("a tenant loosens its own policy: %v", err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, acmeAdmin, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 7}); err != nil {
+		t.Fatalf("a tenant sets its child's policy: %v", err)
+	}
+}
+
+func asStoreError(err error, se **Error) bool { return errors.As(err, se) }
