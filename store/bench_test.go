@@ -65,13 +65,13 @@ func benchmarkKeys(b *testing.B, q KeyQuery) {
 	s := openBenchStore(b)
 	ctx := context.Background()
 	q.Limit = 50
-	page, err := s.Keys(ctx, q)
+	page, err := s.Keys(ctx, Scope{}, q)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(page.Total), "matches")
 	for b.Loop() {
-		if _, err := s.Keys(ctx, q); err != nil {
+		if _, err := s.Keys(ctx, Scope{}, q); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -88,7 +88,7 @@ func BenchmarkKeysDeepPage(b *testing.B) {
 	// The cursor of the key in the middle of the name order.
 	mid := benchKeys() / 2
 	i := 0
-	_, err := s.EachKey(context.Background(), KeyFilter{}, SortName, false, func(k Key) error {
+	_, err := s.EachKey(context.Background(), Scope{}, KeyFilter{}, SortName, false, func(k Key) error {
 		if i == mid {
 			after = encodeCursor([]any{foldName(k.Name), k.rowID})
 		}
@@ -123,7 +123,7 @@ func BenchmarkKeysSortStatus(b *testing.B) { benchmarkKeys(b, KeyQuery{Sort: Sor
 func BenchmarkExportAll(b *testing.B) {
 	s := openBenchStore(b)
 	for b.Loop() {
-		n, err := s.EachKey(context.Background(), KeyFilter{}, SortName, false, func(Key) error { return nil })
+		n, err := s.EachKey(context.Background(), Scope{}, KeyFilter{}, SortName, false, func(Key) error { return nil })
 		if err != nil || n != benchKeys() {
 			b.Fatalf("%d keys, %v", n, err)
 		}

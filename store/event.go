@@ -187,8 +187,8 @@ func scanEvent(row rowScanner) (Event, error) {
 }
 
 // TargetEvents returns the newest events about one target, newest first.
-func (s *Store) TargetEvents(ctx context.Context, targetType, targetID string, limit int) ([]Event, error) {
-	page, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{TargetType: targetType, TargetID: targetID}, Limit: limit})
+func (s *Store) TargetEvents(ctx context.Context, sc Scope, targetType, targetID string, limit int) ([]Event, error) {
+	page, err := s.Events(ctx, sc, EventQuery{EventFilter: EventFilter{TargetType: targetType, TargetID: targetID}, Limit: limit})
 	return page.Events, err
 }
 

@@ -28,6 +28,8 @@ type EventFilter struct {
 	TargetType string
 	TargetID   string
 	From, To   time.Time // events at or after From and before To; zero for no bound
+
+	scope Scope // the caller's: events of organizations outside it do not exist
 }
 
 // EventQuery is a page of the audit log, newest first. Before and After are
@@ -52,7 +54,7 @@ func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, er
 	if f.Action != "" && !slices.Contains(EventActions, f.Action) {
 		return "", Errorf(EINVALID, "action", "There is no event action %q.", f.Action)
 	}
-	conds := []string{"1"}
+	conds := []string{f.scope.orgCondition(a, "e.org_id")}
 	if match, _ := eventSearchQuery(f.Search); match != "" {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_search WHERE event_search MATCH ?`, match).Scan(&n); err != nil {
@@ -105,7 +107,8 @@ func eventSearchQuery(q string) (string, int) {
 }
 
 // Events returns one page of the events that q selects, newest first.
-func (s *Store) Events(ctx context.Context, q EventQuery) (EventPage, error) {
+func (s *Store) Events(ctx context.Context, sc Scope, q EventQuery) (EventPage, error) {
+	q.scope = sc
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -161,7 +164,8 @@ func (s *Store) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 
 // EachEvent calls fn for every event f selects, newest first, one row at a
 // time.
-func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) error) (int, error) {
+func (s *Store) EachEvent(ctx context.Context, sc Scope, f EventFilter, fn func(Event) error) (int, error) {
+	f.scope = sc
 	n := 0
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var a args

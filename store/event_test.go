@@ -38,7 +38,7 @@ func allEvents(t *testing.T, s *Store, f EventFilter, limit int) []int64 {
 	var ids []int64
 	q := EventQuery{EventFilter: f, Limit: limit}
 	for {
-		page, err := s.Events(context.Background(), q)
+		page, err := s.Events(context.Background(), Scope{}, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestEventPagingAndFiltersAt100000(t *testing.T) {
 	if len(revoked) != 5000 || !slices.IsSortedFunc(revoked, func(a, b int64) int { return int(b - a) }) {
 		t.Fatalf("%d revoke events by actor2, sorted newest first: %v", len(revoked), slices.IsSortedFunc(revoked, func(a, b int64) int { return int(b - a) }))
 	}
-	n, err := s.EachEvent(ctx, EventFilter{Action: ActionKeyRevoked, Actor: "actor2"}, func(Event) error { return nil })
+	n, err := s.EachEvent(ctx, Scope{}, EventFilter{Action: ActionKeyRevoked, Actor: "actor2"}, func(Event) error { return nil })
 	if err != nil || n != 5000 {
 		t.Fatalf("EachEvent: %d, %v", n, err)
 	}
@@ -88,13 +88,13 @@ func TestEventPagingAndFiltersAt100000(t *testing.T) {
 		t.Fatalf("%d events in a day", len(day))
 	}
 	// Back and forth: the newer page of the second page is the first.
-	p1, _ := s.Events(ctx, EventQuery{Limit: 50})
-	p2, _ := s.Events(ctx, EventQuery{Limit: 50, Before: p1.Next})
-	back, _ := s.Events(ctx, EventQuery{Limit: 50, After: p2.Prev})
+	p1, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 50})
+	p2, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 50, Before: p1.Next})
+	back, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 50, After: p2.Prev})
 	if back.Events[0].ID != p1.Events[0].ID || back.Prev != 0 || back.Next != p1.Next {
 		t.Fatalf("back to the first page: starts %d, want %d; prev %d next %d", back.Events[0].ID, p1.Events[0].ID, back.Prev, back.Next)
 	}
-	if _, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{Action: "key.exploded"}}); ErrorCode(err) != EINVALID {
+	if _, err := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Action: "key.exploded"}}); ErrorCode(err) != EINVALID {
 		t.Fatalf("unknown action: %v", err)
 	}
 }
@@ -141,7 +141,7 @@ func TestRetentionPrunesAndRecordsIt(t *testing.T) {
 	if err != nil || n != 2*24*60-1 {
 		t.Fatalf("pruned %d (%v), want two days' worth", n, err)
 	}
-	page, _ := s.Events(ctx, EventQuery{Limit: 2})
+	page, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 2})
 	if page.Events[0].Action != ActionEventsPruned || page.Events[0].Details["deleted"] != float64(n) {
 		t.Fatalf("newest event %+v", page.Events[0])
 	}
@@ -163,8 +163,8 @@ func TestBulkIDFindsItsEvents(t *testing.T) {
 	if _, err := s.ChangeKeys(ctx, testActor, KeyDisable, KeySelection{IDs: []string{a.ID, b.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	evs, _ := s.TargetEvents(ctx, TargetKey, a.ID, 1)
-	page, err := s.Events(ctx, EventQuery{EventFilter: EventFilter{Search: evs[0].BulkID}})
+	evs, _ := s.TargetEvents(ctx, Scope{}, TargetKey, a.ID, 1)
+	page, err := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Search: evs[0].BulkID}})
 	if err != nil || len(page.Events) != 2 {
 		t.Fatalf("search by bulk id %s: %d events, %v", evs[0].BulkID, len(page.Events), err)
 	}
@@ -198,7 +198,7 @@ func TestRepeatedRefusalsCollapseIntoOneEventAMinute(t *testing.T) {
 	}
 
 	var got []string
-	if _, err := s.EachEvent(ctx, EventFilter{Action: ActionAccessDenied}, func(e Event) error {
+	if _, err := s.EachEvent(ctx, Scope{}, EventFilter{Action: ActionAccessDenied}, func(e Event) error {
 		got = append(got, fmt.Sprintf("%s %s %v", e.ActorUsername, e.TargetName, e.Details["count"]))
 		return nil
 	}); err != nil {

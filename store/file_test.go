@@ -186,7 +186,7 @@ func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
 		t.Fatalf("upgrade: %v", err)
 	}
 	defer s.Close()
-	page, err := s.Keys(context.Background(), KeyQuery{Sort: SortName})
+	page, err := s.Keys(context.Background(), Scope{}, KeyQuery{Sort: SortName})
 	if err != nil {
 		t.Fatal(err)
 	}

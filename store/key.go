@@ -39,6 +39,14 @@ type Key struct {
 
 	LastUsedAt time.Time
 	UseCount   int64
+
+	// OrgID is the public id of the key's organization: the key is valid
+	// there and everywhere below. OrgOff is set when that organization, or
+	// one above it, has API keys switched off.
+	OrgID  string
+	OrgOff bool
+	orgRow int64
+	orgIDs string
 }
 
 // Key limits.
@@ -71,6 +79,9 @@ type NewKey struct {
 	Capacity    int
 	Frequency   int
 	CopiedFrom  string // public id of the key this one copies, if any
+	// Org is the public id of the key's organization; empty is the
+	// creator's own.
+	Org string
 }
 
 // KeyNameProblem returns what is wrong with a key name, or "" if nothing is.
@@ -148,10 +159,18 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 		if !k.ExpiresAt.IsZero() {
 			k.ExpirySetAt, k.ExpirySetBy = now, actor.Username
 		}
+		org, err := actor.orgOrOwn(ctx, tx, in.Org)
+		if err != nil {
+			return err
+		}
+		k.OrgID, k.orgRow, k.orgIDs = org.ID, org.rowID, org.ids
+		if err := checkOrgPolicy(ctx, tx, now, org, actor, k.ExpiresAt); err != nil {
+			return err
+		}
 		if err := checkPermissionsExist(ctx, tx, perms); err != nil {
 			return err
 		}
-		if err := checkKeyNameFree(ctx, tx, k.Name); err != nil {
+		if err := checkKeyNameFree(ctx, tx, org.rowID, k.Name); err != nil {
 			return err
 		}
 		// The key copied from may have been deleted meanwhile; the copy
@@ -159,7 +178,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 		var copied Key
 		if in.CopiedFrom != "" {
 			var err error
-			copied, err = keyByID(ctx, tx, in.CopiedFrom)
+			copied, err = keyByID(ctx, tx, actor.Scope, in.CopiedFrom)
 			if err != nil && ErrorCode(err) != ENOTFOUND {
 				return err
 			}
@@ -168,9 +187,10 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 			return err
 		}
 		ev := eventRecord{
-			Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name,
+			Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, org: org.rowID,
 			Details: map[string]any{
-				"permissions": k.Permissions, "enabled": k.Enabled, "expires_at": timeValue(k.ExpiresAt),
+				"organization": org.Path,
+				"permissions":  k.Permissions, "enabled": k.Enabled, "expires_at": timeValue(k.ExpiresAt),
 				"capacity": k.Capacity, "frequency": k.Frequency,
 			},
 		}
@@ -194,12 +214,12 @@ func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO keys (public_id, name, name_fold, name_sort, permissions, secret_hash, hint, enabled,
 			expires_at, capacity, frequency, created_at, created_by, updated_at, updated_by,
-			expiry_set_at, expiry_set_by, revoked_at, revoked_by, last_used_at, use_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			expiry_set_at, expiry_set_by, revoked_at, revoked_by, last_used_at, use_count, org_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, foldName(k.Name), sortName(k.Name), strings.Join(k.Permissions, " "), hash, k.Hint, k.Enabled,
 		unix(k.ExpiresAt), k.Capacity, k.Frequency, k.CreatedAt.Unix(), k.CreatedBy,
 		k.UpdatedAt.Unix(), k.UpdatedBy, unix(k.ExpirySetAt), nullString(k.ExpirySetBy),
-		unix(k.RevokedAt), nullString(k.RevokedBy), unix(k.LastUsedAt), k.UseCount)
+		unix(k.RevokedAt), nullString(k.RevokedBy), unix(k.LastUsedAt), k.UseCount, max(k.orgRow, RootOrg))
 	if err != nil {
 		return err
 	}
@@ -230,12 +250,13 @@ func checkPermissionsExist(ctx context.Context, tx *sql.Tx, perms []string) erro
 	return nil
 }
 
-func checkKeyNameFree(ctx context.Context, tx *sql.Tx, name string) error {
+// checkKeyNameFree refuses a name that a key of the organization has.
+func checkKeyNameFree(ctx context.Context, tx *sql.Tx, org int64, name string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM keys WHERE org_id = 1 AND name_fold = ?`, foldName(name)).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM keys WHERE org_id = ? AND name_fold = ?`, org, foldName(name)).Scan(&one)
 	switch {
 	case err == nil:
-		return Errorf(EINVALID, "name", "A key named %q already exists. Choose another name.", name)
+		return Errorf(EINVALID, "name", "A key named %q already exists in this organization. Choose another name.", name)
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
 	}
@@ -246,7 +267,14 @@ func checkKeyNameFree(ctx context.Context, tx *sql.Tx, name string) error {
 const keyColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
 	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
 	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
-	k.last_used_at, k.use_count`
+	k.last_used_at, k.use_count, k.org_id, (SELECT public_id FROM organizations WHERE id = k.org_id),
+	(SELECT path FROM organizations WHERE id = k.org_id), ` + orgOffSQL
+
+// orgOffSQL is true for a key whose organization, or one above it, has API
+// keys switched off. The subquery does not depend on the row, so SQLite
+// runs it once per statement.
+const orgOffSQL = `k.org_id IN (SELECT o.id FROM organizations o JOIN organizations a
+	ON a.api_keys_enabled = 0 AND o.path >= a.path AND o.path < substr(a.path, 1, length(a.path) - 1) || '0')`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -262,7 +290,7 @@ func scanKey(row rowScanner, extra ...any) (Key, error) {
 	dest := append([]any{&k.rowID, &k.ID, &k.Name, &perms, &k.Hint, &k.Enabled, &expiresAt,
 		&k.Capacity, &k.Frequency, &createdAt, &k.CreatedBy, &updatedAt, &k.UpdatedBy,
 		&enabledAt, &enabledBy, &expirySetAt, &expirySetBy, &revokedAt, &revokedBy,
-		&lastUsedAt, &k.UseCount}, extra...)
+		&lastUsedAt, &k.UseCount, &k.orgRow, &k.OrgID, &k.orgIDs, &k.OrgOff}, extra...)
 	err := row.Scan(dest...)
 	if err != nil {
 		return Key{}, err
@@ -278,17 +306,19 @@ func scanKey(row rowScanner, extra ...any) (Key, error) {
 	return k, nil
 }
 
-func keyByID(ctx context.Context, tx *sql.Tx, id string) (Key, error) {
+// keyByID reads the key with a public id, if it is in the scope: a key
+// outside it does not exist for the caller.
+func keyByID(ctx context.Context, tx *sql.Tx, sc Scope, id string) (Key, error) {
 	k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.public_id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sc.contains(k.orgIDs)) {
 		return Key{}, Errorf(ENOTFOUND, "", "There is no API key with id %q. It may have been deleted.", id)
 	}
 	return k, err
 }
 
-// Key returns the key with the given public id.
-func (s *Store) Key(ctx context.Context, id string) (Key, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) (Key, error) { return keyByID(ctx, tx, id) })
+// Key returns the key with the given public id, if it is in the scope.
+func (s *Store) Key(ctx context.Context, sc Scope, id string) (Key, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) (Key, error) { return keyByID(ctx, tx, sc, id) })
 }
 
 // copySuffix matches the "_N" that copies add to a name.
@@ -304,11 +334,11 @@ func splitCopySuffix(name string) (base string, n int) {
 	return name[:i], n
 }
 
-// NextCopyName returns the name a copy of a key named name gets: the base
-// name (without any "_N") followed by "_N" with N one more than the highest
-// copy number in use.
-func (s *Store) NextCopyName(ctx context.Context, name string) (string, error) {
-	base, _ := splitCopySuffix(name)
+// NextCopyName returns the name a copy of k gets in k's organization: the
+// base name (without any "_N") followed by "_N" with N one more than the
+// highest copy number in use there.
+func (s *Store) NextCopyName(ctx context.Context, k Key) (string, error) {
+	base, _ := splitCopySuffix(k.Name)
 	highest := 0
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		// '`' sorts right after '_', so this is every name starting base_.
@@ -319,7 +349,7 @@ func (s *Store) NextCopyName(ctx context.Context, name string) (string, error) {
 				highest = n
 			}
 			return nil
-		}, `SELECT name FROM keys WHERE org_id = 1 AND name_fold >= ? AND name_fold < ?`, lo, hi)
+		}, `SELECT name FROM keys WHERE org_id = ? AND name_fold >= ? AND name_fold < ?`, k.orgRow, lo, hi)
 	})
 	if err != nil {
 		return "", err

@@ -57,7 +57,7 @@ func (c *changeTx) update(k *Key, set string, args ...any) error {
 
 // keyEvent is the event of a change to k.
 func keyEvent(k *Key, action string, changes map[string]Change) *eventRecord {
-	return &eventRecord{Action: action, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, Changes: changes}
+	return &eventRecord{Action: action, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, Changes: changes, org: k.orgRow}
 }
 
 func enableChange(enable bool) keyChange {
@@ -93,6 +93,13 @@ func expiryChange(at time.Time) keyChange {
 		at := at.UTC().Truncate(time.Second)
 		if msg := ExpiryProblem(at, c.now); msg != "" {
 			return nil, &Error{Code: EINVALID, Field: "expires_at", Message: msg}
+		}
+		org, err := orgByRow(c.ctx, c.tx, k.orgRow)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkMaxExpiry(org, c.now, at); err != nil {
+			return nil, err
 		}
 		action := ActionKeyExpirySet
 		if at.IsZero() {
@@ -134,7 +141,7 @@ func renameChange(name string) keyChange {
 			return nil, nil
 		}
 		if foldName(name) != foldName(k.Name) {
-			if err := checkKeyNameFree(c.ctx, c.tx, name); err != nil {
+			if err := checkKeyNameFree(c.ctx, c.tx, k.orgRow, name); err != nil {
 				return nil, err
 			}
 		}
@@ -233,7 +240,7 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyCha
 	var k Key
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
-		if k, err = keyByID(ctx, tx, id); err != nil {
+		if k, err = keyByID(ctx, tx, actor.Scope, id); err != nil {
 			return err
 		}
 		_, err = s.applyKeyChange(&changeTx{ctx: ctx, tx: tx, now: now, actor: actor}, &k, ch, "")
@@ -297,7 +304,7 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 	)
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
-		if keys, err = selectKeys(ctx, tx, sel, now); err != nil {
+		if keys, err = selectKeys(ctx, tx, actor.Scope, sel, now); err != nil {
 			return err
 		}
 		res.Selected = len(keys)
@@ -330,7 +337,7 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 
 // selectKeys resolves a selection inside tx into row ids, so that a
 // selection of a million keys holds a million integers, not a million keys.
-func selectKeys(ctx context.Context, tx *sql.Tx, sel KeySelection, now time.Time) ([]int64, error) {
+func selectKeys(ctx context.Context, tx *sql.Tx, sc Scope, sel KeySelection, now time.Time) ([]int64, error) {
 	var ids []int64
 	if sel.Filter == nil {
 		seen := make(map[string]bool, len(sel.IDs))
@@ -339,7 +346,7 @@ func selectKeys(ctx context.Context, tx *sql.Tx, sel KeySelection, now time.Time
 				continue
 			}
 			seen[id] = true
-			k, err := keyByID(ctx, tx, id)
+			k, err := keyByID(ctx, tx, sc, id)
 			if err != nil {
 				return nil, err
 			}
@@ -347,8 +354,12 @@ func selectKeys(ctx context.Context, tx *sql.Tx, sel KeySelection, now time.Time
 		}
 		return ids, nil
 	}
+	f := *sel.Filter
+	if err := f.resolveScope(ctx, tx, sc); err != nil {
+		return nil, err
+	}
 	var a args
-	where, err := sel.Filter.where(&a, now)
+	where, err := f.where(&a, now)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 // events returns the actions recorded about a key, oldest first.
 func eventActions(t *testing.T, s *Store, id string) []string {
 	t.Helper()
-	evs, err := s.TargetEvents(context.Background(), TargetKey, id, 100)
+	evs, err := s.TargetEvents(context.Background(), Scope{}, TargetKey, id, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestKeyLifecycle(t *testing.T) {
 	if _, err := s.DeleteKey(ctx, alice, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Key(ctx, k.ID)
+	_, err = s.Key(ctx, Scope{}, k.ID)
 	wantCode(t, err, ENOTFOUND)
 	_, err = s.DeleteKey(ctx, alice, k.ID)
 	wantCode(t, err, ENOTFOUND)
@@ -96,7 +96,7 @@ func TestKeyLifecycle(t *testing.T) {
 	if got := eventActions(t, s, k.ID); !slices.Equal(got, want) {
 		t.Fatalf("events = %v\nwant %v", got, want)
 	}
-	evs, _ := s.TargetEvents(ctx, TargetKey, k.ID, 100)
+	evs, _ := s.TargetEvents(ctx, Scope{}, TargetKey, k.ID, 100)
 	last := evs[0]
 	if last.ActorUsername != "alice" || last.ClientAddr != "198.51.100.7" || last.TargetName != "svc" || !last.At.Equal(clock.now) {
 		t.Fatalf("delete event = %+v", last)
@@ -126,8 +126,8 @@ func TestChangeKeysByID(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	// One bulk id ties the events of one action together.
-	ea, _ := s.TargetEvents(ctx, TargetKey, a.ID, 1)
-	eb, _ := s.TargetEvents(ctx, TargetKey, b.ID, 1)
+	ea, _ := s.TargetEvents(ctx, Scope{}, TargetKey, a.ID, 1)
+	eb, _ := s.TargetEvents(ctx, Scope{}, TargetKey, b.ID, 1)
 	if ea[0].BulkID == "" || ea[0].BulkID != eb[0].BulkID {
 		t.Fatalf("bulk ids %q and %q", ea[0].BulkID, eb[0].BulkID)
 	}
@@ -165,7 +165,7 @@ func TestChangeKeysByFilter(t *testing.T) {
 	if err != nil || res.Changed != 3 {
 		t.Fatalf("delete all matching: %+v, %v", res, err)
 	}
-	page, _ := s.Keys(ctx, KeyQuery{Sort: SortName})
+	page, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName})
 	if page.Total != 1 || page.Keys[0].Name != "other" {
 		t.Fatalf("left: %+v", page.Keys)
 	}
@@ -195,13 +195,13 @@ func TestRenameKeyKeepsItsHistory(t *testing.T) {
 	}
 	// The search finds the new name, not the old one.
 	for q, want := range map[string]int{"new": 1, "old": 0} {
-		page, _ := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
+		page, _ := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
 		if page.Total != want {
 			t.Errorf("search %q: %d keys, want %d", q, page.Total, want)
 		}
 	}
 	// The old name still finds the key's events.
-	page, _ := s.Events(ctx, EventQuery{EventFilter: EventFilter{Search: "old-name"}})
+	page, _ := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Search: "old-name"}})
 	if len(page.Events) == 0 {
 		t.Fatal("the old name no longer finds the key's events")
 	}

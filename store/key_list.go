@@ -56,6 +56,12 @@ type KeyFilter struct {
 	Statuses   []StatusFilter
 	Permission string
 	CreatedBy  string
+	// Org selects the keys at an organization (a public id) and below it;
+	// empty is the whole of the caller's scope.
+	Org string
+
+	// scope is the caller's scope narrowed to Org: see resolveScope.
+	scope Scope
 
 	// broad marks a search that matches many keys. A page of those is
 	// found faster by walking the sort order and testing each key against
@@ -97,7 +103,7 @@ func (a *args) add(v any) string {
 // where builds the WHERE clause (without the keyword) for f at now. The
 // clause is made of fixed SQL and placeholders only; every value is bound.
 func (f KeyFilter) where(a *args, now time.Time) (string, error) {
-	conds := []string{"1"}
+	conds := []string{f.scope.orgCondition(a, "k.org_id")}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		match, short := searchQuery(q)
 		if match != "" {
@@ -185,7 +191,24 @@ func searchMatches(ctx context.Context, tx *sql.Tx, search string) (int, error) 
 // served by the index.
 func (f KeyFilter) searchOnly() bool {
 	_, short := searchQuery(strings.TrimSpace(f.Search))
-	return len(short) == 0 && len(f.Statuses) == 0 && f.Permission == "" && f.CreatedBy == ""
+	return len(short) == 0 && len(f.Statuses) == 0 && f.Permission == "" && f.CreatedBy == "" && f.scope.Whole()
+}
+
+// resolveScope sets the filter's scope: the caller's, narrowed to the
+// organization the filter names, which must be inside it.
+func (f *KeyFilter) resolveScope(ctx context.Context, tx *sql.Tx, sc Scope) error {
+	f.scope = sc
+	if f.Org == "" {
+		return nil
+	}
+	o, err := orgByID(ctx, tx, sc, f.Org)
+	if ErrorCode(err) == ENOTFOUND {
+		return Errorf(EINVALID, "org", "There is no such organization.")
+	} else if err != nil {
+		return err
+	}
+	f.scope = orgScope(o.ids)
+	return nil
 }
 
 // pageQuery is the SQL of one page of the key list and of its count.
@@ -252,7 +275,7 @@ func (q KeyQuery) sql(now time.Time) (pageQuery, error) {
 }
 
 // Keys returns one page of the keys that q selects, in q's order.
-func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
+func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -263,6 +286,9 @@ func (s *Store) Keys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 		pq         pageQuery
 	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := q.resolveScope(ctx, tx, sc); err != nil {
+			return err
+		}
 		matches, err := searchMatches(ctx, tx, q.Search)
 		if err != nil {
 			return err
@@ -377,25 +403,28 @@ func decodeCursor(cursor string, n int) ([]any, error) {
 // EachKey calls fn for every key that f selects, in the order of sort and
 // desc, reading one row at a time so that memory stays flat. It returns the
 // number of keys passed to fn.
-func (s *Store) EachKey(ctx context.Context, f KeyFilter, sort KeySort, desc bool, fn func(Key) error) (int, error) {
+func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort, desc bool, fn func(Key) error) (int, error) {
 	now := s.now()
-	var a args
-	where, err := f.where(&a, now)
-	if err != nil {
-		return 0, err
-	}
-	exprs, err := KeyQuery{Sort: sort}.order(&a, now)
-	if err != nil {
-		return 0, err
-	}
-	dir := " ASC"
-	if desc {
-		dir = " DESC"
-	}
-	query := `SELECT ` + keyColumns + ` FROM keys k WHERE ` + where +
-		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	n := 0
-	err = s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := f.resolveScope(ctx, tx, sc); err != nil {
+			return err
+		}
+		var a args
+		where, err := f.where(&a, now)
+		if err != nil {
+			return err
+		}
+		exprs, err := KeyQuery{Sort: sort}.order(&a, now)
+		if err != nil {
+			return err
+		}
+		dir := " ASC"
+		if desc {
+			dir = " DESC"
+		}
+		query := `SELECT ` + keyColumns + ` FROM keys k WHERE ` + where +
+			` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 		return eachRow(ctx, tx, func(r rowScanner) (Key, error) { return scanKey(r) }, func(k Key) error {
 			n++
 			return fn(k)

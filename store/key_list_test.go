@@ -15,7 +15,7 @@ func allPages(t *testing.T, s *Store, q KeyQuery) []string {
 	t.Helper()
 	var names []string
 	for i := 0; ; i++ {
-		page, err := s.Keys(context.Background(), q)
+		page, err := s.Keys(context.Background(), Scope{}, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
 					seen[n] = true
 				}
 				// One page with every key gives the reference order.
-				full, err := s.Keys(ctx, KeyQuery{Sort: sort, Desc: desc, Limit: 1000})
+				full, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: sort, Desc: desc, Limit: 1000})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -82,7 +82,7 @@ func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
 		}
 	}
 	// Name order is case-insensitive and natural.
-	page, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 1000})
+	page, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 1000})
 	if !slices.IsSortedFunc(page.Keys, func(a, b Key) int { return strings.Compare(sortName(a.Name), sortName(b.Name)) }) {
 		t.Fatal("not sorted by name")
 	}
@@ -103,7 +103,7 @@ func TestNamesSortNaturally(t *testing.T) {
 		var got []string
 		q := KeyQuery{Sort: SortName, Desc: desc, Limit: 4}
 		for {
-			page, err := s.Keys(ctx, q)
+			page, err := s.Keys(ctx, Scope{}, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,20 +147,20 @@ func TestPagingBackwards(t *testing.T) {
 	for i := 0; i < 45; i++ {
 		mustCreateKey(t, s, NewKey{Name: fmt.Sprintf("k%02d", i)})
 	}
-	p1, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20})
-	p2, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, After: p1.Next})
-	p3, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, After: p2.Next})
+	p1, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 20})
+	p2, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 20, After: p1.Next})
+	p3, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 20, After: p2.Next})
 	if p1.Prev != "" || p2.Prev == "" || len(p3.Keys) != 5 || p3.Next != "" || p1.Total != 45 {
 		t.Fatalf("pages: prev %q, %d keys last, next %q, total %d", p1.Prev, len(p3.Keys), p3.Next, p1.Total)
 	}
-	back, err := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, Before: p3.Prev})
+	back, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 20, Before: p3.Prev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.Keys[0].Name != "k20" || back.Keys[19].Name != "k39" || back.Next == "" || back.Prev == "" {
 		t.Fatalf("back to page 2: %s…%s prev %q next %q", back.Keys[0].Name, back.Keys[19].Name, back.Prev, back.Next)
 	}
-	first, _ := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 20, Before: back.Prev})
+	first, _ := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 20, Before: back.Prev})
 	if first.Keys[0].Name != "k00" || first.Prev != "" {
 		t.Fatalf("back to page 1: starts %s, prev %q", first.Keys[0].Name, first.Prev)
 	}
@@ -176,7 +176,7 @@ func TestTamperedQueriesAreRefused(t *testing.T) {
 		{Sort: SortName, After: "W3t9LDFd"}, // [{},1]: not a value
 		{KeyFilter: KeyFilter{Statuses: []StatusFilter{"gone"}}, Sort: SortName},
 	} {
-		_, err := s.Keys(ctx, q)
+		_, err := s.Keys(ctx, Scope{}, q)
 		wantCode(t, err, EINVALID)
 	}
 }
@@ -201,7 +201,7 @@ func TestSearch(t *testing.T) {
 	}
 	search := func(q string) string {
 		t.Helper()
-		page, err := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
+		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
 		if err != nil {
 			t.Fatalf("search %q: %v", q, err)
 		}
@@ -265,7 +265,7 @@ func TestEachKeyFollowsTheListOrder(t *testing.T) {
 	f := KeyFilter{Statuses: []StatusFilter{FilterAvailable}, Permission: "chat"}
 	paged := allPages(t, s, KeyQuery{KeyFilter: f, Sort: SortExpires, Desc: true, Limit: 37})
 	var streamed []string
-	n, err := s.EachKey(ctx, f, SortExpires, true, func(k Key) error {
+	n, err := s.EachKey(ctx, Scope{}, f, SortExpires, true, func(k Key) error {
 		streamed = append(streamed, k.Name)
 		return nil
 	})
@@ -287,7 +287,7 @@ func TestSeedKeys(t *testing.T) {
 	if err := s.SeedKeys(ctx, 500, rand.New(rand.NewPCG(3, 3))); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.Keys(ctx, KeyQuery{Sort: SortName, Limit: 1000})
+	page, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortName, Limit: 1000})
 	if err != nil || page.Total != 1000 {
 		t.Fatalf("seeded %d keys, %v", page.Total, err)
 	}

@@ -35,7 +35,7 @@ func TestCreateKeyStoresOnlyTheHash(t *testing.T) {
 	if string(hash) != string(HashSecret(secret)) {
 		t.Fatal("stored hash is not SHA-256 of the secret")
 	}
-	got, err := s.Key(context.Background(), k.ID)
+	got, err := s.Key(context.Background(), Scope{}, k.ID)
 	if err != nil || got.Name != k.Name || !got.Enabled || got.Capacity != DefaultCapacity {
 		t.Fatalf("Key(%s) = %+v, %v", k.ID, got, err)
 	}
@@ -127,7 +127,7 @@ func TestStatusFiltersMatchStatus(t *testing.T) {
 	}
 	clock.Advance(time.Minute) // to-expire is now exactly at its expiry
 	names := func(st ...StatusFilter) string {
-		page, err := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Statuses: st}, Sort: SortName})
+		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Statuses: st}, Sort: SortName})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestNextCopyName(t *testing.T) {
 	mustCreateKey(t, s, NewKey{Name: "APIKEYtest"})
 	next := func(name string) string {
 		t.Helper()
-		got, err := s.NextCopyName(ctx, name)
+		got, err := s.NextCopyName(ctx, Key{Name: name, orgRow: RootOrg})
 		if err != nil {
 			t.Fatal(err)
 		}

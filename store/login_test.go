@@ -80,7 +80,7 @@ func TestLoginThrottlesTheAddressNotTheOwner(t *testing.T) {
 		t.Fatalf("in an hour: %d guesses checked, %d refused", guesses, refused)
 	}
 	login(t, s, owner, "admin", testPassword)
-	got, _ := s.User(ctx, u.ID)
+	got, _ := s.User(ctx, Scope{}, u.ID)
 	if !got.LastLoginAt.Equal(clock.now) {
 		t.Fatalf("last login %v", got.LastLoginAt)
 	}

@@ -119,8 +119,14 @@ func (sc Scope) orgRow() int64 {
 }
 
 // Scope is the part of the tree the user may see: their organization and
-// below.
-func (u User) Scope() Scope { return orgScope(u.orgIDs) }
+// below. A User that was not read from the store (nobody logged in) sees
+// nothing: the zero Scope is for the command line only.
+func (u User) Scope() Scope {
+	if u.orgIDs == "" {
+		return Scope{ids: "-"} // no path starts with "-"
+	}
+	return orgScope(u.orgIDs)
+}
 
 // OrgNameProblem returns what is wrong with an organization's name, or "".
 func OrgNameProblem(name string) string {
@@ -482,4 +488,49 @@ func countText(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// checkOrgPolicy refuses a new key at org that the organization's effective
+// policy rules out: API keys switched off, an expiry past the maximum, or
+// one key more than a user may have there.
+func checkOrgPolicy(ctx context.Context, tx *sql.Tx, now time.Time, org Org, actor Actor, expiresAt time.Time) error {
+	p := org.Effective
+	if !p.APIKeysEnabled {
+		return Errorf(EINVALID, "org", "API keys are switched off for %s: no key can be created there.", org.Path)
+	}
+	if err := checkMaxExpiry(org, now, expiresAt); err != nil {
+		return err
+	}
+	if p.MaxKeysPerUser == 0 || actor.UserID == 0 {
+		return nil
+	}
+	// The keys the user created there that still work count.
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k WHERE k.org_id = ? AND k.created_by = ?
+		AND `+bindTimes(factRevoked.not+" AND "+factExpired.not, "?", "?"), org.rowID, actor.Username, now.Unix()).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n >= p.MaxKeysPerUser {
+		return Errorf(EINVALID, "org", "%s allows %d keys per user, and you have %d that still work there. Revoke or delete one first.",
+			org.Path, p.MaxKeysPerUser, n)
+	}
+	return nil
+}
+
+// checkMaxExpiry refuses an expiry (the zero time: never) past the
+// organization's maximum, for new keys and extensions alike.
+func checkMaxExpiry(org Org, now, at time.Time) error {
+	days := org.Effective.MaxExpiryDays
+	if days == 0 {
+		return nil
+	}
+	limit := now.AddDate(0, 0, days)
+	switch {
+	case at.IsZero():
+		return Errorf(EINVALID, "expires_at", "Keys in %s must expire within %d days: choose a date.", org.Path, days)
+	case at.After(limit):
+		return Errorf(EINVALID, "expires_at", "Keys in %s must expire within %d days, by %s.", org.Path, days, limit.Format("2006-01-02 15:04 UTC"))
+	}
+	return nil
 }

@@ -64,7 +64,7 @@ func TestReady(t *testing.T) {
 				}
 			}
 			// Read through the pool first, so that it holds the pages.
-			if _, err := s.EachKey(ctx, KeyFilter{}, SortName, false, func(Key) error { return nil }); err != nil {
+			if _, err := s.EachKey(ctx, Scope{}, KeyFilter{}, SortName, false, func(Key) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
 			damage(t, s, tt.page(t, s))

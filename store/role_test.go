@@ -54,7 +54,7 @@ func TestRoles(t *testing.T) {
 	if !u.Can(RightAudit) || u.Can(RightKeysRead) {
 		t.Fatalf("amy's rights %v", u.Rights)
 	}
-	users, _ := s.Users(ctx, "")
+	users, _ := s.Users(ctx, Scope{}, "")
 	for _, u := range users {
 		if u.RoleID == auditor.ID {
 			if _, err := s.SetUserRole(ctx, testActor, u.ID, RoleViewer); err != nil {
@@ -67,7 +67,7 @@ func TestRoles(t *testing.T) {
 	}
 	_, err = s.Role(ctx, auditor.ID)
 	wantCode(t, err, ENOTFOUND)
-	evs, _ := s.TargetEvents(ctx, TargetRole, "4", 10)
+	evs, _ := s.TargetEvents(ctx, Scope{}, TargetRole, "4", 10)
 	var actions []string
 	for _, e := range evs {
 		actions = append(actions, e.Action)

@@ -38,7 +38,7 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
 			for i := 0; i < size; i++ {
 				k := seedKey(rng, now, perms, used, done+i)
 				// A database seeded before may hold the name already.
-				for checkKeyNameFree(ctx, tx, k.Name) != nil {
+				for checkKeyNameFree(ctx, tx, RootOrg, k.Name) != nil {
 					k = seedKey(rng, now, perms, used, done+i)
 				}
 				secret := NewSecret()

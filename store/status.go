@@ -35,6 +35,10 @@ var (
 		holds: func(k Key, _ time.Time) bool { return !k.Enabled },
 		sql:   "k.enabled = 0", not: "k.enabled != 0",
 	}
+	factOrgOff = keyFact{
+		holds: func(k Key, _ time.Time) bool { return k.OrgOff },
+		sql:   orgOffSQL, not: "NOT " + orgOffSQL,
+	}
 	factExpiringSoon = keyFact{
 		holds: func(k Key, now time.Time) bool {
 			return !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now.Add(SoonWindow))
@@ -51,6 +55,7 @@ const (
 	StatusAvailable Status = iota
 	StatusSoon
 	StatusDisabled
+	StatusOrgOff // its organization has API keys switched off
 	StatusExpired
 	StatusRevoked
 )
@@ -70,6 +75,7 @@ type statusRule struct {
 var statusRules = []statusRule{
 	{StatusRevoked, factRevoked, "revoked", CodeRevoked},
 	{StatusExpired, factExpired, "expired", CodeExpired},
+	{StatusOrgOff, factOrgOff, "org_disabled", CodeOrgDisabled},
 	{StatusDisabled, factDisabled, "disabled", CodeDisabled},
 	{StatusSoon, factExpiringSoon, "soon_unavailable", ""},
 }
@@ -127,7 +133,8 @@ const (
 var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoon, FilterDisabled}
 
 // filterRule is a status filter as facts: a key matches when every fact of
-// all holds and none of none does, or (any) when any fact of any holds.
+// all holds, none of none does, and (when any is not empty) one of any
+// does.
 type filterRule struct {
 	all, none, any []keyFact
 }
@@ -136,21 +143,14 @@ var filterRules = map[StatusFilter]filterRule{
 	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}},
 	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}},
 	FilterSoon:        {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired}},
-	FilterDisabled:    {all: []keyFact{factDisabled}, none: []keyFact{factRevoked, factExpired}},
+	// Switched off by hand, or with its organization.
+	FilterDisabled: {any: []keyFact{factDisabled, factOrgOff}, none: []keyFact{factRevoked, factExpired}},
 }
 
 // Matches reports whether the key is selected by the filter at now.
 func (f StatusFilter) Matches(k Key, now time.Time) bool {
 	r, ok := filterRules[f]
 	if !ok {
-		return false
-	}
-	if len(r.any) > 0 {
-		for _, c := range r.any {
-			if c.holds(k, now) {
-				return true
-			}
-		}
 		return false
 	}
 	for _, c := range r.all {
@@ -163,7 +163,15 @@ func (f StatusFilter) Matches(k Key, now time.Time) bool {
 			return false
 		}
 	}
-	return true
+	if len(r.any) == 0 {
+		return true
+	}
+	for _, c := range r.any {
+		if c.holds(k, now) {
+			return true
+		}
+	}
+	return false
 }
 
 // sql is the filter's condition, with the placeholders {now} and {soon}.
@@ -173,18 +181,18 @@ func (f StatusFilter) sql() (string, bool) {
 		return "", false
 	}
 	var parts []string
-	join := " AND "
-	if len(r.any) > 0 {
-		join = " OR "
-		for _, c := range r.any {
-			parts = append(parts, c.sql)
-		}
-	}
 	for _, c := range r.all {
 		parts = append(parts, c.sql)
 	}
 	for _, c := range r.none {
 		parts = append(parts, c.not)
 	}
-	return "(" + strings.Join(parts, join) + ")", true
+	if len(r.any) > 0 {
+		var any []string
+		for _, c := range r.any {
+			any = append(any, c.sql)
+		}
+		parts = append(parts, "("+strings.Join(any, " OR ")+")")
+	}
+	return "(" + strings.Join(parts, " AND ") + ")", true
 }

@@ -45,11 +45,29 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 			}
 		}
 	}
+	// And in an organization whose API keys are switched off.
+	dark, err := s.CreateOrg(ctx, testActor, "Dark", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"never", "soonEnd-1", "past"} {
+		for _, enabled := range []bool{true, false} {
+			in := NewKey{Name: fmt.Sprintf("dark-%s-%v", name, enabled), Enabled: enabled, Org: dark.ID}
+			if name != "never" {
+				in.ExpiresAt = now.Add(expiries[name] + 24*time.Hour)
+			}
+			k, secret := mustCreateKey(t, s, in)
+			keys = append(keys, seeded{secret: secret, key: k})
+		}
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, dark.ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
 	// Everything expires a day later than planned, so move the clock a day.
 	clock.Advance(24 * time.Hour)
 	now = clock.now
 	for i := range keys {
-		k, err := s.Key(ctx, keys[i].key.ID)
+		k, err := s.Key(ctx, Scope{}, keys[i].key.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,6 +79,7 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		"past-true-true": StatusRevoked, "past-false-false": StatusExpired, "now-true-false": StatusExpired,
 		"next-false-false": StatusDisabled, "next-true-false": StatusSoon, "soonEnd-true-false": StatusSoon,
 		"soonEnd+1-true-false": StatusAvailable, "never-true-false": StatusAvailable, "never-false-true": StatusRevoked,
+		"dark-never-true": StatusOrgOff, "dark-soonEnd-1-false": StatusOrgOff, "dark-past-true": StatusExpired,
 	} {
 		i := slices.IndexFunc(keys, func(k seeded) bool { return k.key.Name == name })
 		if got := keys[i].key.Status(now); got != want {
@@ -69,7 +88,7 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 	}
 
 	for _, f := range StatusFilters {
-		page, err := s.Keys(ctx, KeyQuery{KeyFilter: KeyFilter{Statuses: []StatusFilter{f}}, Sort: SortName, Limit: 1000})
+		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Statuses: []StatusFilter{f}}, Sort: SortName, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,14 +114,14 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		st := k.key.Status(now)
 		usable := !k.key.Revoked() && !k.key.Expired(now)
 		if FilterAvailable.Matches(k.key, now) != usable || FilterUnavailable.Matches(k.key, now) == usable ||
-			FilterDisabled.Matches(k.key, now) != (usable && !k.key.Enabled) ||
+			FilterDisabled.Matches(k.key, now) != (usable && (!k.key.Enabled || k.key.OrgOff)) ||
 			(st == StatusSoon && !FilterSoon.Matches(k.key, now)) {
 			t.Errorf("%s (%s): filters disagree with the status", k.key.Name, st)
 		}
 	}
 
 	for _, desc := range []bool{false, true} {
-		page, err := s.Keys(ctx, KeyQuery{Sort: SortStatus, Desc: desc, Limit: 1000})
+		page, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortStatus, Desc: desc, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +137,8 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		}
 	}
 
-	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
+	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusOrgOff: CodeOrgDisabled,
+		StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
 	for _, k := range keys {
 		v, err := s.CheckKey(ctx, k.secret, "")
 		if err != nil {

@@ -82,6 +82,9 @@ type NewUser struct {
 	DisplayName string
 	Password    string
 	RoleID      int64
+	// Org is the public id of the user's organization; empty is the
+	// creator's own.
+	Org string
 
 	firstPassword bool // the password first-start set-up printed
 }
@@ -125,10 +128,14 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 		if err := mayGrant(ctx, tx, actor, role.Rights, "role"); err != nil {
 			return err
 		}
+		org, err := actor.orgOrOwn(ctx, tx, in.Org)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword)
+			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password, org_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword, org.rowID)
 		if err != nil {
 			return err
 		}
@@ -181,9 +188,19 @@ func userByID(ctx context.Context, tx *sql.Tx, id int64) (User, error) {
 	return u, err
 }
 
-// User returns the user with the given id.
-func (s *Store) User(ctx context.Context, id int64) (User, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) (User, error) { return userByID(ctx, tx, id) })
+// User returns the user with the given id, if they are in the scope.
+func (s *Store) User(ctx context.Context, sc Scope, id int64) (User, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) (User, error) { return scopedUser(ctx, tx, sc, id) })
+}
+
+// scopedUser reads a user who is in the scope: anyone else does not exist
+// for the caller.
+func scopedUser(ctx context.Context, tx *sql.Tx, sc Scope, id int64) (User, error) {
+	u, err := userByID(ctx, tx, id)
+	if err == nil && !sc.contains(u.orgIDs) {
+		return User{}, Errorf(ENOTFOUND, "", "There is no such user. It may have been deleted.")
+	}
+	return u, err
 }
 
 // CreateFirstAdmin creates the user "admin", an Administrator, when there

@@ -13,7 +13,7 @@ import (
 func userEvent(action string, u User, changes map[string]Change, details map[string]any) eventRecord {
 	return eventRecord{
 		Action: action, TargetType: TargetUser, TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username,
-		Changes: changes, Details: details,
+		Changes: changes, Details: details, org: u.Scope().orgRow(),
 	}
 }
 
@@ -22,7 +22,7 @@ func userEvent(action string, u User, changes map[string]Change, details map[str
 func (s *Store) changeUser(ctx context.Context, actor Actor, id int64, fn func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error)) (User, error) {
 	var u User
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		before, err := userByID(ctx, tx, id)
+		before, err := scopedUser(ctx, tx, actor.Scope, id)
 		if err != nil {
 			return err
 		}
@@ -215,14 +215,11 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, id int64, curre
 }
 
 func (s *Store) setPassword(ctx context.Context, actor Actor, id int64, password, action string) (User, error) {
-	var username string
-	if err := s.reader.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, id).Scan(&username); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return User{}, Errorf(ENOTFOUND, "", "There is no such user. It may have been deleted.")
-		}
+	target, err := s.User(ctx, actor.Scope, id)
+	if err != nil {
 		return User{}, err
 	}
-	if msg := PasswordProblem(username, password); msg != "" {
+	if msg := PasswordProblem(target.Username, password); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
 	}
 	hash, err := s.newPasswordHash(ctx, password)
@@ -259,12 +256,15 @@ func (s *Store) EndSessions(ctx context.Context, actor Actor, id int64) error {
 
 // Users returns the users whose username, display name or role contains
 // search (all when it is empty), by username.
-func (s *Store) Users(ctx context.Context, search string) ([]User, error) {
-	p := likePattern(strings.ToLower(strings.TrimSpace(search)))
+func (s *Store) Users(ctx context.Context, sc Scope, search string) ([]User, error) {
+	var a args
+	p := a.add(likePattern(strings.ToLower(strings.TrimSpace(search))))
+	inScope := sc.orgCondition(&a, "u.org_id")
 	return readValue(ctx, s, func(tx *sql.Tx) ([]User, error) {
 		return allRows(ctx, tx, func(r rowScanner) (User, error) { return scanUser(r) }, `SELECT `+userColumns+`
 			FROM users u JOIN roles r ON r.id = u.role_id
-			WHERE u.username LIKE ?1 ESCAPE '\' OR lower(u.display_name) LIKE ?1 ESCAPE '\' OR lower(r.name) LIKE ?1 ESCAPE '\'
-			ORDER BY u.username`, p)
+			WHERE `+inScope+` AND (u.username LIKE `+p+` ESCAPE '\' OR lower(u.display_name) LIKE `+p+` ESCAPE '\'
+				OR lower(r.name) LIKE `+p+` ESCAPE '\')
+			ORDER BY u.username`, a.list...)
 	})
 }

@@ -60,7 +60,7 @@ func TestTheLastAdministratorStays(t *testing.T) {
 	if _, err := s.DeleteUser(ctx, asRoot, other.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.User(ctx, other.ID)
+	_, err = s.User(ctx, Scope{}, other.ID)
 	wantCode(t, err, ENOTFOUND)
 	_, err = s.DisableUser(ctx, asRoot, other.ID)
 	wantCode(t, err, ENOTFOUND)
@@ -149,7 +149,7 @@ func TestNobodyGrantsARightTheyDoNotHold(t *testing.T) {
 			t.Errorf("%s: %v, want code %q", r.name, err, r.code)
 		}
 	}
-	if got, _ := s.User(ctx, ua.ID); got.RoleID != userAdmins.ID {
+	if got, _ := s.User(ctx, Scope{}, ua.ID); got.RoleID != userAdmins.ID {
 		t.Fatalf("ua's role is now %s", got.RoleName)
 	}
 	if _, err := s.Authenticate(ctx, "root", "a long enough password"); err != nil {

@@ -44,7 +44,7 @@ func TestUsersAndLogin(t *testing.T) {
 	if _, err := s.SetPasswordByName(ctx, testActor, "alice", "a brand new password"); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := s.User(ctx, u.ID)
+	after, _ := s.User(ctx, Scope{}, u.ID)
 	if after.SessionVersion != u.SessionVersion+1 {
 		t.Fatalf("session version %d, then %d", u.SessionVersion, after.SessionVersion)
 	}

@@ -19,6 +19,7 @@ const (
 	CodeRevoked          = "REVOKED"           // revoked, for good
 	CodeExpired          = "EXPIRED"           // past its expiry
 	CodeDisabled         = "DISABLED"          // switched off
+	CodeOrgDisabled      = "ORG_DISABLED"      // its organization has API keys switched off
 	CodePermissionDenied = "PERMISSION_DENIED" // lacks the permission asked about
 	CodeRateLimited      = "RATE_LIMITED"      // used more than its rate limit allows
 )
@@ -53,13 +54,14 @@ type cachedKey struct {
 	expiresAt   int64 // Unix seconds; 0: never
 	revokedAt   int64 // Unix seconds; 0: not revoked
 	enabled     bool
+	orgOff      bool
 	limiter     *limiter
 	usage       *usage
 }
 
 // status is the cached key's status at now.
 func (e *cachedKey) status(now time.Time) Status {
-	k := Key{Enabled: e.enabled}
+	k := Key{Enabled: e.enabled, OrgOff: e.orgOff}
 	if e.expiresAt != 0 {
 		k.ExpiresAt = time.Unix(e.expiresAt, 0)
 	}
@@ -252,8 +254,8 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 	return v, nil
 }
 
-const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, coalesce(revoked_at, 0),
-	capacity, frequency FROM keys WHERE secret_hash = ?`
+const verifyLookup = `SELECT k.id, k.public_id, k.name, k.permissions, k.expires_at, k.enabled, coalesce(k.revoked_at, 0),
+	k.capacity, k.frequency, ` + orgOffSQL + ` FROM keys k WHERE k.secret_hash = ?`
 
 // loadVerifiedKey reads a key by its secret's hash and caches it. It
 // returns nil when there is no such key.
@@ -265,7 +267,7 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 		expires             sql.NullInt64
 		capacity, frequency int
 	)
-	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency)
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgOff)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -145,7 +145,7 @@ func TestCheckKeyCountsNothing(t *testing.T) {
 	if err := s.FlushUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Key(ctx, k.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
 		t.Fatalf("checking counted as use: %d", got.UseCount)
 	}
 }
@@ -158,13 +158,13 @@ func TestUsageIsFlushedAndSurvivesShutdown(t *testing.T) {
 		verifyCode(t, s, secret, "")
 	}
 	// Nothing is written per verification.
-	if got, _ := s.Key(ctx, k.ID); got.UseCount != 0 {
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.UseCount != 0 {
 		t.Fatalf("uses written before a flush: %d", got.UseCount)
 	}
 	if err := s.FlushUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Key(ctx, k.ID); got.UseCount != 7 || !got.LastUsedAt.Equal(clock.now) {
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.UseCount != 7 || !got.LastUsedAt.Equal(clock.now) {
 		t.Fatalf("after a flush: %d uses, last %v", got.UseCount, got.LastUsedAt)
 	}
 	// A change drops the key from the cache; its uncounted uses are kept.
@@ -177,7 +177,7 @@ func TestUsageIsFlushedAndSurvivesShutdown(t *testing.T) {
 	if err := s.FlushUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Key(ctx, k.ID); got.UseCount != 9 || !got.LastUsedAt.Equal(clock.now) {
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.UseCount != 9 || !got.LastUsedAt.Equal(clock.now) {
 		t.Fatalf("after the change: %d uses, last %v", got.UseCount, got.LastUsedAt)
 	}
 }
@@ -201,7 +201,7 @@ func TestCloseWritesTheLastUses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got, _ := s.Key(ctx, k.ID); got.UseCount != 3 {
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.UseCount != 3 {
 		t.Fatalf("%d uses after a clean shutdown, want 3", got.UseCount)
 	}
 }
@@ -227,7 +227,7 @@ func TestDeletedKeysUsesGoNowhere(t *testing.T) {
 	if err := s.FlushUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Key(ctx, next.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
+	if got, _ := s.Key(ctx, Scope{}, next.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
 		t.Fatalf("the new key inherited %d uses", got.UseCount)
 	}
 }

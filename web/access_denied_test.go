@@ -19,7 +19,7 @@ func TestRefusalsDoNotFloodTheAuditLog(t *testing.T) {
 		res := viewer.post("/keys", url.Values{"name": {"nope"}, "permissions": {"chat"}})
 		wantStatus(t, res, http.StatusForbidden)
 	}
-	events, err := tc.store.EachEvent(context.Background(), store.EventFilter{Action: store.ActionAccessDenied}, func(store.Event) error { return nil })
+	events, err := tc.store.EachEvent(context.Background(), store.Scope{}, store.EventFilter{Action: store.ActionAccessDenied}, func(store.Event) error { return nil })
 	if err != nil || events != 1 {
 		t.Fatalf("%d access.denied events after 200 refusals (%v), want 1", events, err)
 	}

@@ -198,7 +198,7 @@ func TestTestKeyPage(t *testing.T) {
 	if err := tc.store.FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := tc.store.Key(context.Background(), k.ID); got.UseCount != 0 {
+	if got, _ := tc.store.Key(context.Background(), store.Scope{}, k.ID); got.UseCount != 0 {
 		t.Fatalf("testing counted %d uses", got.UseCount)
 	}
 }
@@ -208,7 +208,7 @@ func TestRateLimitForm(t *testing.T) {
 	k := tc.createKey("limited")
 	admin := tc.loggedIn("admin")
 	wantStatus(t, admin.post("/keys/"+k.ID+"/rate-limit", url.Values{"capacity": {"10"}, "frequency": {"1"}}), http.StatusSeeOther)
-	if got, _ := tc.store.Key(context.Background(), k.ID); got.Capacity != 10 || got.Frequency != 1 {
+	if got, _ := tc.store.Key(context.Background(), store.Scope{}, k.ID); got.Capacity != 10 || got.Frequency != 1 {
 		t.Fatalf("rate limit %d/%d", got.Capacity, got.Frequency)
 	}
 	for _, f := range []url.Values{{"capacity": {"0"}, "frequency": {"1"}}, {"capacity": {"ten"}, "frequency": {"1"}}, {"capacity": {"5"}, "frequency": {"100000"}}} {

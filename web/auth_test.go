@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/keydesk/keydesk/store"
 )
 
 // routes lists every route with a request that would succeed for an
@@ -103,7 +104,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 	cl := tc.loggedIn("admin")
 	res := cl.post("/keys/"+k.ID+"/revoke", nil, "Sec-Fetch-Site", "cross-site")
 	wantStatus(t, res, http.StatusForbidden)
-	if got, _ := tc.store.Key(t.Context(), k.ID); got.Revoked() {
+	if got, _ := tc.store.Key(t.Context(), store.Scope{}, k.ID); got.Revoked() {
 		t.Fatal("a cross-site post revoked the key")
 	}
 }

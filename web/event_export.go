@@ -23,7 +23,7 @@ func (h *handler) exportEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EachEvent(c.Request().Context(), filter, func(e store.Event) error {
+	n, err := h.store.EachEvent(c.Request().Context(), scope(c), filter, func(e store.Event) error {
 		return out.write(strconv.FormatInt(e.ID, 10), csvTime(e.At), e.ActorUsername, e.Action, e.TargetType, e.TargetID,
 			e.TargetName, e.ChangesJSON(), e.DetailsJSON(), e.BulkID, e.ClientAddr, e.UserAgent)
 	})

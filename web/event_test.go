@@ -15,7 +15,7 @@ import (
 func (tc *testConsole) eventsSince(after int64) []store.Event {
 	tc.t.Helper()
 	var out []store.Event
-	_, err := tc.store.EachEvent(context.Background(), store.EventFilter{}, func(e store.Event) error {
+	_, err := tc.store.EachEvent(context.Background(), store.Scope{}, store.EventFilter{}, func(e store.Event) error {
 		if e.ID > after {
 			out = append(out, e)
 		}
@@ -28,7 +28,7 @@ func (tc *testConsole) eventsSince(after int64) []store.Event {
 }
 
 func (tc *testConsole) lastEventID() int64 {
-	page, err := tc.store.Events(context.Background(), store.EventQuery{Limit: 1})
+	page, err := tc.store.Events(context.Background(), store.Scope{}, store.EventQuery{Limit: 1})
 	if err != nil || len(page.Events) == 0 {
 		return 0
 	}

@@ -84,7 +84,7 @@ func TestPostedFieldsComeFromTheBodyOnly(t *testing.T) {
 			res := admin.postRaw("/keys/"+k.ID+"/revoke?_csrf="+url.QueryEscape(admin.csrf()), url.Values{}, headers...)
 			wantStatus(t, res, http.StatusForbidden)
 		}
-		if got, _ := tc.store.Key(t.Context(), k.ID); got.Revoked() {
+		if got, _ := tc.store.Key(t.Context(), store.Scope{}, k.ID); got.Revoked() {
 			t.Fatal("a token in the URL revoked the key")
 		}
 	})

@@ -61,7 +61,7 @@ func (h *handler) showKeyForm(c echo.Context, status int, f form.KeyForm) error 
 	}
 	v := views.KeyNew{Form: f, Catalog: catalog}
 	if f.CopyOf != "" {
-		if k, err := h.store.Key(ctx, f.CopyOf); err == nil {
+		if k, err := h.store.Key(ctx, scope(c), f.CopyOf); err == nil {
 			v.CopyOfName = k.Name
 		}
 	}

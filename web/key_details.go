@@ -26,11 +26,11 @@ func (h *handler) showKeyDetailsPage(c echo.Context) error {
 // holding the key's current expiry.
 func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error) {
 	ctx := c.Request().Context()
-	k, err := h.store.Key(ctx, id)
+	k, err := h.store.Key(ctx, scope(c), id)
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	events, err := h.store.TargetEvents(ctx, store.TargetKey, k.ID, keyHistoryLen)
+	events, err := h.store.TargetEvents(ctx, scope(c), store.TargetKey, k.ID, keyHistoryLen)
 	if err != nil {
 		return views.KeyDetails{}, err
 	}

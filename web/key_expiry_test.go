@@ -46,7 +46,7 @@ func TestNewKeyQuickPickWithoutScript(t *testing.T) {
 			t.Fatal("the form did not come back as it was sent")
 		}
 	}
-	if page, _ := tc.store.Keys(t.Context(), store.KeyQuery{Sort: store.SortName}); page.Total != 0 {
+	if page, _ := tc.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{Sort: store.SortName}); page.Total != 0 {
 		t.Fatal("a quick pick created the key")
 	}
 	res := cl.post("/keys", url.Values{"name": {"picked"}, "permissions": {"chat"}, "expires_in": {"-1"}})
@@ -64,11 +64,11 @@ func TestNewKeyExpiryDateAndTime(t *testing.T) {
 		date, clock string
 		want        time.Time
 	}{
-		"with-time":    {"2027-01-02", "09:30", time.Date(2027, 1, 2, 9, 30, 0, 0, time.UTC)},
-		"without-time": {"2027-01-03", "", time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC)},
+		"timed-key": {"2027-01-02", "09:30", time.Date(2027, 1, 2, 9, 30, 0, 0, time.UTC)},
+		"dated-key": {"2027-01-03", "", time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC)},
 	} {
 		wantStatus(t, cl.post("/keys", url.Values{"name": {name}, "permissions": {"chat"}, "expires_at": {c.date}, "expires_time": {c.clock}}), http.StatusCreated)
-		page, _ := tc.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: name}, Sort: store.SortName})
+		page, _ := tc.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: name}, Sort: store.SortName})
 		if page.Total != 1 || !page.Keys[0].ExpiresAt.Equal(c.want) {
 			t.Fatalf("%s: %+v, want expiry %v", name, page.Keys, c.want)
 		}
@@ -103,7 +103,7 @@ func TestKeyDetailsExpiry(t *testing.T) {
 
 	res := cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_in": {"30"}, "return": {"/keys/" + k.ID}})
 	wantStatus(t, res, http.StatusSeeOther)
-	got, _ := tc.store.Key(t.Context(), k.ID)
+	got, _ := tc.store.Key(t.Context(), store.Scope{}, k.ID)
 	if want := time.Date(2026, 12, 23, 12, 1, 0, 0, time.UTC); !got.ExpiresAt.Equal(want) {
 		t.Fatalf("expires %v, want %v", got.ExpiresAt, want)
 	}
@@ -117,7 +117,7 @@ func TestKeyDetailsExpiry(t *testing.T) {
 
 	// A date and a time from the form.
 	wantStatus(t, cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_at": {"2027-01-02"}, "expires_time": {"08:15"}, "expiry_form": {"1"}}), http.StatusSeeOther)
-	if got, _ := tc.store.Key(t.Context(), k.ID); !got.ExpiresAt.Equal(time.Date(2027, 1, 2, 8, 15, 0, 0, time.UTC)) {
+	if got, _ := tc.store.Key(t.Context(), store.Scope{}, k.ID); !got.ExpiresAt.Equal(time.Date(2027, 1, 2, 8, 15, 0, 0, time.UTC)) {
 		t.Fatalf("expires %v", got.ExpiresAt)
 	}
 

@@ -24,7 +24,7 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EachKey(c.Request().Context(), params.Filter(), params.Sort, params.Desc, func(k store.Key) error {
+	n, err := h.store.EachKey(c.Request().Context(), scope(c), params.Filter(), params.Sort, params.Desc, func(k store.Key) error {
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
 			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), k.Hint)
 	})

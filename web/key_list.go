@@ -24,7 +24,7 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		// A status button pressed without script: show the list at its own URL.
 		return c.Redirect(http.StatusSeeOther, params.PageURL())
 	}
-	page, err := h.store.Keys(ctx, store.KeyQuery{
+	page, err := h.store.Keys(ctx, scope(c), store.KeyQuery{
 		KeyFilter: params.Filter(),
 		Sort:      params.Sort,
 		Desc:      params.Desc,
@@ -43,13 +43,13 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		// The keys of this page are gone (deleted from it, say): show the
 		// first page rather than an empty one with no way back.
 		params.After, params.Before, params.Last, params.At = "", "", false, 0
-		if page, err = h.store.Keys(ctx, store.KeyQuery{KeyFilter: params.Filter(), Sort: params.Sort, Desc: params.Desc, Limit: keysPerPage}); err != nil {
+		if page, err = h.store.Keys(ctx, scope(c), store.KeyQuery{KeyFilter: params.Filter(), Sort: params.Sort, Desc: params.Desc, Limit: keysPerPage}); err != nil {
 			return err
 		}
 	}
 	if id := c.QueryParam("highlight"); id != "" && !slices.ContainsFunc(page.Keys, func(k store.Key) bool { return k.ID == id }) {
 		// A key just created may sort onto another page: show it on top.
-		if k, err := h.store.Key(ctx, id); err == nil {
+		if k, err := h.store.Key(ctx, scope(c), id); err == nil {
 			page.Keys = append([]store.Key{k}, page.Keys...)
 		}
 	}

@@ -22,11 +22,11 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	v := views.KeyNew{Form: form.NewKeyForm(), Catalog: catalog}
 	if id := c.QueryParam("copy"); id != "" {
-		k, err := h.store.Key(ctx, id)
+		k, err := h.store.Key(ctx, scope(c), id)
 		if err != nil {
 			return err
 		}
-		name, err := h.store.NextCopyName(ctx, k.Name)
+		name, err := h.store.NextCopyName(ctx, k)
 		if err != nil {
 			return err
 		}

@@ -134,7 +134,7 @@ func TestCreateKeyShowsTheSecretOnce(t *testing.T) {
 	if !store.WellFormedSecret(secret) {
 		t.Fatalf("secret %q", secret)
 	}
-	page, _ := tc.store.Keys(context.Background(), store.KeyQuery{Sort: store.SortName})
+	page, _ := tc.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{Sort: store.SortName})
 	k := page.Keys[0]
 	if k.Name != "billing-prod" || k.Capacity != 300 || !k.Enabled || k.CreatedBy != "manager" || len(k.Permissions) != 2 {
 		t.Fatalf("created %+v", k)
@@ -266,7 +266,7 @@ func TestKeyLifecycleRoutes(t *testing.T) {
 
 	// The details form: a date, a malformed date, never.
 	wantStatus(t, cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_at": {"2027-01-02"}, "expiry_form": {"1"}}), http.StatusSeeOther)
-	if got, _ := tc.store.Key(context.Background(), k.ID); !got.ExpiresAt.Equal(time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)) {
+	if got, _ := tc.store.Key(context.Background(), store.Scope{}, k.ID); !got.ExpiresAt.Equal(time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("expires %v", got.ExpiresAt)
 	}
 	bad := cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_at": {"02/01/2027"}, "expiry_form": {"1"}})
@@ -276,7 +276,7 @@ func TestKeyLifecycleRoutes(t *testing.T) {
 	}
 	wantStatus(t, cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_at": {""}, "expiry_form": {"1"}}), http.StatusUnprocessableEntity)
 	wantStatus(t, cl.post("/keys/"+k.ID+"/expire", url.Values{"expires_at": {""}}), http.StatusSeeOther) // empty = never
-	if got, _ := tc.store.Key(context.Background(), k.ID); !got.ExpiresAt.IsZero() {
+	if got, _ := tc.store.Key(context.Background(), store.Scope{}, k.ID); !got.ExpiresAt.IsZero() {
 		t.Fatal("an empty expires_at did not mean never")
 	}
 
@@ -343,7 +343,7 @@ func TestBulkActions(t *testing.T) {
 		t.Fatal("a bulk delete with a stale count deleted")
 	}
 	wantStatus(t, cl.post("/keys/bulk", url.Values{"action": {"delete"}, "all": {"1"}, "q": {"bulk"}, "expected": {"3"}}), http.StatusSeeOther)
-	page, _ := tc.store.Keys(context.Background(), store.KeyQuery{Sort: store.SortName})
+	page, _ := tc.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{Sort: store.SortName})
 	if page.Total != 1 || page.Keys[0].Name != "other" {
 		t.Fatalf("left %d keys", page.Total)
 	}
@@ -501,7 +501,7 @@ func TestDuplicateIsNamedSo(t *testing.T) {
 		}
 	}
 	wantStatus(t, cl.post("/keys", url.Values{"name": {"original_1"}, "permissions": {"chat"}, "never_expires": {"on"}, "copy_of": {src.ID}}), http.StatusCreated)
-	page, err := tc.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "original_1"}, Sort: store.SortName})
+	page, err := tc.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: "original_1"}, Sort: store.SortName})
 	if err != nil || page.Total != 1 {
 		t.Fatalf("the duplicate: %+v, %v", page, err)
 	}

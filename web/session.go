@@ -52,7 +52,7 @@ func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := context.WithValue(r.Context(), sessionCtxKey, sess)
 		expired := false
 		if uid, ok := sess.Values[keyUserID].(int64); ok {
-			u, err := h.store.User(ctx, uid)
+			u, err := h.store.User(ctx, store.Scope{}, uid) // the user themselves, wherever they are
 			switch {
 			case err != nil && store.ErrorCode(err) != store.ENOTFOUND:
 				return err
@@ -275,7 +275,15 @@ func (h *handler) actor(c echo.Context) store.Actor {
 	return store.Actor{
 		UserID:     u.ID,
 		Username:   u.Username,
+		Scope:      u.Scope(),
 		ClientAddr: c.RealIP(),
 		UserAgent:  c.Request().UserAgent(),
 	}
+}
+
+// scope is the part of the organization tree the logged-in user may see;
+// nothing when nobody is logged in.
+func scope(c echo.Context) store.Scope {
+	u, _ := currentUser(c)
+	return u.Scope()
 }

@@ -21,7 +21,7 @@ func (h *handler) userPage(c echo.Context, status int, v views.UserDetails) erro
 		return err
 	}
 	ctx := c.Request().Context()
-	if v.User, err = h.store.User(ctx, id); err != nil {
+	if v.User, err = h.store.User(ctx, scope(c), id); err != nil {
 		return err
 	}
 	me, _ := currentUser(c)

@@ -16,7 +16,7 @@ func (h *handler) resetPassword(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	u, err := h.store.User(ctx, id)
+	u, err := h.store.User(ctx, scope(c), id)
 	if err != nil {
 		return err
 	}

@@ -206,14 +206,14 @@ func (tc *testConsole) snapshot() string {
 	tc.t.Helper()
 	var b strings.Builder
 	ctx := context.Background()
-	_, err := tc.store.EachKey(ctx, store.KeyFilter{}, store.SortName, false, func(k store.Key) error {
+	_, err := tc.store.EachKey(ctx, store.Scope{}, store.KeyFilter{}, store.SortName, false, func(k store.Key) error {
 		fmt.Fprintf(&b, "%s %s %v %v %v %v\n", k.ID, k.Name, k.Enabled, k.UpdatedAt, k.ExpiresAt, k.RevokedAt)
 		return nil
 	})
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	users, err := tc.store.Users(ctx, "")
+	users, err := tc.store.Users(ctx, store.Scope{}, "")
 	if err != nil {
 		tc.t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func (tc *testConsole) snapshot() string {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	denied, err := tc.store.EachEvent(ctx, store.EventFilter{Action: store.ActionAccessDenied}, func(store.Event) error { return nil })
+	denied, err := tc.store.EachEvent(ctx, store.Scope{}, store.EventFilter{Action: store.ActionAccessDenied}, func(store.Event) error { return nil })
 	if err != nil {
 		tc.t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func (tc *testConsole) snapshot() string {
 func (tc *testConsole) deniedEvents() int {
 	tc.t.Helper()
 	n := 0
-	_, err := tc.store.EachEvent(context.Background(), store.EventFilter{Action: store.ActionAccessDenied}, func(e store.Event) error {
+	_, err := tc.store.EachEvent(context.Background(), store.Scope{}, store.EventFilter{Action: store.ActionAccessDenied}, func(e store.Event) error {
 		count, ok := e.Details["count"].(float64)
 		if !ok {
 			tc.t.Fatalf("access.denied event without a count: %v", e.Details)

@@ -128,7 +128,7 @@ func TestSeedAndBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	page, err := st.Keys(context.Background(), store.KeyQuery{Sort: store.SortName, Limit: 1})
+	page, err := st.Keys(context.Background(), store.Scope{}, store.KeyQuery{Sort: store.SortName, Limit: 1})
 	if err != nil || page.Total != 250 {
 		t.Fatalf("backup holds %d keys, %v", page.Total, err)
 	}
@@ -167,7 +167,7 @@ func TestPruneEventsRunsInTheBackground(t *testing.T) {
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		page, err := st.Events(context.Background(), store.EventQuery{Limit: 1})
+		page, err := st.Events(context.Background(), store.Scope{}, store.EventQuery{Limit: 1})
 		if err == nil && len(page.Events) == 1 && page.Events[0].Action == store.ActionEventsPruned {
 			break
 		}

@@ -140,7 +140,7 @@ func TestShutdownFinishesTheRequestInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got, err := st.Key(context.Background(), k.ID)
+	got, err := st.Key(context.Background(), store.Scope{}, k.ID)
 	if err != nil || got.UseCount != 1 {
 		t.Fatalf("uses written at shutdown = %d, %v; want 1", got.UseCount, err)
 	}

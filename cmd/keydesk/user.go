@@ -109,7 +109,7 @@ func (e env) user(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "Cleared %d %s of %s.\n", n, logins, strings.ToLower(strings.TrimSpace(username)))
 	case "list":
-		users, err := st.Users(ctx, "")
+		users, err := st.Users(ctx, store.Scope{}, "")
 		if err != nil {
 			return err
 		}

@@ -181,7 +181,7 @@ func TestKeyboardOnly(t *testing.T) {
 	tab(1)
 	c.do(chromedp.KeyEvent("\r"))
 	c.waitFor(`document.querySelector('[data-testid=flash]')?.textContent.includes('revoked')`)
-	page, _ := c.store.Keys(context.Background(), store.KeyQuery{KeyFilter: store.KeyFilter{Statuses: []store.StatusFilter{store.FilterUnavailable}}, Sort: store.SortName})
+	page, _ := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Statuses: []store.StatusFilter{store.FilterUnavailable}}, Sort: store.SortName})
 	if page.Total != 1 || page.Keys[0].Name != "keyboard-bravo" {
 		t.Fatalf("revoked by keyboard: %+v", page.Keys)
 	}
@@ -210,7 +210,7 @@ func TestEnabledSwitchInTheRow(t *testing.T) {
 	if !eval[bool](c, `window.__stay === true`) {
 		t.Fatal("the switch reloaded the page")
 	}
-	got, _ := c.store.Key(context.Background(), k.ID)
+	got, _ := c.store.Key(context.Background(), store.Scope{}, k.ID)
 	if got.Enabled {
 		t.Fatal("the key is still enabled")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/keydesk/keydesk/store"
 )
 
 // ceilMinute is t rounded up to the whole minute, as quick picks are.
@@ -59,7 +60,7 @@ func TestQuickPicksLandOnExactDays(t *testing.T) {
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=create-key]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)))
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=view-details]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=facts]`)))
 	id := c.text(`[data-testid=key-id]`)
-	k, err := c.store.Key(context.Background(), id)
+	k, err := c.store.Key(context.Background(), store.Scope{}, id)
 	if err != nil || !k.ExpiresAt.Equal(picked) {
 		t.Fatalf("the key expires %v (%v), want %v", k.ExpiresAt, err, picked)
 	}
@@ -72,7 +73,7 @@ func TestQuickPicksLandOnExactDays(t *testing.T) {
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=expires-in-90]`)))
 	c.waitFor(`document.querySelector('[data-testid=flash]')?.textContent.includes('now expires')`)
 	after = time.Now()
-	k, _ = c.store.Key(context.Background(), id)
+	k, _ = c.store.Key(context.Background(), store.Scope{}, id)
 	expiryBetween(t, k.ExpiresAt, 90, before, after)
 	c.screenshot("details-expiry")
 	if got := eval[string](c, `document.querySelector('[data-testid=expires-at]').value + 'T' + document.querySelector('[data-testid=expires-time]').value`); got != k.ExpiresAt.UTC().Format("2006-01-02T15:04") {
@@ -89,7 +90,7 @@ func TestExpireNowLeavesAValidExpiry(t *testing.T) {
 	c.do(chromedp.Navigate(c.url+"/keys/"+k.ID), chromedp.Click(chromedp.CSS(`[data-testid=expire-now]`)))
 	c.confirm("Expire")
 	c.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=expired-banner]`)))
-	got, _ := c.store.Key(context.Background(), k.ID)
+	got, _ := c.store.Key(context.Background(), store.Scope{}, k.ID)
 	fields := eval[[]any](c, `[document.querySelector('[data-testid=expires-at]').value,
 		document.querySelector('[data-testid=expires-at]').validity.valid,
 		document.querySelector('[data-testid=expires-time]').value,

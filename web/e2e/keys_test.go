@@ -65,7 +65,7 @@ func TestCreateKeyShowsTheSecretOnce(t *testing.T) {
 	if got := eval[string](c, `document.querySelector('[data-testid=name]').value`); got != "" {
 		t.Fatalf("after reloading the form holds %q", got)
 	}
-	page, _ := c.store.Keys(context.Background(), store.KeyQuery{Sort: store.SortName})
+	page, _ := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{Sort: store.SortName})
 	if page.Total != 1 {
 		t.Fatalf("%d keys after reloading", page.Total)
 	}
@@ -113,7 +113,7 @@ func TestSearchAsYouType(t *testing.T) {
 	c.waitFor(`location.search.includes('status=disabled') && location.search.includes('status=soon')`)
 	c.waitFor(`document.querySelector('[data-testid=status-disabled]').getAttribute('aria-pressed') === 'true'`)
 	shown := c.rows()
-	page, err := c.store.Keys(context.Background(), store.KeyQuery{
+	page, err := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{
 		KeyFilter: store.KeyFilter{Search: "billing", Statuses: []store.StatusFilter{store.FilterSoon, store.FilterDisabled}},
 		Sort:      store.SortName, Limit: 50,
 	})
@@ -231,7 +231,7 @@ func TestSelectAllMatchingAndBulkDelete(t *testing.T) {
 	c.login("admin", adminPassword)
 	c.do(chromedp.Navigate(c.url + "/keys?status=available"))
 	match := store.KeyFilter{Statuses: []store.StatusFilter{store.FilterAvailable}}
-	total, err := c.store.Keys(context.Background(), store.KeyQuery{KeyFilter: match, Sort: store.SortName})
+	total, err := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{KeyFilter: match, Sort: store.SortName})
 	if err != nil || total.Total <= 50 {
 		t.Fatalf("need more than a page of matches, have %d (%v)", total.Total, err)
 	}
@@ -241,11 +241,11 @@ func TestSelectAllMatchingAndBulkDelete(t *testing.T) {
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=bulk-delete]`)))
 	c.confirm("Delete " + thousands(total.Total) + " keys?")
 	c.waitFor(`document.querySelector('[data-testid=flash]')?.textContent.includes('Deleted')`)
-	after, _ := c.store.Keys(context.Background(), store.KeyQuery{Sort: store.SortName})
+	after, _ := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{Sort: store.SortName})
 	if after.Total != 180-total.Total {
 		t.Fatalf("%d keys left, want %d", after.Total, 180-total.Total)
 	}
-	if left, _ := c.store.Keys(context.Background(), store.KeyQuery{KeyFilter: match, Sort: store.SortName}); left.Total != 0 {
+	if left, _ := c.store.Keys(context.Background(), store.Scope{}, store.KeyQuery{KeyFilter: match, Sort: store.SortName}); left.Total != 0 {
 		t.Fatalf("%d matching keys survived", left.Total)
 	}
 }

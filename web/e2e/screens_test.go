@@ -44,7 +44,7 @@ func TestPagesAreAccessible(t *testing.T) {
 	c.checkAccessibility("secret")
 	c.screenshot("secret")
 	visit("/keys/"+k.ID, `[data-testid=revoked-banner]`, "details-revoked")
-	page, _ := c.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "accessible"}, Sort: store.SortName})
+	page, _ := c.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: "accessible"}, Sort: store.SortName})
 	visit("/keys/"+page.Keys[0].ID, `[data-testid=facts]`, "details")
 	visit("/keys/test", `[data-testid=test-form]`, "test-key")
 	visit("/users", `[data-testid=user-table]`, "users")

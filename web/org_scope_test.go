@@ -1,0 +1,87 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// TestASiblingOrganizationDoesNotExist logs in as an Administrator of Acme
+// and walks every route that names a key or a user of Beta, its sibling:
+// each answers 404, as for an id that never existed, and nothing changes.
+func TestASiblingOrganizationDoesNotExist(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, err := tc.store.CreateOrg(ctx, system, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	beta, err := tc.store.CreateOrg(ctx, system, "Beta", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
+		t.Fatal(err)
+	}
+	betaUser, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "beta-user", Password: testPassword, RoleID: store.RoleViewer, Org: beta.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	betaKey := tc.createKey("beta-key", func(k *store.NewKey) { k.Org = beta.ID })
+	ownKey := tc.createKey("acme-key", func(k *store.NewKey) { k.Org = acme.ID })
+	cl := tc.loggedIn("acme-admin")
+
+	k, u := "/keys/"+betaKey.ID, "/users/"+itoa64(betaUser.ID)
+	before := tc.snapshot()
+	for _, r := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{"GET", k, nil},
+		{"GET", "/keys/new?copy=" + betaKey.ID, nil},
+		{"POST", k + "/enable", nil},
+		{"POST", k + "/disable", nil},
+		{"POST", k + "/expire", url.Values{"now": {"1"}}},
+		{"POST", k + "/expire", url.Values{"expires_at": {"2030-01-01"}}},
+		{"POST", k + "/revoke", nil},
+		{"POST", k + "/rename", url.Values{"name": {"taken"}}},
+		{"POST", k + "/rate-limit", url.Values{"capacity": {"1"}, "frequency": {"1"}}},
+		{"POST", k + "/delete", nil},
+		{"POST", "/keys/bulk", url.Values{"action": {"revoke"}, "id": {betaKey.ID}}},
+		{"POST", "/keys/bulk", url.Values{"action": {"delete"}, "id": {ownKey.ID, betaKey.ID}}},
+		{"GET", u, nil},
+		{"POST", u + "/role", url.Values{"role": {"3"}}},
+		{"POST", u + "/password", url.Values{"password": {"a long new password"}, "confirm": {"a long new password"}}},
+		{"POST", u + "/disable", nil},
+		{"POST", u + "/enable", nil},
+		{"POST", u + "/delete", nil},
+	} {
+		var res response
+		if r.method == "GET" {
+			res = cl.get(r.path)
+		} else {
+			res = cl.post(r.path, r.form)
+		}
+		if res.Code != http.StatusNotFound {
+			t.Errorf("%s %s: status %d, want 404", r.method, r.path, res.Code)
+		}
+	}
+	if tc.snapshot() != before {
+		t.Fatal("a request about another organization changed something")
+	}
+	// Lists show only Acme's subtree.
+	if body := cl.get("/keys").Body.String(); !strings.Contains(body, "acme-key") || strings.Contains(body, "beta-key") {
+		t.Errorf("the key list shows keys outside the organization: acme %v beta %v", strings.Contains(body, "acme-key"), strings.Contains(body, "beta-key"))
+	}
+	if body := cl.get("/users").Body.String(); !strings.Contains(body, "acme-admin") || strings.Contains(body, "beta-user") || strings.Contains(body, ">admin<") {
+		t.Error("the user list shows users outside the organization")
+	}
+	if body := cl.get("/keys/export.csv").Body.String(); strings.Contains(body, "beta-key") {
+		t.Error("the CSV holds keys outside the organization")
+	}
+}
