@@ -166,12 +166,39 @@ func benchSecret(b *testing.B) (*Store, string) {
 func BenchmarkVerifyCached(b *testing.B) {
 	s, secret := benchSecret(b)
 	ctx := context.Background()
-	if _, err := s.VerifyKey(ctx, secret, "chat"); err != nil {
+	if _, err := s.VerifyKey(ctx, secret, "chat", ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := s.VerifyKey(ctx, secret, "chat")
+		v, err := s.VerifyKey(ctx, secret, "chat", "")
+		if err != nil || !v.Valid {
+			b.Fatalf("%+v, %v", v, err)
+		}
+	}
+}
+
+// BenchmarkVerifyCachedWithOrg is BenchmarkVerifyCached for a service that
+// names its organization: a cluster key asked about an organization three
+// levels down.
+func BenchmarkVerifyCachedWithOrg(b *testing.B) {
+	s, secret := benchSecret(b)
+	ctx := context.Background()
+	parent := ""
+	var org Org
+	for _, name := range []string{"Acme", "EU", "Paris"} {
+		var err error
+		if org, err = s.CreateOrg(ctx, SystemActor("bench"), name, parent); err != nil {
+			b.Fatal(err)
+		}
+		parent = org.ID
+	}
+	if _, err := s.VerifyKey(ctx, secret, "chat", org.ID); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := s.VerifyKey(ctx, secret, "chat", org.ID)
 		if err != nil || !v.Valid {
 			b.Fatalf("%+v, %v", v, err)
 		}
@@ -185,7 +212,7 @@ func BenchmarkVerifyUncached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.cache.drop(nil, false)
-		v, err := s.VerifyKey(ctx, secret, "chat")
+		v, err := s.VerifyKey(ctx, secret, "chat", "")
 		if err != nil || !v.Valid {
 			b.Fatalf("%+v, %v", v, err)
 		}
@@ -196,11 +223,11 @@ func BenchmarkVerifyUncached(b *testing.B) {
 func BenchmarkVerifyParallel(b *testing.B) {
 	s, secret := benchSecret(b)
 	ctx := context.Background()
-	s.VerifyKey(ctx, secret, "chat")
+	s.VerifyKey(ctx, secret, "chat", "")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.VerifyKey(ctx, secret, "chat"); err != nil {
+			if _, err := s.VerifyKey(ctx, secret, "chat", ""); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -25,5 +25,6 @@ func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	s.cache.drop(nil, false)
+	s.orgs.drop()
 	return true, nil
 }

@@ -120,7 +120,7 @@ func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
 	ctx := context.Background()
 	server, _ := newTestStore(t)
 	k, secret := mustCreateKey(t, server, NewKey{Name: "svc", Enabled: true})
-	if v, _ := server.VerifyKey(ctx, secret, ""); !v.Valid {
+	if v, _ := server.VerifyKey(ctx, secret, "", ""); !v.Valid {
 		t.Fatalf("fresh key: %+v", v)
 	}
 	// The server's own writes are no news to it: the cache stays.
@@ -139,13 +139,13 @@ func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
 	if _, err := cli.RevokeKey(ctx, testActor, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := server.VerifyKey(ctx, secret, ""); !v.Valid {
+	if v, _ := server.VerifyKey(ctx, secret, "", ""); !v.Valid {
 		t.Fatalf("before the server looked: %+v (the cache should still hold the key, or this test proves nothing)", v)
 	}
 	if changed, err := server.ReloadIfChanged(ctx); err != nil || !changed {
 		t.Fatalf("after the command's write: changed = %v, %v", changed, err)
 	}
-	if v, _ := server.VerifyKey(ctx, secret, ""); v.Valid || v.Code != CodeRevoked {
+	if v, _ := server.VerifyKey(ctx, secret, "", ""); v.Valid || v.Code != CodeRevoked {
 		t.Fatalf("revoked from the command line: %+v", v)
 	}
 }

@@ -303,6 +303,9 @@ func (s *Store) CreateOrg(ctx context.Context, actor Actor, name, parentID strin
 		}
 		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgCreated, o, nil))
 	})
+	if err == nil {
+		s.orgsChanged()
+	}
 	return o, err
 }
 
@@ -398,6 +401,9 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID s
 		}
 		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgUpdated, o, changes))
 	})
+	if err == nil {
+		s.orgsChanged()
+	}
 	return o, err
 }
 
@@ -424,6 +430,9 @@ func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, err
 		ev.org = RootOrg // the organization is gone; its parent's log is the root's too
 		return s.logEvent(ctx, tx, now, actor, ev)
 	})
+	if err == nil {
+		s.orgsChanged()
+	}
 	return o, err
 }
 
@@ -477,7 +486,7 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 	})
 	if err == nil {
 		// Switching keys off applies from the next verification.
-		s.cache.drop(nil, false)
+		s.orgsChanged()
 	}
 	return o, err
 }
@@ -533,4 +542,11 @@ func checkMaxExpiry(org Org, now, at time.Time) error {
 		return Errorf(EINVALID, "expires_at", "Keys in %s must expire within %d days, by %s.", org.Path, days, limit.Format("2006-01-02 15:04 UTC"))
 	}
 	return nil
+}
+
+// orgsChanged forgets what verification keeps of organizations: their ids,
+// and the keys, which carry their organization's path and switch.
+func (s *Store) orgsChanged() {
+	s.orgs.drop()
+	s.cache.drop(nil, false)
 }

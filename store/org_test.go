@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // orgTree builds Default/Acme/EU and Default/Beta for a test.
@@ -159,3 +160,108 @@ func TestOrganizationPolicy(t *testing.T) {
 }
 
 func asStoreError(err error, se **Error) bool { return errors.As(err, se) }
+
+// TestKeysServeTheirOrganizationAndBelow verifies keys at the root (cluster
+// keys) and at Acme for every organization, before and after moves and
+// switches.
+func TestKeysServeTheirOrganizationAndBelow(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root, acme, eu, beta := testOrgs(t, s)
+	_, cluster := mustCreateKey(t, s, NewKey{Name: "cluster", Enabled: true})
+	_, tenant := mustCreateKey(t, s, NewKey{Name: "tenant", Enabled: true, Org: acme.ID})
+	check := func(secret, org string) string {
+		t.Helper()
+		v, err := s.VerifyKey(ctx, secret, "", org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Valid {
+			return "valid"
+		}
+		return v.Code
+	}
+	for _, c := range []struct{ secret, org, want string }{
+		{cluster, "", "valid"}, {cluster, root.ID, "valid"}, {cluster, eu.ID, "valid"}, {cluster, beta.ID, "valid"},
+		{tenant, "", "valid"}, {tenant, acme.ID, "valid"}, {tenant, eu.ID, "valid"},
+		{tenant, root.ID, CodeWrongOrg}, {tenant, beta.ID, CodeWrongOrg}, {tenant, "no-such-org", CodeWrongOrg},
+		{cluster, "no-such-org", CodeWrongOrg},
+	} {
+		if got := check(c.secret, c.org); got != c.want {
+			t.Errorf("key %s for org %q: %s, want %s", c.secret[:8], c.org, got, c.want)
+		}
+	}
+	if v, _ := s.VerifyKey(ctx, tenant, "", eu.ID); v.OrgID != acme.ID || v.OrgName != "Acme" {
+		t.Fatalf("the answer names %q %q, want Acme", v.OrgID, v.OrgName)
+	}
+	// Moving EU under Beta: Acme's key no longer serves it, from the next call.
+	if _, err := s.UpdateOrg(ctx, testActor, eu.ID, "EU", beta.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := check(tenant, eu.ID); got != CodeWrongOrg {
+		t.Fatalf("after the move: %s", got)
+	}
+	// Switching Acme's keys off refuses its key at once, and not the cluster key.
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if got := check(tenant, acme.ID); got != CodeOrgDisabled {
+		t.Fatalf("switched off: %s", got)
+	}
+	if got := check(cluster, acme.ID); got != "valid" {
+		t.Fatalf("the cluster key for a switched-off organization: %s", got)
+	}
+	// Nor can a key be created there.
+	if _, _, err := s.CreateKey(ctx, testActor, NewKey{Name: "more", Permissions: []string{"chat"}, Capacity: 1, Frequency: 1, Org: acme.ID}); ErrorCode(err) != EINVALID {
+		t.Fatalf("created a key where keys are off: %v", err)
+	}
+}
+
+// TestPolicyLimitsNewKeys creates keys under a maximum expiry and a
+// maximum number of keys per user.
+func TestPolicyLimitsNewKeys(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	_, acme, _, _ := testOrgs(t, s)
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 30, MaxKeysPerUser: 2}); err != nil {
+		t.Fatal(err)
+	}
+	sam := Actor{UserID: 42, Username: "sam", Scope: Scope{}}
+	create := func(name string, expires time.Time) error {
+		_, _, err := s.CreateKey(ctx, sam, NewKey{Name: name, Permissions: []string{"chat"}, Capacity: 1, Frequency: 1, Org: acme.ID, ExpiresAt: expires})
+		return err
+	}
+	in10 := clock.now.AddDate(0, 0, 10)
+	for name, at := range map[string]time.Time{"never": {}, "too late": clock.now.AddDate(0, 0, 31)} {
+		var se *Error
+		if err := create(name, at); !asStoreError(err, &se) || se.Field != "expires_at" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := create("one", in10); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("two", in10); err != nil {
+		t.Fatal(err)
+	}
+	err := create("three", in10)
+	if err == nil || !strings.Contains(err.Error(), "allows 2 keys per user") || !strings.Contains(err.Error(), "you have 2") {
+		t.Fatalf("a third key: %v", err)
+	}
+	// Another user has their own allowance; a revoked key frees one.
+	if _, _, err := s.CreateKey(ctx, testActor, NewKey{Name: "not sam's", Permissions: []string{"chat"}, Capacity: 1, Frequency: 1, Org: acme.ID, ExpiresAt: in10}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: "one"}, Sort: SortName})
+	if _, err := s.RevokeKey(ctx, testActor, page.Keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("three", in10); err != nil {
+		t.Fatalf("after a revocation: %v", err)
+	}
+	// Extending past the maximum is refused too.
+	page, _ = s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: "two"}, Sort: SortName})
+	if _, err := s.SetKeyExpiry(ctx, testActor, page.Keys[0].ID, time.Time{}); ErrorCode(err) != EINVALID {
+		t.Fatalf("extended to never: %v", err)
+	}
+}

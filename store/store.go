@@ -53,6 +53,7 @@ type Store struct {
 
 	// Verification reads keys through a cache, and a prepared lookup.
 	cache      *keyCache
+	orgs       orgCache
 	verifyStmt *sql.Stmt
 	// changes notices writes by other processes; see ReloadIfChanged.
 	changes dataVersion
@@ -130,6 +131,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		return nil, describeOpenError(path, err)
 	}
 	s.cache = newKeyCache()
+	s.orgs.load = s.loadOrgIDs
 	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
 		s.Close()
 		return nil, err

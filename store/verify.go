@@ -20,6 +20,7 @@ const (
 	CodeExpired          = "EXPIRED"           // past its expiry
 	CodeDisabled         = "DISABLED"          // switched off
 	CodeOrgDisabled      = "ORG_DISABLED"      // its organization has API keys switched off
+	CodeWrongOrg         = "WRONG_ORG"         // not at the organization asked about, nor above it
 	CodePermissionDenied = "PERMISSION_DENIED" // lacks the permission asked about
 	CodeRateLimited      = "RATE_LIMITED"      // used more than its rate limit allows
 )
@@ -35,6 +36,8 @@ type Verification struct {
 	Name        string
 	Permissions []string
 	ExpiresAt   time.Time
+	OrgID       string // the key's organization
+	OrgName     string
 
 	// The key's rate limit after this verification.
 	Limit      int
@@ -55,6 +58,9 @@ type cachedKey struct {
 	revokedAt   int64 // Unix seconds; 0: not revoked
 	enabled     bool
 	orgOff      bool
+	orgID       string // public id of the key's organization
+	orgName     string
+	orgIDs      string // its ids path: the key serves this and every path below
 	limiter     *limiter
 	usage       *usage
 }
@@ -199,18 +205,19 @@ func (c *keyCache) drop(rows []int64, deleted bool) {
 
 // VerifyKey checks a presented key, counts it as used and spends one of
 // its rate limit when it is good. permission, if not empty, must be one of
-// the key's.
-func (s *Store) VerifyKey(ctx context.Context, secret, permission string) (Verification, error) {
-	return s.verify(ctx, secret, permission, true)
+// the key's; org, if not empty, is the public id of an organization the
+// key must serve (be at, or above).
+func (s *Store) VerifyKey(ctx context.Context, secret, permission, org string) (Verification, error) {
+	return s.verify(ctx, secret, permission, org, true)
 }
 
 // CheckKey answers as VerifyKey does, but counts nothing: for testing a key
 // from the console.
-func (s *Store) CheckKey(ctx context.Context, secret, permission string) (Verification, error) {
-	return s.verify(ctx, secret, permission, false)
+func (s *Store) CheckKey(ctx context.Context, secret, permission, org string) (Verification, error) {
+	return s.verify(ctx, secret, permission, org, false)
 }
 
-func (s *Store) verify(ctx context.Context, secret, permission string, count bool) (Verification, error) {
+func (s *Store) verify(ctx context.Context, secret, permission, org string, count bool) (Verification, error) {
 	if !WellFormedSecret(secret) {
 		return Verification{Code: CodeMalformed}, nil
 	}
@@ -230,12 +237,21 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 		}
 	}
 	now := s.Now()
-	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity}
+	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity,
+		OrgID: e.orgID, OrgName: e.orgName}
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}
 	// The status decides, as it does everywhere else a key is judged.
 	v.Code = e.status(now).verifyCode()
+	if v.Code == "" && org != "" {
+		// A key serves its organization and every one below it: the
+		// organization asked about must be at or below the key's. An
+		// unknown organization is served by no key.
+		if ids, ok := s.orgs.ids(org); !ok || !strings.HasPrefix(ids, e.orgIDs) {
+			v.Code = CodeWrongOrg
+		}
+	}
 	if v.Code == "" && permission != "" && !slices.Contains(e.permissions, permission) {
 		v.Code = CodePermissionDenied
 	}
@@ -255,7 +271,8 @@ func (s *Store) verify(ctx context.Context, secret, permission string, count boo
 }
 
 const verifyLookup = `SELECT k.id, k.public_id, k.name, k.permissions, k.expires_at, k.enabled, coalesce(k.revoked_at, 0),
-	k.capacity, k.frequency, ` + orgOffSQL + ` FROM keys k WHERE k.secret_hash = ?`
+	k.capacity, k.frequency, ` + orgOffSQL + `, o.public_id, o.name, o.path
+	FROM keys k JOIN organizations o ON o.id = k.org_id WHERE k.secret_hash = ?`
 
 // loadVerifiedKey reads a key by its secret's hash and caches it. It
 // returns nil when there is no such key.
@@ -267,7 +284,8 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 		expires             sql.NullInt64
 		capacity, frequency int
 	)
-	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgOff)
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgOff,
+		&e.orgID, &e.orgName, &e.orgIDs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

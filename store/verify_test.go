@@ -9,7 +9,7 @@ import (
 
 func verifyCode(t *testing.T, s *Store, secret, permission string) Verification {
 	t.Helper()
-	v, err := s.VerifyKey(context.Background(), secret, permission)
+	v, err := s.VerifyKey(context.Background(), secret, permission, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCheckKeyCountsNothing(t *testing.T) {
 	ctx := context.Background()
 	k, secret := mustCreateKey(t, s, NewKey{Name: "checked", Enabled: true, Capacity: 1, Frequency: 60})
 	for i := 0; i < 3; i++ {
-		v, err := s.CheckKey(ctx, secret, "")
+		v, err := s.CheckKey(ctx, secret, "", "")
 		if err != nil || !v.Valid || v.Remaining != 1 {
 			t.Fatalf("check %d: %+v, %v", i, v, err)
 		}

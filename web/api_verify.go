@@ -23,6 +23,9 @@ import (
 type verifyRequest struct {
 	Key        *string `json:"key"`
 	Permission string  `json:"permission"`
+	// Org, when given, is the public id of the organization the caller
+	// serves: the key must be at it or above it.
+	Org string `json:"org"`
 }
 
 type verifyValid struct {
@@ -32,6 +35,13 @@ type verifyValid struct {
 	Permissions []string      `json:"permissions"`
 	ExpiresAt   *string       `json:"expires_at"`
 	RateLimit   rateLimitJSON `json:"ratelimit"`
+	Org         orgJSON       `json:"org"`
+}
+
+// orgJSON names the key's organization in a valid answer.
+type orgJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type verifyInvalid struct {
@@ -55,7 +65,7 @@ type requestError struct {
 	code, message string
 }
 
-const verifyBodyHint = `The body must be one JSON object: {"key": "kd_…", "permission": "chat"}.`
+const verifyBodyHint = `The body must be one JSON object: {"key": "kd_…", "permission": "chat", "org": "…"}; permission and org may be left out.`
 
 // parseVerifyRequest reads a verification request strictly: JSON by its
 // Content-Type, one object and nothing after it, only the known field names
@@ -92,7 +102,7 @@ func verifyBodyProblem(body []byte, err error) string {
 	case errors.As(err, &sy) && sy.Err == jsontext.ErrDuplicateName:
 		return "The field " + fieldName(sy.JSONPointer) + " appears more than once."
 	case errors.As(err, &se) && se.Err == json.ErrUnknownName:
-		return "The field " + fieldName(se.JSONPointer) + ` is not known: send only "key" and "permission", in lower case.`
+		return "The field " + fieldName(se.JSONPointer) + ` is not known: send only "key", "permission" and "org", in lower case.`
 	case errors.As(err, &se) && se.JSONPointer != "":
 		return "The field " + fieldName(se.JSONPointer) + " must be a string."
 	}
@@ -133,7 +143,7 @@ func (h *handler) verifyKey(c echo.Context) error {
 	if rerr != nil {
 		return apiErr(c, rerr.status, rerr.code, rerr.message)
 	}
-	v, err := h.store.VerifyKey(c.Request().Context(), *req.Key, req.Permission)
+	v, err := h.store.VerifyKey(c.Request().Context(), *req.Key, req.Permission, req.Org)
 	if err != nil {
 		return err
 	}
@@ -149,7 +159,7 @@ func (h *handler) verifyKey(c echo.Context) error {
 	if !v.Valid {
 		return c.JSON(http.StatusOK, verifyInvalid{Code: v.Code})
 	}
-	res := verifyValid{Valid: true, ID: v.ID, Name: v.Name, Permissions: v.Permissions,
+	res := verifyValid{Valid: true, ID: v.ID, Name: v.Name, Permissions: v.Permissions, Org: orgJSON{ID: v.OrgID, Name: v.OrgName},
 		RateLimit: rateLimitJSON{Limit: v.Limit, Remaining: v.Remaining, Reset: seconds(v.Reset)}}
 	if !v.ExpiresAt.IsZero() {
 		t := v.ExpiresAt.Format(time.RFC3339)

@@ -36,7 +36,7 @@ func FuzzVerifyRequest(f *testing.F) {
 			t.Fatalf("accepted a body encoding/json refuses: %v", err)
 		}
 		for name := range sent {
-			if name != "key" && name != "permission" {
+			if name != "key" && name != "permission" && name != "org" {
 				t.Fatalf("accepted the field %q", name)
 			}
 		}
@@ -45,6 +45,9 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 		if p, ok := sent["permission"]; ok && p != nil && p != req.Permission {
 			t.Fatalf("permission %q, sent %q", req.Permission, p)
+		}
+		if o, ok := sent["org"]; ok && o != nil && o != req.Org {
+			t.Fatalf("org %q, sent %q", req.Org, o)
 		}
 
 		// Re-encoded, it is accepted again as the same request.
@@ -56,7 +59,7 @@ func FuzzVerifyRequest(f *testing.F) {
 		if rerr != nil {
 			t.Fatalf("the re-encoded request %s is refused: %s", again, rerr.message)
 		}
-		if *req2.Key != *req.Key || req2.Permission != req.Permission {
+		if *req2.Key != *req.Key || req2.Permission != req.Permission || req2.Org != req.Org {
 			t.Fatalf("re-encoded %s reads as %+v, want %+v", again, req2, req)
 		}
 

@@ -85,3 +85,33 @@ func TestASiblingOrganizationDoesNotExist(t *testing.T) {
 		t.Error("the CSV holds keys outside the organization")
 	}
 }
+
+// TestVerificationNamesAndChecksTheOrganization asks the verification API
+// about a key of Acme for Acme, for its sibling and for a switched-off
+// Acme.
+func TestVerificationNamesAndChecksTheOrganization(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
+	_, secret, err := tc.store.CreateKey(ctx, system, store.NewKey{Name: "svc", Permissions: []string{"chat"}, Enabled: true, Capacity: 10, Frequency: 60, Org: acme.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := func(org string) string { return `{"key": "` + secret + `", "org": "` + org + `"}` }
+	_, out := callVerify(t, tc.h, body(acme.ID))
+	org, _ := out["org"].(map[string]any)
+	if out["valid"] != true || org["id"] != acme.ID || org["name"] != "Acme" {
+		t.Fatalf("for its own organization: %v", out)
+	}
+	if _, out := callVerify(t, tc.h, body(beta.ID)); out["valid"] != false || out["code"] != "WRONG_ORG" {
+		t.Fatalf("for a sibling: %v", out)
+	}
+	if _, err := tc.store.SetOrgPolicy(ctx, system, acme.ID, store.Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, out := callVerify(t, tc.h, body(acme.ID)); out["valid"] != false || out["code"] != "ORG_DISABLED" {
+		t.Fatalf("switched off: %v", out)
+	}
+}
