@@ -60,6 +60,9 @@ func PermissionNameProblem(name string) string {
 
 // CreatePermission adds a permission to the catalog.
 func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission) (Permission, error) {
+	if err := actor.wholeTree(); err != nil {
+		return p, err
+	}
 	p.Name = strings.ToLower(strings.TrimSpace(p.Name))
 	p.Description = strings.TrimSpace(p.Description)
 	if msg := PermissionNameProblem(p.Name); msg != "" {
@@ -89,6 +92,9 @@ func (s *Store) CreatePermission(ctx context.Context, actor Actor, p Permission)
 
 // DeletePermission removes a permission that no key has.
 func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) error {
+	if err := actor.wholeTree(); err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM permissions WHERE name = ?`, name).Scan(&n); err != nil {

@@ -76,6 +76,9 @@ func checkRoleNameFree(ctx context.Context, tx *sql.Tx, name string, except int6
 
 // CreateRole adds a custom role.
 func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role, error) {
+	if err := actor.wholeTree(); err != nil {
+		return Role{}, err
+	}
 	if err := in.check(); err != nil {
 		return Role{}, err
 	}
@@ -113,6 +116,9 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role
 // UpdateRole renames a custom role and sets its rights. The users who hold
 // it have the new rights from their next request.
 func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleInput) (Role, error) {
+	if err := actor.wholeTree(); err != nil {
+		return Role{}, err
+	}
 	if err := in.check(); err != nil {
 		return Role{}, err
 	}
@@ -166,6 +172,9 @@ func (s *Store) UpdateRole(ctx context.Context, actor Actor, id int64, in RoleIn
 
 // DeleteRole removes a custom role that nobody holds.
 func (s *Store) DeleteRole(ctx context.Context, actor Actor, id int64) (Role, error) {
+	if err := actor.wholeTree(); err != nil {
+		return Role{}, err
+	}
 	var r Role
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error

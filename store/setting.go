@@ -55,6 +55,9 @@ func (s *Store) EventRetention(ctx context.Context) (int, error) {
 
 // SetEventRetention sets how many days events are kept (0: for good).
 func (s *Store) SetEventRetention(ctx context.Context, actor Actor, days int) error {
+	if err := actor.wholeTree(); err != nil {
+		return err
+	}
 	if days < 0 || days > MaxRetentionDays {
 		return Errorf(EINVALID, "retention_days", "Enter a number of days from 1 to %d, or 0 to keep events for good.", MaxRetentionDays)
 	}

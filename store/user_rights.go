@@ -81,3 +81,14 @@ func mayChangeRole(ctx context.Context, tx *sql.Tx, actor Actor, r Role) error {
 	}
 	return nil
 }
+
+// wholeTree refuses a console-wide change (roles, the permission catalog,
+// the audit log's retention) to anyone whose scope is not the whole tree:
+// an organization's administrator changes their organization, not the
+// console every tenant shares.
+func (actor Actor) wholeTree() error {
+	if actor.Scope.Whole() {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "", "Roles, the permission catalog and console settings are changed by administrators of the root organization.")
+}

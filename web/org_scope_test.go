@@ -115,3 +115,32 @@ func TestVerificationNamesAndChecksTheOrganization(t *testing.T) {
 		t.Fatalf("switched off: %v", out)
 	}
 }
+
+// TestConsoleSettingsBelongToTheRoot has an Administrator of Acme try to
+// change what every tenant shares: roles, the permission catalog and the
+// audit log's retention.
+func TestConsoleSettingsBelongToTheRoot(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
+		t.Fatal(err)
+	}
+	cl := tc.loggedIn("acme-admin")
+	before := tc.snapshot()
+	for path, form := range map[string]url.Values{
+		"/settings":                          {"retention_days": {"1"}},
+		"/settings/permissions":              {"name": {"billing"}, "description": {"Billing."}},
+		"/settings/permissions/chat/delete":  nil,
+		"/roles":                             {"name": {"Tenant role"}, "rights": {"audit.view"}},
+		"/roles/" + itoa64(store.RoleViewer): {"name": {"Viewer"}, "rights": {"audit.view"}},
+	} {
+		if res := cl.post(path, form); res.Code != http.StatusForbidden {
+			t.Errorf("POST %s: status %d, want 403", path, res.Code)
+		}
+	}
+	if days, _ := tc.store.EventRetention(ctx); days != 0 || tc.snapshot() != before {
+		t.Fatal("a tenant's administrator changed a console setting")
+	}
+}
