@@ -129,7 +129,7 @@ func TestVerifyAPI(t *testing.T) {
 
 func TestVerifyAPIBearerToken(t *testing.T) {
 	tc := newTestConsole(t)
-	e, err := New(t.Context(), tc.store, Config{Now: tc.clock.Now, Logger: discardLogger(), VerifyToken: "s3rvice-token"})
+	e, err := New(t.Context(), tc.store, Config{Logger: discardLogger(), VerifyToken: "s3rvice-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestVerifyAPIBearerToken(t *testing.T) {
 func TestNoSecretInTheLog(t *testing.T) {
 	tc := newTestConsole(t)
 	var logged bytes.Buffer
-	e, err := New(t.Context(), tc.store, Config{Now: tc.clock.Now, Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e, err := New(t.Context(), tc.store, Config{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

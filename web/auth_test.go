@@ -233,7 +233,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestTLSMarksCookiesSecureAndSendsHSTS(t *testing.T) {
 	tc := newTestConsole(t)
-	e, err := New(t.Context(), tc.store, Config{Now: tc.clock.Now, Logger: discardLogger(), TLS: true})
+	e, err := New(t.Context(), tc.store, Config{Logger: discardLogger(), TLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func (h *handler) exportEvents(c echo.Context) error {
 	if perr != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, perr.Message)
 	}
-	out, err := newCSVStream(c, "events", h.cfg.Now().UTC(), eventCSVHeader)
+	out, err := newCSVStream(c, "events", h.now().UTC(), eventCSVHeader)
 	if err != nil {
 		return err
 	}

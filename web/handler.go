@@ -2,6 +2,7 @@ package web
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -15,3 +16,7 @@ type handler struct {
 	log     *slog.Logger
 	cookies *sessions.CookieStore
 }
+
+// now is the console's clock: the store's, so that what a page shows and
+// what the store records agree (tests move it).
+func (h *handler) now() time.Time { return h.store.Now() }

@@ -21,7 +21,7 @@ func (h *handler) createKey(c echo.Context) error {
 	if values.Has("expires_in") {
 		return h.pickKeyExpiry(c, f, values.Get("expires_in"))
 	}
-	in, ok := f.Validate(h.cfg.Now())
+	in, ok := f.Validate(h.now())
 	if ok {
 		k, secret, err := h.store.CreateKey(ctx, h.actor(c), in)
 		if err == nil {
@@ -42,7 +42,7 @@ func (h *handler) createKey(c echo.Context) error {
 // pickKeyExpiry answers a quick pick made without script: the form comes
 // back as it was, expiring that many days from now.
 func (h *handler) pickKeyExpiry(c echo.Context, f form.KeyForm, days string) error {
-	at, msg := form.ParseExpiresIn(days, h.cfg.Now())
+	at, msg := form.ParseExpiresIn(days, h.now())
 	if msg != "" {
 		f.Errors.Add("expires_at", msg)
 		return h.showKeyForm(c, http.StatusUnprocessableEntity, f)

@@ -37,12 +37,12 @@ func (h *handler) expireKey(c echo.Context) error {
 	)
 	if values.Has("expires_in") {
 		var msg string
-		if at, msg = form.ParseExpiresIn(values.Get("expires_in"), h.cfg.Now()); msg != "" {
+		if at, msg = form.ParseExpiresIn(values.Get("expires_in"), h.now()); msg != "" {
 			errs.Add("expires_at", msg)
 		}
 	} else if !never {
 		var msg string
-		if at, msg = form.ParseExpiry(typed, h.cfg.Now()); msg != "" {
+		if at, msg = form.ParseExpiry(typed, h.now()); msg != "" {
 			errs.Add("expires_at", msg)
 		}
 	}

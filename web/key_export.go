@@ -19,7 +19,7 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := h.cfg.Now().UTC()
+	now := h.now().UTC()
 	out, err := newCSVStream(c, "keys", now, keyCSVHeader)
 	if err != nil {
 		return err

@@ -30,7 +30,7 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.Form = form.CopyKeyForm(k, name, h.cfg.Now())
+		v.Form = form.CopyKeyForm(k, name, h.now())
 		v.CopyOfName = k.Name
 	}
 	return render(c, http.StatusOK, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)

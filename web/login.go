@@ -49,7 +49,7 @@ func (h *handler) login(c echo.Context) error {
 func (h *handler) tooManyFailures(c echo.Context, wait time.Duration) string {
 	secs := int(wait.Round(time.Second).Seconds())
 	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-	until := h.cfg.Now().Add(wait).UTC().Format("15:04:05 UTC")
+	until := h.now().Add(wait).UTC().Format("15:04:05 UTC")
 	return fmt.Sprintf("Too many failed attempts. Try again in %s (at %s).", waitText(wait), until)
 }
 

@@ -37,7 +37,7 @@ func render(c echo.Context, status int, page, fragment templ.Component) error {
 // page returns what every page needs: the user, the CSRF token, and the
 // flash messages (which it consumes).
 func (h *handler) page(c echo.Context, title, section string) views.Page {
-	p := views.Page{Title: title, Section: section, Now: h.cfg.Now().UTC()}
+	p := views.Page{Title: title, Section: section, Now: h.now().UTC()}
 	if u, ok := currentUser(c); ok {
 		p.User = u
 	}

@@ -23,8 +23,6 @@ import (
 // each field has a sensible default.
 type Config struct {
 	Logger *slog.Logger
-	// Now is the clock; tests replace it. It should match the store's.
-	Now func() time.Time
 	// IdleTimeout ends a session nobody used for this long (default 30 minutes).
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends any session this long after login (default 12 hours).
@@ -40,9 +38,6 @@ type Config struct {
 func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute

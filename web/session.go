@@ -77,7 +77,7 @@ func (h *handler) sessionValid(sess *sessions.Session, u store.User) bool {
 	version, _ := sess.Values[keyVersion].(int64)
 	issued, _ := sess.Values[keyIssued].(int64)
 	seen, _ := sess.Values[keySeen].(int64)
-	now := h.cfg.Now().Unix()
+	now := h.now().Unix()
 	return !u.Disabled() && version == u.SessionVersion &&
 		now-issued < int64(h.cfg.AbsoluteTimeout.Seconds()) &&
 		now-seen < int64(h.cfg.IdleTimeout.Seconds())
@@ -87,7 +87,7 @@ func (h *handler) sessionValid(sess *sessions.Session, u store.User) bool {
 // It rewrites the cookie only when "last seen" is touchEvery old, so that
 // the idle timeout holds to within that.
 func (h *handler) touchSession(c echo.Context, sess *sessions.Session) {
-	now := h.cfg.Now().Unix()
+	now := h.now().Unix()
 	if seen, _ := sess.Values[keySeen].(int64); now-seen >= touchEvery(h.cfg.IdleTimeout) {
 		sess.Values[keySeen] = now
 		h.saveSession(c, sess)
@@ -131,7 +131,7 @@ func (h *handler) startSession(c echo.Context, u store.User) {
 		return
 	}
 	sess.Values = map[any]any{}
-	now := h.cfg.Now().Unix()
+	now := h.now().Unix()
 	sess.Values[keyUserID] = u.ID
 	sess.Values[keyVersion] = u.SessionVersion
 	sess.Values[keyIssued] = now

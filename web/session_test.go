@@ -11,7 +11,7 @@ import (
 // short idle timeout ends idle sessions only.
 func TestIdleTimeoutOfAMinute(t *testing.T) {
 	tc := newTestConsole(t)
-	e, err := New(context.Background(), tc.store, Config{IdleTimeout: time.Minute, Now: tc.clock.Now, Logger: discardLogger()})
+	e, err := New(context.Background(), tc.store, Config{IdleTimeout: time.Minute, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func newBareConsole(t *testing.T) *testConsole {
 	t.Cleanup(func() { st.Close() })
 	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	st.Now = clock.Now
-	e, err := New(ctx, st, Config{Now: clock.Now, Logger: discardLogger()})
+	e, err := New(ctx, st, Config{Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func newEmptyConsole(t *testing.T) *console {
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{}
 	st.Now = clk.Now
-	h, err := web.New(ctx, st, web.Config{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := web.New(ctx, st, web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
