@@ -16,7 +16,7 @@ import (
 )
 
 const userUsage = `Usage:
-  keydesk user add --username U --role ROLE [--name "Display Name"] [--db PATH]
+  keydesk user add --username U --role ROLE [--name "Display Name"] [--org ORG] [--db PATH]
   keydesk user passwd USERNAME [--db PATH]
   keydesk user unlock USERNAME [--db PATH]
   keydesk user list [--db PATH]
@@ -37,12 +37,13 @@ func (e env) user(ctx context.Context, args []string) error {
 	cmd, args := args[0], args[1:]
 	fs := e.flags("user " + cmd)
 	db := e.dbFlag(fs)
-	var username, role, name string
+	var username, role, name, org string
 	switch cmd {
 	case "add":
 		fs.StringVar(&username, "username", "", "the new user's username")
 		fs.StringVar(&role, "role", "", "role name, such as Administrator, \"Key manager\" or Viewer")
 		fs.StringVar(&name, "name", "", "display name")
+		fs.StringVar(&org, "org", "", "the user's organization: a name, a path such as Default/Acme, or an id (default the root)")
 	case "passwd", "unlock":
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			username, args = args[0], args[1:]
@@ -73,11 +74,18 @@ func (e env) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		password, err := e.readPassword("Password for " + username)
-		if err != nil {
+		in := store.NewUser{Username: username, DisplayName: name, RoleID: r.ID}
+		if org != "" {
+			o, err := st.OrgByPath(ctx, store.Scope{}, org)
+			if err != nil {
+				return err
+			}
+			in.Org = o.ID
+		}
+		if in.Password, err = e.readPassword("Password for " + username); err != nil {
 			return err
 		}
-		u, err := st.CreateUser(ctx, actor, store.NewUser{Username: username, DisplayName: name, Password: password, RoleID: r.ID})
+		u, err := st.CreateUser(ctx, actor, in)
 		if err != nil {
 			return err
 		}

@@ -176,3 +176,31 @@ func TestUserListPrintsNothingRaw(t *testing.T) {
 		t.Fatalf("list printed %q", out)
 	}
 }
+
+func TestUserAddTakesAnOrganization(t *testing.T) {
+	db := newDatabase(t)
+	st, err := store.OpenExisting(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme, err := st.CreateOrg(context.Background(), store.SystemActor("test"), "Acme", "")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "tenant", "--role", "Viewer", "--org", "Default/Acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runWith(t, "a long enough password\n", "user", "add", "--db", db, "--username", "lost", "--role", "Viewer", "--org", "Nowhere"); err == nil || !strings.Contains(err.Error(), "no organization") {
+		t.Fatalf("an unknown organization: %v", err)
+	}
+	st, err = store.OpenExisting(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	users, err := st.Users(context.Background(), store.Scope{}, "tenant")
+	if err != nil || len(users) != 1 || users[0].OrgID != acme.ID {
+		t.Fatalf("tenant: %+v, %v", users, err)
+	}
+}
