@@ -146,8 +146,9 @@ const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path
 
 // orgTree reads every organization in the scope, in tree order (a parent
 // before its children, siblings by name), with names, paths, effective
-// policies and counts filled in. Organizations are few (thousands at
-// most), so the tree is read whole.
+// policies and children filled in; keys and users are counted by
+// withCounts, which only pages that show them need. Organizations are few
+// (thousands at most), so the tree is read whole.
 func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 	all, err := allRows(ctx, tx, func(r rowScanner) (Org, error) {
 		var o Org
@@ -163,24 +164,6 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 	byRow := make(map[int64]*Org, len(all))
 	for i := range all {
 		byRow[all[i].rowID] = &all[i]
-	}
-	counts := func(query string, set func(o *Org, n int)) error {
-		return eachRow(ctx, tx, func(r rowScanner) ([2]int64, error) {
-			var v [2]int64
-			err := r.Scan(&v[0], &v[1])
-			return v, err
-		}, func(v [2]int64) error {
-			if o := byRow[v[0]]; o != nil {
-				set(o, int(v[1]))
-			}
-			return nil
-		}, query)
-	}
-	if err := counts(`SELECT org_id, count(*) FROM keys GROUP BY org_id`, func(o *Org, n int) { o.Keys = n }); err != nil {
-		return nil, err
-	}
-	if err := counts(`SELECT org_id, count(*) FROM users GROUP BY org_id`, func(o *Org, n int) { o.Users = n }); err != nil {
-		return nil, err
 	}
 	// Paths sort a parent before its children, so each parent is complete
 	// when its children come.
@@ -203,14 +186,45 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 	return slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) }), nil
 }
 
-// Orgs returns the organizations in the scope, in tree order.
+// Orgs returns the organizations in the scope, in tree order, with their
+// keys and users counted.
 func (s *Store) Orgs(ctx context.Context, sc Scope) ([]Org, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) { return orgTree(ctx, tx, sc) })
+	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) {
+		orgs, err := orgTree(ctx, tx, sc)
+		if err != nil {
+			return nil, err
+		}
+		return orgs, withCounts(ctx, tx, orgs)
+	})
 }
 
-// Org returns the organization with the public id, if it is in the scope.
+// Org returns the organization with the public id, if it is in the scope,
+// with its keys and users counted.
 func (s *Store) Org(ctx context.Context, sc Scope, id string) (Org, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) (Org, error) { return orgByID(ctx, tx, sc, id) })
+	return readValue(ctx, s, func(tx *sql.Tx) (Org, error) {
+		o, err := orgByID(ctx, tx, sc, id)
+		if err != nil {
+			return Org{}, err
+		}
+		one := []Org{o}
+		err = withCounts(ctx, tx, one)
+		return one[0], err
+	})
+}
+
+// withCounts counts the keys and users at each organization of orgs.
+func withCounts(ctx context.Context, tx *sql.Tx, orgs []Org) error {
+	for i := range orgs {
+		o := &orgs[i]
+		// Each an index range: keys_by_org, users_by_org.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys WHERE org_id = ?`, o.rowID).Scan(&o.Keys); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE org_id = ?`, o.rowID).Scan(&o.Users); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OrgByPath finds an organization by its public id, its name (when only one
@@ -416,6 +430,11 @@ func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, err
 		if o, err = orgByID(ctx, tx, actor.Scope, id); err != nil {
 			return err
 		}
+		one := []Org{o}
+		if err := withCounts(ctx, tx, one); err != nil {
+			return err
+		}
+		o = one[0]
 		switch {
 		case o.IsRoot():
 			return Errorf(ECONFLICT, "", "The root organization cannot be deleted.")

@@ -92,6 +92,17 @@ func TestOrganizationTree(t *testing.T) {
 	if _, err := s.DeleteOrg(ctx, testActor, root.ID); ErrorCode(err) != ECONFLICT {
 		t.Errorf("delete the root: %v", err)
 	}
+	// Beta holds a key, then a user: it cannot go until they do.
+	k, _ := mustCreateKey(t, s, NewKey{Name: "in-beta", Org: beta.ID})
+	if _, err := s.DeleteOrg(ctx, testActor, beta.ID); ErrorCode(err) != ECONFLICT || !strings.Contains(err.Error(), "1 key") {
+		t.Errorf("delete an organization with a key: %v", err)
+	}
+	if _, err := s.DeleteKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if counted, _ := s.Org(ctx, Scope{}, acme.ID); counted.Children != 1 {
+		t.Errorf("Acme has %d children, want 1", counted.Children)
+	}
 
 	// Moving EU under Beta moves its path, and its subtree with it.
 	sub, err := s.CreateOrg(ctx, testActor, "Paris", eu.ID)

@@ -19,9 +19,10 @@ var (
 )
 
 // SeedKeys creates n demo keys with varied names, permissions, states,
-// expiry dates and creators, for demos and benchmarks. Their secrets are
-// thrown away. It writes in batches, one transaction each.
-func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
+// expiry dates and creators, for demos and benchmarks, spread over orgs (the
+// root when there are none). Their secrets are thrown away. It writes in
+// batches, one transaction each.
+func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org) error {
 	perms, err := s.Permissions(ctx)
 	if err != nil {
 		return err
@@ -36,18 +37,23 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand) error {
 		size := min(batch, n-done)
 		err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 			for i := 0; i < size; i++ {
+				org := RootOrg
+				if len(orgs) > 0 {
+					org = orgs[rng.IntN(len(orgs))].rowID
+				}
 				k := seedKey(rng, now, perms, used, done+i)
 				// A database seeded before may hold the name already.
-				for checkKeyNameFree(ctx, tx, RootOrg, k.Name) != nil {
+				for checkKeyNameFree(ctx, tx, org, k.Name) != nil {
 					k = seedKey(rng, now, perms, used, done+i)
 				}
+				k.orgRow = org
 				secret := NewSecret()
 				k.Hint = secretHint(secret)
 				if err := insertKey(ctx, tx, &k, HashSecret(secret)); err != nil {
 					return err
 				}
 				// Events carry their own time; the seeded key's is its creation.
-				ev := eventRecord{Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name,
+				ev := eventRecord{Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, org: org,
 					Details: map[string]any{"permissions": k.Permissions, "seeded": true}}
 				if err := s.logEvent(ctx, tx, now, actor, ev); err != nil {
 					return err
@@ -108,6 +114,31 @@ func seedKey(rng *rand.Rand, now time.Time, perms []Permission, used map[string]
 		k.UseCount = 1 + rng.Int64N(250_000)
 	}
 	return k
+}
+
+// seedOrgNames are what seeded organizations are called, with a number.
+var seedOrgNames = []string{"acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell", "cyberdyne", "wonka"}
+
+// SeedOrgs creates n demo organizations in a tree at most four levels
+// below the root, and returns them with the root first.
+func (s *Store) SeedOrgs(ctx context.Context, n int, rng *rand.Rand) ([]Org, error) {
+	orgs, err := s.Orgs(ctx, Scope{})
+	if err != nil {
+		return nil, err
+	}
+	all := orgs[:1] // the root
+	for i := range n {
+		parent := all[rng.IntN(len(all))]
+		for parent.Depth >= 4 {
+			parent = all[rng.IntN(len(all))]
+		}
+		o, err := s.CreateOrg(ctx, SystemActor("seed"), fmt.Sprintf("%s-%d", pick(rng, seedOrgNames), i+1), parent.ID)
+		if err != nil {
+			return nil, fmt.Errorf("store: seed organizations: %w", err)
+		}
+		all = append(all, o)
+	}
+	return all, nil
 }
 
 func pick[T any](rng *rand.Rand, list []T) T { return list[rng.IntN(len(list))] }

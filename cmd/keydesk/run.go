@@ -20,7 +20,7 @@ import (
 
 const usage = `Usage:
   keydesk [serve] [--addr 127.0.0.1:8080] [--db keydesk.db]   run the console
-  keydesk seed --db PATH --keys N                             add N demo keys
+  keydesk seed --db PATH --keys N [--orgs M]                  add N demo keys (over M organizations)
   keydesk backup --db PATH --out FILE                         copy the database while it serves
   keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
 
@@ -282,6 +282,7 @@ func (e env) seed(ctx context.Context, args []string) error {
 	fs := e.flags("seed")
 	db := e.dbFlag(fs)
 	n := fs.Int("keys", atoiOr(e.getenv("KEYDESK_SEED_KEYS"), 0), "how many keys to add (KEYDESK_SEED_KEYS); required")
+	orgs := fs.Int("orgs", atoiOr(e.getenv("KEYDESK_SEED_ORGS"), 0), "how many organizations to add, in a tree up to four deep, the keys spread over them (KEYDESK_SEED_ORGS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -294,10 +295,17 @@ func (e env) seed(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	start := time.Now()
-	if err := st.SeedKeys(ctx, *n, rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))); err != nil {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	var spread []store.Org
+	if *orgs > 0 {
+		if spread, err = st.SeedOrgs(ctx, *orgs, rng); err != nil {
+			return err
+		}
+	}
+	if err := st.SeedKeys(ctx, *n, rng, spread...); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Added %d demo keys to %s in %s.\n", *n, *db, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "Added %d demo keys and %d organizations to %s in %s.\n", *n, *orgs, *db, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

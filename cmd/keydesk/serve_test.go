@@ -202,3 +202,30 @@ func TestChangesFromTheCommandLineReachTheServer(t *testing.T) {
 	// The server looks every changePollInterval (a quarter second).
 	waitFor(t, func() bool { return verify() == store.CodeRevoked })
 }
+
+func TestSeedSpreadsKeysOverOrganizations(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "seed.db")
+	if err := run(context.Background(), []string{"seed", "--db", db, "--keys", "400", "--orgs", "30"}, func(string) string { return "" }, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenExisting(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	orgs, err := st.Orgs(context.Background(), store.Scope{})
+	if err != nil || len(orgs) != 31 {
+		t.Fatalf("%d organizations, %v; want the root and 30", len(orgs), err)
+	}
+	keys, deepest, holding := 0, 0, 0
+	for _, o := range orgs {
+		keys += o.Keys
+		deepest = max(deepest, o.Depth)
+		if o.Keys > 0 {
+			holding++
+		}
+	}
+	if keys != 400 || deepest > 4 || deepest < 2 || holding < 20 {
+		t.Fatalf("%d keys over %d organizations, %d deep", keys, holding, deepest)
+	}
+}
