@@ -63,6 +63,14 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/roles/:id", h.updateRole, users)
 	in.POST("/roles/:id/delete", h.deleteRole, users)
 
+	// Organizations
+	in.GET("/orgs", h.showOrgListPage, h.requireAnyRight(store.RightOrgs, store.RightSettings))
+	in.POST("/orgs", h.createOrg, h.requireRights(store.RightOrgs))
+	in.GET("/orgs/:id", h.showOrgPage, h.requireAnyRight(store.RightOrgs, store.RightSettings))
+	in.POST("/orgs/:id", h.updateOrg, h.requireRights(store.RightOrgs))
+	in.POST("/orgs/:id/policy", h.setOrgPolicy, h.requireRights(store.RightSettings))
+	in.POST("/orgs/:id/delete", h.deleteOrg, h.requireRights(store.RightOrgs))
+
 	// Audit log and settings
 	in.GET("/events", h.showEventListPage, h.requireRights(store.RightAudit))
 	in.GET("/events/export.csv", h.exportEvents, h.requireRights(store.RightAudit))
