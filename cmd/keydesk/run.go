@@ -23,6 +23,7 @@ const usage = `Usage:
   keydesk seed --db PATH --keys N [--orgs M]                  add N demo keys (over M organizations)
   keydesk backup --db PATH --out FILE                         copy the database while it serves
   keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
+  keydesk org add|list                                        manage organizations (see keydesk org)
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
 `
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.backup(ctx, args)
 	case "user":
 		return e.user(ctx, args)
+	case "org":
+		return e.org(ctx, args)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
