@@ -107,6 +107,17 @@ func (sc Scope) orgCondition(a *args, column string) string {
 // orgScope is the scope of someone at the organization with this ids path.
 func orgScope(ids string) Scope { return Scope{ids: ids} }
 
+// parentRow is the row id of the parent of the organization with this ids
+// path; 0 for the root, which has none.
+func parentRow(ids string) int64 {
+	parts := strings.Split(strings.Trim(ids, "/"), "/")
+	if len(parts) < 2 {
+		return 0
+	}
+	row, _ := strconv.ParseInt(parts[len(parts)-2], 10, 64)
+	return row
+}
+
 // orgRow is the row id of the scope's top organization: the root for the
 // whole tree.
 func (sc Scope) orgRow() int64 {
@@ -363,23 +374,23 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID s
 		if err != nil {
 			return err
 		}
-		parent := Org{rowID: 0}
-		if !before.IsRoot() {
-			if parentID == "" {
-				parentID = before.ParentID
-			}
+		// Staying under the same parent needs no look at it: the top of a
+		// tenant's scope has its parent outside the scope.
+		moving := parentID != "" && parentID != before.ParentID
+		parent := Org{rowID: parentRow(before.ids)}
+		switch {
+		case moving && before.IsRoot():
+			return Errorf(EINVALID, "parent_id", "The root organization stays at the root.")
+		case moving && before.ids == actor.Scope.ids:
+			// Moving the top of one's own scope would take it out of reach.
+			return Errorf(EINVALID, "parent_id", "You cannot move your own organization.")
+		case moving:
 			if parent, err = actor.orgOrOwn(ctx, tx, parentID); err != nil {
 				return err
 			}
 			if strings.HasPrefix(parent.ids, before.ids) {
 				return Errorf(EINVALID, "parent_id", "An organization cannot move into itself or below itself.")
 			}
-			// Moving the top of one's own scope would take it out of reach.
-			if before.ids == actor.Scope.ids && parent.ID != before.ParentID {
-				return Errorf(EINVALID, "parent_id", "You cannot move your own organization.")
-			}
-		} else if parentID != "" && parentID != before.ParentID {
-			return Errorf(EINVALID, "parent_id", "The root organization stays at the root.")
 		}
 		if err := checkOrgNameFree(ctx, tx, parent.rowID, name, before.rowID); err != nil {
 			return err
@@ -389,7 +400,7 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID s
 			changes["name"] = Change{Before: before.Name, After: name}
 		}
 		newIDs := before.ids
-		if !before.IsRoot() && parent.ID != before.ParentID {
+		if moving {
 			newIDs = parent.ids + strconv.FormatInt(before.rowID, 10) + "/"
 			changes["parent"] = Change{Before: strings.TrimSuffix(before.Path, "/"+before.Name), After: parent.Path}
 			// Every organization below moves along: rewrite the start of
@@ -479,6 +490,9 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 			parent, err := orgByID(ctx, tx, Scope{}, before.ParentID)
 			if err != nil {
 				return err
+			}
+			if !parent.Effective.APIKeysEnabled && p.APIKeysEnabled {
+				return Errorf(EINVALID, "api_keys_enabled", "API keys are switched off above, in %s; they cannot be switched on here.", parent.Path)
 			}
 			if lim := parent.Effective.MaxExpiryDays; lim > 0 && p.MaxExpiryDays > lim {
 				return Errorf(EINVALID, "max_expiry_days", "%s allows at most %d days; this organization cannot allow more.", parent.Path, lim)

@@ -160,6 +160,16 @@ func TestOrganizationPolicy(t *testing.T) {
 	if want := (Policy{APIKeysEnabled: false, MaxExpiryDays: 30, MaxKeysPerUser: 10}); got.Effective != want {
 		t.Fatalf("effective policy of EU: %+v, want %+v", got.Effective, want)
 	}
+	// API keys cannot come back on below an organization that has them off.
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: false, MaxExpiryDays: 90, MaxKeysPerUser: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 30}); ErrorCode(err) != EINVALID {
+		t.Fatalf("keys on below keys off: %v", err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 90, MaxKeysPerUser: 10}); err != nil {
+		t.Fatal(err)
+	}
 	// Acme's own administrator cannot loosen Acme's limits.
 	acmeAdmin := Actor{Username: "acme-admin", Scope: orgScope(acme.ids)}
 	if _, err := s.SetOrgPolicy(ctx, acmeAdmin, acme.ID, Policy{APIKeysEnabled: true}); ErrorCode(err) != EFORBIDDEN {
@@ -167,6 +177,13 @@ func TestOrganizationPolicy(t *testing.T) {
 	}
 	if _, err := s.SetOrgPolicy(ctx, acmeAdmin, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 7}); err != nil {
 		t.Fatalf("a tenant sets its child's policy: %v", err)
+	}
+	// It may rename its own organization, but not move it.
+	if renamed, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme Corp", ""); err != nil || renamed.Path != "Default/Acme Corp" {
+		t.Fatalf("a tenant renames its organization: %+v, %v", renamed, err)
+	}
+	if _, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme Corp", eu.ID); ErrorCode(err) != EINVALID {
+		t.Fatalf("a tenant moves its own organization: %v", err)
 	}
 }
 
