@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // keyCSVHeader names the key export's columns.
-var keyCSVHeader = []string{"id", "name", "permissions", "status", "enabled", "expires_at", "created_at", "created_by", "last_used_at", "key"}
+var keyCSVHeader = []string{"id", "name", "permissions", "status", "enabled", "expires_at", "created_at", "created_by", "last_used_at", "key", "organization"}
 
 // exportKeys streams the keys that the list's query selects, every page of
 // them, in the list's order, and records the export.
@@ -19,6 +20,19 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Each key's organization by its path, and the organization asked
+	// for checked before the first row goes out.
+	orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
+	if err != nil {
+		return err
+	}
+	paths := make(map[string]string, len(orgs))
+	for _, o := range orgs {
+		paths[o.ID] = o.Path
+	}
+	if _, ok := paths[params.Org]; params.Org != "" && !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "There is no such organization.")
+	}
 	now := h.now().UTC()
 	out, err := newCSVStream(c, "keys", now, keyCSVHeader)
 	if err != nil {
@@ -26,7 +40,7 @@ func (h *handler) exportKeys(c echo.Context) error {
 	}
 	n, err := h.store.EachKey(c.Request().Context(), scope(c), params.Filter(), params.Sort, params.Desc, func(k store.Key) error {
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
-			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), k.Hint)
+			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), k.Hint, paths[k.OrgID])
 	})
 	if err != nil {
 		return err

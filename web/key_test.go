@@ -384,7 +384,7 @@ func TestExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "id,name,permissions,status,enabled,expires_at,created_at,created_by,last_used_at,key" {
+	if strings.Join(rows[0], ",") != "id,name,permissions,status,enabled,expires_at,created_at,created_by,last_used_at,key,organization" {
 		t.Fatalf("header %v", rows[0])
 	}
 	var names []string
@@ -395,7 +395,7 @@ func TestExportCSV(t *testing.T) {
 	if got := strings.Join(names, "|"); got != want {
 		t.Fatalf("names %q\nwant  %q", got, want)
 	}
-	if rows[3][2] != "chat;securemail" || rows[1][3] != "available" || rows[1][7] != "admin" || !strings.Contains(rows[1][9], "…") {
+	if rows[3][2] != "chat;securemail" || rows[1][3] != "available" || rows[1][7] != "admin" || !strings.Contains(rows[1][9], "…") || rows[1][10] != "Default" {
 		t.Fatalf("row %v", rows[3])
 	}
 	// Every page: more keys than a page holds all come out.

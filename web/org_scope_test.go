@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strings"
@@ -142,5 +143,37 @@ func TestConsoleSettingsBelongToTheRoot(t *testing.T) {
 	}
 	if days, _ := tc.store.EventRetention(ctx); days != 0 || tc.snapshot() != before {
 		t.Fatal("a tenant's administrator changed a console setting")
+	}
+}
+
+// TestExportNamesEachKeysOrganization downloads the keys of Acme and below:
+// each row names its organization by path, and an unknown organization is
+// refused before anything is sent.
+func TestExportNamesEachKeysOrganization(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	eu, _ := tc.store.CreateOrg(ctx, system, "EU", acme.ID)
+	tc.createKey("at-root")
+	tc.createKey("at-acme", func(k *store.NewKey) { k.Org = acme.ID })
+	tc.createKey("at-eu", func(k *store.NewKey) { k.Org = eu.ID })
+	cl := tc.loggedIn("admin")
+	res := cl.get("/keys/export.csv?org=" + acme.ID)
+	wantStatus(t, res, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(res.Body.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[1]+"@"+r[10])
+	}
+	if strings.Join(got, " ") != "at-acme@Default/Acme at-eu@Default/Acme/EU" {
+		t.Fatalf("rows %q", got)
+	}
+	res = cl.get("/keys/export.csv?org=nosuchorg")
+	if res.Code != http.StatusBadRequest || strings.Contains(res.Body.String(), "id,name") {
+		t.Fatalf("an unknown organization: %d %.200s", res.Code, res.Body)
 	}
 }

@@ -16,6 +16,7 @@ type KeyListParams struct {
 	Statuses   []store.StatusFilter
 	Permission string
 	CreatedBy  string
+	Org        string // an organization's public id: its keys and those below
 	Sort       store.KeySort
 	Desc       bool
 	After      string
@@ -38,6 +39,7 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 		Search:     strings.TrimSpace(v.Get("q")),
 		Permission: v.Get("permission"),
 		CreatedBy:  v.Get("created_by"),
+		Org:        v.Get("org"),
 		Sort:       store.SortName,
 		After:      v.Get("after"),
 		Before:     v.Get("before"),
@@ -114,12 +116,12 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 
 // Filter is the store filter these parameters describe.
 func (p KeyListParams) Filter() store.KeyFilter {
-	return store.KeyFilter{Search: p.Search, Statuses: p.Statuses, Permission: p.Permission, CreatedBy: p.CreatedBy}
+	return store.KeyFilter{Search: p.Search, Statuses: p.Statuses, Permission: p.Permission, CreatedBy: p.CreatedBy, Org: p.Org}
 }
 
 // Filtered reports whether any filter is on.
 func (p KeyListParams) Filtered() bool {
-	return p.Search != "" || len(p.Statuses) > 0 || p.Permission != "" || p.CreatedBy != ""
+	return p.Search != "" || len(p.Statuses) > 0 || p.Permission != "" || p.CreatedBy != "" || p.Org != ""
 }
 
 // HasStatus reports whether the status filter st is on.
@@ -141,6 +143,9 @@ func (p KeyListParams) FilterValues() url.Values {
 	}
 	if p.CreatedBy != "" {
 		v.Set("created_by", p.CreatedBy)
+	}
+	if p.Org != "" {
+		v.Set("org", p.Org)
 	}
 	return v
 }
