@@ -197,9 +197,14 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 	return slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) }), nil
 }
 
-// Orgs returns the organizations in the scope, in tree order, with their
-// keys and users counted.
+// Orgs returns the organizations in the scope, in tree order, for menus and
+// paths: keys and users are not counted (see OrgsCounted).
 func (s *Store) Orgs(ctx context.Context, sc Scope) ([]Org, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) { return orgTree(ctx, tx, sc) })
+}
+
+// OrgsCounted is Orgs with each organization's keys and users counted.
+func (s *Store) OrgsCounted(ctx context.Context, sc Scope) ([]Org, error) {
 	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) {
 		orgs, err := orgTree(ctx, tx, sc)
 		if err != nil {

@@ -55,11 +55,10 @@ func (h *handler) pickKeyExpiry(c echo.Context, f form.KeyForm, days string) err
 func (h *handler) showKeyForm(c echo.Context, status int, f form.KeyForm) error {
 	ctx := c.Request().Context()
 	c.Response().Header().Set("Cache-Control", "no-store") // as on GET /keys/new
-	catalog, err := h.store.Permissions(ctx)
+	v, err := h.keyNew(c, f)
 	if err != nil {
 		return err
 	}
-	v := views.KeyNew{Form: f, Catalog: catalog}
 	if f.CopyOf != "" {
 		if k, err := h.store.Key(ctx, scope(c), f.CopyOf); err == nil {
 			v.CopyOfName = k.Name

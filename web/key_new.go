@@ -13,14 +13,13 @@ import (
 // copying one (?copy=ID).
 func (h *handler) showKeyNewPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	catalog, err := h.store.Permissions(ctx)
-	if err != nil {
-		return err
-	}
 	// A new key's secret takes this page's place (the form posts through
 	// htmx), so no cache, back-forward cache included, may keep the page.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	v := views.KeyNew{Form: form.NewKeyForm(), Catalog: catalog}
+	v, err := h.keyNew(c, form.NewKeyForm())
+	if err != nil {
+		return err
+	}
 	if id := c.QueryParam("copy"); id != "" {
 		k, err := h.store.Key(ctx, scope(c), id)
 		if err != nil {
@@ -34,4 +33,19 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 		v.CopyOfName = k.Name
 	}
 	return render(c, http.StatusOK, views.KeyNewPage(h.page(c, v.Title(), "keys"), v), nil)
+}
+
+// keyNew is the New API key form's view: f with the permission catalog and
+// the organizations the user may put a key in.
+func (h *handler) keyNew(c echo.Context, f form.KeyForm) (views.KeyNew, error) {
+	ctx := c.Request().Context()
+	catalog, err := h.store.Permissions(ctx)
+	if err != nil {
+		return views.KeyNew{}, err
+	}
+	orgs, err := h.store.Orgs(ctx, scope(c))
+	if err != nil {
+		return views.KeyNew{}, err
+	}
+	return views.KeyNew{Form: f, Catalog: catalog, Orgs: orgs}, nil
 }

@@ -31,6 +31,10 @@ func (h *handler) orgPage(c echo.Context, status int, v views.OrgDetails) error 
 	if !found {
 		return store.Errorf(store.ENOTFOUND, "", "There is no such organization. It may have been deleted.")
 	}
+	// The tree is for the parent menu; the page counts this one's keys and users.
+	if v.Org, err = h.store.Org(c.Request().Context(), scope(c), v.Org.ID); err != nil {
+		return err
+	}
 	if v.Form.Errors == nil {
 		v.Form = views.OrgForm{Name: v.Org.Name, ParentID: v.Org.ParentID}
 	}

@@ -17,7 +17,7 @@ func (h *handler) showOrgListPage(c echo.Context) error {
 // orgListPage shows the tree of the user's scope with the New
 // organization form as f holds it.
 func (h *handler) orgListPage(c echo.Context, status int, f views.OrgForm) error {
-	orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
+	orgs, err := h.store.OrgsCounted(c.Request().Context(), scope(c))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -175,5 +177,51 @@ func TestExportNamesEachKeysOrganization(t *testing.T) {
 	res = cl.get("/keys/export.csv?org=nosuchorg")
 	if res.Code != http.StatusBadRequest || strings.Contains(res.Body.String(), "id,name") {
 		t.Fatalf("an unknown organization: %d %.200s", res.Code, res.Body)
+	}
+}
+
+// TestNewKeysGoToAnOrganization creates keys through the form: in the
+// organization chosen, never outside the creator's scope nor where the
+// policy forbids, with the reason beside the field.
+func TestNewKeysGoToAnOrganization(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
+	dark, _ := tc.store.CreateOrg(ctx, system, "Dark", acme.ID)
+	if _, err := tc.store.SetOrgPolicy(ctx, system, dark.ID, store.Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
+		t.Fatal(err)
+	}
+	cl := tc.loggedIn("acme-admin")
+	page := cl.get("/keys/new")
+	var offered []string
+	page.doc().Find(`[data-testid=key-org] option`).Each(func(_ int, o *goquery.Selection) { offered = append(offered, o.Text()) })
+	if strings.Join(offered, "|") != "Default/Acme|Default/Acme/Dark" {
+		t.Fatalf("offered %q", offered)
+	}
+	if sel, _ := page.doc().Find(`[data-testid=key-org] option[selected]`).Attr("value"); sel != acme.ID {
+		t.Fatalf("selected %q, want the user's own organization", sel)
+	}
+	form := func(org string) url.Values {
+		return url.Values{"name": {"svc"}, "permissions": {"chat"}, "never_expires": {"on"}, "org": {org}}
+	}
+	before := tc.snapshot()
+	for _, org := range []string{beta.ID, dark.ID, "nosuchorg"} {
+		res := cl.post("/keys", form(org))
+		if msg := res.testid("org-error"); res.Code != http.StatusUnprocessableEntity || msg == "" || res.doc().Find(`[data-testid=name]`).AttrOr("value", "") != "svc" {
+			t.Errorf("org %s: status %d, message %q", org, res.Code, msg)
+		}
+	}
+	if tc.snapshot() != before {
+		t.Fatal("a refused key was created")
+	}
+	wantStatus(t, cl.post("/keys", form(acme.ID)), http.StatusCreated)
+	page2, err := tc.store.Keys(ctx, store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: "svc"}, Sort: store.SortName})
+	if err != nil || page2.Total != 1 || page2.Keys[0].OrgID != acme.ID {
+		t.Fatalf("the key: %+v, %v", page2.Keys, err)
 	}
 }

@@ -67,7 +67,7 @@ func (e env) org(ctx context.Context, args []string) error {
 		// The id alone on the last line, for scripts.
 		fmt.Fprintf(e.stdout, "Created the organization %s.\n%s\n", store.Printable(o.Path), o.ID)
 	case "list":
-		orgs, err := st.Orgs(ctx, store.Scope{})
+		orgs, err := st.OrgsCounted(ctx, store.Scope{})
 		if err != nil {
 			return err
 		}

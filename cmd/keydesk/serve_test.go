@@ -213,7 +213,7 @@ func TestSeedSpreadsKeysOverOrganizations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	orgs, err := st.Orgs(context.Background(), store.Scope{})
+	orgs, err := st.OrgsCounted(context.Background(), store.Scope{})
 	if err != nil || len(orgs) != 31 {
 		t.Fatalf("%d organizations, %v; want the root and 30", len(orgs), err)
 	}

@@ -20,6 +20,7 @@ type KeyForm struct {
 	Capacity     string
 	Frequency    string
 	CopyOf       string // public id of the key being copied
+	Org          string // public id of the key's organization; empty is the creator's own
 	ExpiryNote   string // why the expiry differs from the copied key's
 	Errors       Errors
 }
@@ -44,6 +45,7 @@ func CopyKeyForm(k store.Key, name string, now time.Time) KeyForm {
 		Capacity:     strconv.Itoa(k.Capacity),
 		Frequency:    strconv.Itoa(k.Frequency),
 		CopyOf:       k.ID,
+		Org:          k.OrgID,
 	}
 	// A date that has passed would only be refused; the copy then starts
 	// out never expiring, and says so.
@@ -67,6 +69,7 @@ func ParseKeyForm(v url.Values) KeyForm {
 		Capacity:     strings.TrimSpace(v.Get("capacity")),
 		Frequency:    strings.TrimSpace(v.Get("frequency")),
 		CopyOf:       v.Get("copy_of"),
+		Org:          v.Get("org"),
 	}
 }
 
@@ -80,6 +83,7 @@ func (f *KeyForm) Validate(now time.Time) (store.NewKey, bool) {
 		Permissions: f.Permissions,
 		Enabled:     f.Enabled,
 		CopiedFrom:  f.CopyOf,
+		Org:         f.Org,
 	}
 	if msg := store.KeyNameProblem(in.Name); msg != "" {
 		f.Errors.Add("name", msg)
