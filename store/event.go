@@ -48,6 +48,7 @@ const (
 	ActionAccessDenied      = "access.denied"
 	ActionUserCreated       = "user.created"
 	ActionUserRoleChanged   = "user.role_changed"
+	ActionUserMoved         = "user.moved"
 	ActionUserDisabled      = "user.disabled"
 	ActionUserEnabled       = "user.enabled"
 	ActionUserDeleted       = "user.deleted"

@@ -13,7 +13,7 @@ import (
 var EventActions = []string{
 	ActionKeyCreated, ActionKeyCopied, ActionKeyEnabled, ActionKeyDisabled, ActionKeyExpirySet,
 	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
-	ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
+	ActionUserCreated, ActionUserRoleChanged, ActionUserMoved, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
 	ActionPasswordChanged, ActionPasswordReset, ActionUserUnlocked, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,

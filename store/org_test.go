@@ -293,3 +293,43 @@ func TestPolicyLimitsNewKeys(t *testing.T) {
 		t.Fatalf("extended to never: %v", err)
 	}
 }
+
+// TestMovingUsers moves a user within a tenant's subtree, and refuses a
+// move above it, of someone outside it, and of oneself.
+func TestMovingUsers(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root, acme, eu, beta := testOrgs(t, s)
+	admin, err := s.CreateUser(ctx, testActor, NewUser{Username: "acme-admin", Password: "a long enough password", RoleID: RoleAdministrator, Org: acme.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, err := s.CreateUser(ctx, testActor, NewUser{Username: "staff", Password: "a long enough password", RoleID: RoleViewer, Org: acme.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider, err := s.CreateUser(ctx, testActor, NewUser{Username: "outsider", Password: "a long enough password", RoleID: RoleViewer, Org: beta.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := Actor{UserID: admin.ID, Username: admin.Username, Scope: admin.Scope()}
+	moved, err := s.SetUserOrg(ctx, as, staff.ID, eu.ID)
+	if err != nil || moved.OrgID != eu.ID || moved.SessionVersion != staff.SessionVersion+1 {
+		t.Fatalf("move within the subtree: %+v, %v", moved, err)
+	}
+	for name, c := range map[string]struct {
+		id   int64
+		org  string
+		code string
+	}{
+		"above the subtree":     {staff.ID, root.ID, EINVALID},
+		"into a sibling":        {staff.ID, beta.ID, EINVALID},
+		"someone outside":       {outsider.ID, eu.ID, ENOTFOUND},
+		"oneself":               {admin.ID, eu.ID, EFORBIDDEN},
+		"to no organization at": {staff.ID, "", EINVALID},
+	} {
+		if _, err := s.SetUserOrg(ctx, as, c.id, c.org); ErrorCode(err) != c.code {
+			t.Errorf("%s: %v, want %s", name, err, c.code)
+		}
+	}
+}

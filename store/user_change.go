@@ -89,6 +89,36 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id, roleID int64) 
 	})
 }
 
+// SetUserOrg moves a user to another organization inside the actor's
+// scope; never above it, and never oneself (one's own reach would change).
+// It takes effect on their next request.
+func (s *Store) SetUserOrg(ctx context.Context, actor Actor, id int64, orgID string) (User, error) {
+	return s.changeUser(ctx, actor, id, func(tx *sql.Tx, now time.Time, u User) (*eventRecord, error) {
+		if orgID == u.OrgID {
+			return nil, nil
+		}
+		if actor.UserID == id {
+			return nil, Errorf(EFORBIDDEN, "", "You cannot move yourself to another organization. Ask another administrator.")
+		}
+		if orgID == "" {
+			return nil, Errorf(EINVALID, "org", "Choose an organization.")
+		}
+		org, err := actor.orgOrOwn(ctx, tx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		before, err := orgByRow(ctx, tx, u.Scope().orgRow())
+		if err != nil {
+			return nil, err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET org_id = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+			org.rowID, now.Unix(), id)
+		ev := userEvent(ActionUserMoved, u, map[string]Change{"organization": {Before: before.Path, After: org.Path}}, nil)
+		ev.org = org.rowID
+		return &ev, err
+	})
+}
+
 // DisableUser switches an account off and ends its sessions; EnableUser
 // switches it on again.
 func (s *Store) DisableUser(ctx context.Context, actor Actor, id int64) (User, error) {

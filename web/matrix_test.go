@@ -159,6 +159,9 @@ func routeTable() []route {
 			return "POST", "/settings", url.Values{"retention_days": {strconv.Itoa(int(fixtureN.Add(1)))}}
 		}},
 		{"home", nil, 303, get("/")},
+		{"move user", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/users/" + itoa64(tc.freshUser().ID) + "/org", url.Values{"org": {tc.freshOrg().ID}}
+		}},
 		{"organizations", orgsOrSettings, 200, get("/orgs")},
 		{"organization", orgsOrSettings, 200, func(tc *testConsole) (string, string, url.Values) {
 			return "GET", "/orgs/" + tc.freshOrg().ID, nil

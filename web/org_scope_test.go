@@ -59,6 +59,7 @@ func TestASiblingOrganizationDoesNotExist(t *testing.T) {
 		{"POST", "/keys/bulk", url.Values{"action": {"delete"}, "id": {ownKey.ID, betaKey.ID}}},
 		{"GET", u, nil},
 		{"POST", u + "/role", url.Values{"role": {"3"}}},
+		{"POST", u + "/org", url.Values{"org": {acme.ID}}},
 		{"POST", u + "/password", url.Values{"password": {"a long new password"}, "confirm": {"a long new password"}}},
 		{"POST", u + "/disable", nil},
 		{"POST", u + "/enable", nil},

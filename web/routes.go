@@ -52,6 +52,7 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/users", h.createUser, users)
 	in.GET("/users/:id", h.showUserPage, users)
 	in.POST("/users/:id/role", h.setUserRole, users)
+	in.POST("/users/:id/org", h.setUserOrg, users)
 	in.POST("/users/:id/password", h.resetPassword, users)
 	in.POST("/users/:id/disable", h.disableUser, users)
 	in.POST("/users/:id/enable", h.enableUser, users)
