@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,7 +53,11 @@ func openBenchStore(b *testing.B) *Store {
 			return
 		}
 		start := time.Now()
-		benchErr = benchStore.SeedKeys(context.Background(), benchKeys(), rand.New(rand.NewPCG(1, 2)))
+		rng := rand.New(rand.NewPCG(1, 2))
+		var orgs []Org
+		if orgs, benchErr = benchStore.SeedOrgs(context.Background(), 100, rng); benchErr == nil {
+			benchErr = benchStore.SeedKeys(context.Background(), benchKeys(), rng, orgs...)
+		}
 		b.Logf("seeded %d keys in %s", benchKeys(), time.Since(start).Round(time.Millisecond))
 	})
 	if benchErr != nil {
@@ -90,7 +95,7 @@ func BenchmarkKeysDeepPage(b *testing.B) {
 	i := 0
 	_, err := s.EachKey(context.Background(), Scope{}, KeyFilter{}, SortName, false, func(k Key) error {
 		if i == mid {
-			after = encodeCursor([]any{foldName(k.Name), k.rowID})
+			after = encodeCursor([]any{sortName(k.Name), k.rowID})
 		}
 		i++
 		return nil
@@ -118,6 +123,43 @@ func BenchmarkKeysSearchStatusPermission(b *testing.B) {
 }
 
 func BenchmarkKeysSortStatus(b *testing.B) { benchmarkKeys(b, KeyQuery{Sort: SortStatus}) }
+
+// benchTenant is the organization just below the root whose subtree holds
+// the most keys: a large tenant's view of the list.
+func benchTenant(b *testing.B) string {
+	s := openBenchStore(b)
+	orgs, err := s.OrgsCounted(context.Background(), Scope{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sums := map[string]int{}
+	var best string
+	for _, o := range orgs {
+		if o.Depth == 0 {
+			continue
+		}
+		top := strings.SplitN(o.Path, "/", 3)[1]
+		sums[top] += o.Keys
+		if best == "" || sums[top] > sums[best] {
+			best = top
+		}
+	}
+	for _, o := range orgs {
+		if o.Depth == 1 && o.Name == best {
+			return o.ID
+		}
+	}
+	b.Fatal("the benchmark database has no organizations: seed it with keydesk seed --orgs")
+	return ""
+}
+
+func BenchmarkKeysOrg(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Org: benchTenant(b)}, Sort: SortName})
+}
+
+func BenchmarkKeysOrgSearchStatus(b *testing.B) {
+	benchmarkKeys(b, KeyQuery{KeyFilter: KeyFilter{Org: benchTenant(b), Search: "prod", Statuses: []StatusFilter{FilterAvailable}}, Sort: SortExpires})
+}
 
 // BenchmarkExportAll streams every key, as the CSV download does.
 func BenchmarkExportAll(b *testing.B) {

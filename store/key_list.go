@@ -62,6 +62,9 @@ type KeyFilter struct {
 
 	// scope is the caller's scope narrowed to Org: see resolveScope.
 	scope Scope
+	// broadScope marks a scope that holds many keys: like a broad search,
+	// a page of them is found faster by walking the sort order.
+	broadScope bool
 
 	// broad marks a search that matches many keys. A page of those is
 	// found faster by walking the sort order and testing each key against
@@ -103,7 +106,11 @@ func (a *args) add(v any) string {
 // where builds the WHERE clause (without the keyword) for f at now. The
 // clause is made of fixed SQL and placeholders only; every value is bound.
 func (f KeyFilter) where(a *args, now time.Time) (string, error) {
-	conds := []string{f.scope.orgCondition(a, "k.org_id")}
+	scope := f.scope.orgCondition(a, "k.org_id")
+	if f.broadScope {
+		scope = "+" + scope // walk the sort's index, testing each key's organization
+	}
+	conds := []string{scope}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		match, short := searchQuery(q)
 		if match != "" {
@@ -294,6 +301,15 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 			return err
 		}
 		q.broad = matches > broadSearch
+		if !q.scope.Whole() {
+			// Counting a subtree's keys reads one index range per organization.
+			var inScope int
+			var a args
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k WHERE `+q.scope.orgCondition(&a, "k.org_id"), a.list...).Scan(&inScope); err != nil {
+				return err
+			}
+			q.broadScope = inScope > broadSearch
+		}
 		if pq, err = q.sql(now); err != nil {
 			return err
 		}
