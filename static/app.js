@@ -36,24 +36,32 @@
 
   // An open row menu floats above the table, which scrolls sideways and
   // would otherwise clip it, and opens upwards near the bottom of the window.
+  // It follows its button when the page scrolls, and closes once the button
+  // is out of sight.
+  function placeMenu(menu) {
+    const items = menu.querySelector(".menu-items");
+    const at = menu.querySelector("summary").getBoundingClientRect();
+    if (at.bottom < 0 || at.top > window.innerHeight) {
+      menu.open = false;
+      return;
+    }
+    const height = items.offsetHeight;
+    const width = items.offsetWidth;
+    const below = at.bottom + 4 + height <= window.innerHeight;
+    items.style.top = (below ? at.bottom + 4 : Math.max(4, at.top - 4 - height)) + "px";
+    items.style.left = Math.max(4, at.right - width) + "px";
+  }
   document.addEventListener(
     "toggle",
     (e) => {
       const menu = e.target;
-      if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
-      const items = menu.querySelector(".menu-items");
-      const at = menu.querySelector("summary").getBoundingClientRect();
-      const height = items.offsetHeight;
-      const width = items.offsetWidth;
-      const below = at.bottom + 4 + height <= window.innerHeight;
-      items.style.top = (below ? at.bottom + 4 : Math.max(4, at.top - 4 - height)) + "px";
-      items.style.left = Math.max(4, at.right - width) + "px";
+      if (menu.matches && menu.matches("details.menu") && menu.open) placeMenu(menu);
     },
     true
   );
-  const closeMenus = () => document.querySelectorAll("details.menu[open]").forEach((d) => (d.open = false));
-  window.addEventListener("scroll", closeMenus, { passive: true });
-  window.addEventListener("resize", closeMenus);
+  const placeMenus = () => document.querySelectorAll("details.menu[open]").forEach(placeMenu);
+  window.addEventListener("scroll", placeMenus, { passive: true });
+  window.addEventListener("resize", placeMenus);
 
   // One row menu open at a time; a click elsewhere closes it.
   document.addEventListener("click", (e) => {
@@ -62,11 +70,25 @@
     });
   });
 
-  // Flash messages can be dismissed.
+  // Flash messages are toasts. Each can be dismissed; a success goes by
+  // itself after a while, unless the pointer or focus is on it. Errors stay.
   document.addEventListener("click", (e) => {
     const btn = e.target.closest("[data-dismiss]");
     if (btn) btn.closest(".flash").remove();
   });
+
+  const toastMillis = 8000;
+  function fadeToasts() {
+    document.querySelectorAll(".flash-success:not([data-fading])").forEach((f) => {
+      f.dataset.fading = "";
+      const later = () =>
+        setTimeout(() => {
+          if (f.matches(":hover, :focus-within")) later();
+          else f.remove();
+        }, toastMillis);
+      later();
+    });
+  }
 
   // ---- Confirmation before destructive actions -------------------------
 
@@ -258,13 +280,32 @@
     field.removeAttribute("aria-describedby");
   });
 
+  // A row that htmx replaces (its enabled switch) stays selected.
+  let selectedBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const t = e.detail.target;
+    if (t && t.matches && t.matches("tr[data-key-id]")) {
+      selectedBeforeSwap = rowBoxes().filter((b) => b.checked).map((b) => b.value);
+    }
+  });
+
   function init(root) {
     root.querySelectorAll("form").forEach(syncExpiry);
     updateBulkBar();
+    fadeToasts();
     const hl = root.querySelector("tr.highlight");
     if (hl) hl.scrollIntoView({ block: "center" });
   }
 
   document.addEventListener("DOMContentLoaded", () => init(document));
-  document.addEventListener("htmx:afterSettle", () => updateBulkBar());
+  document.addEventListener("htmx:afterSwap", () => {
+    if (!selectedBeforeSwap) return;
+    rowBoxes().forEach((b) => (b.checked ||= selectedBeforeSwap.includes(b.value)));
+    selectedBeforeSwap = null;
+    updateBulkBar();
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    updateBulkBar();
+    fadeToasts();
+  });
 })();

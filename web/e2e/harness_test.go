@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keydesk/keydesk/store"
@@ -236,7 +237,9 @@ func (c *console) login(username, password string) {
 }
 
 // screenshot saves the page at 1440 and 375 pixels wide when screenshots
-// are asked for (KEYDESK_SCREENSHOTS=DIR) or the test failed.
+// are asked for (KEYDESK_SCREENSHOTS=DIR) or the test failed: the whole
+// page, what a phone shows before scrolling, and with screenshots asked for,
+// the same in the dark theme.
 func (c *console) screenshot(name string) {
 	dir := c.shots
 	if dir == "" && c.t.Failed() {
@@ -249,28 +252,56 @@ func (c *console) screenshot(name string) {
 		c.t.Logf("screenshots: %v", err)
 		return
 	}
-	for _, width := range []int64{1440, 375} {
-		ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
-		err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900))
-		var png []byte
-		if err == nil {
-			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		}
+	schemes := []string{"light"}
+	if c.shots != "" {
+		schemes = append(schemes, "dark")
+	}
+	for _, scheme := range schemes {
+		ctx, cancel := context.WithTimeout(c.tab, 30*time.Second)
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
 		cancel()
 		if err != nil {
 			c.t.Logf("screenshot %s: %v", name, err)
 			continue
 		}
-		file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", strings.ReplaceAll(c.t.Name(), "/", "-"), name, width))
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			c.t.Logf("screenshot %s: %v", name, err)
-		} else if c.t.Failed() {
-			c.t.Logf("screenshot of the failure: %s", file)
+		suffix := ""
+		if scheme == "dark" {
+			suffix = "-dark"
 		}
+		c.saveShot(dir, name+suffix, 1440, 900, true)
+		c.saveShot(dir, name+suffix, 375, 740, true)
+		c.saveShot(dir, name+suffix+"-fold", 375, 740, false)
 	}
 	ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
 	defer cancel()
+	_, _ = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
 	_ = chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900))
+}
+
+// saveShot saves one screenshot at a window size, of the whole page or of
+// the window only.
+func (c *console) saveShot(dir, name string, width, height int64, full bool) {
+	ctx, cancel := context.WithTimeout(c.tab, 15*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height))
+	var png []byte
+	if err == nil && full {
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	} else if err == nil {
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err != nil {
+		c.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.png", strings.ReplaceAll(c.t.Name(), "/", "-"), name, width))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		c.t.Logf("screenshot %s: %v", name, err)
+	} else if c.t.Failed() {
+		c.t.Logf("screenshot of the failure: %s", file)
+	}
 }
 
 // seed adds n demo keys.
