@@ -3,9 +3,13 @@ package e2e_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 // boxes returns where the controls of a key row are in the window: its
@@ -88,5 +92,67 @@ func TestNothingMovesUnderThePointer(t *testing.T) {
 		c.do(chromedp.KeyEvent("\x1b"))
 		c.waitFor(`!document.getElementById('confirm-dialog').open`)
 		c.screenshot(fmt.Sprintf("selected-%d", width))
+	}
+}
+
+// stickingOut names the innermost elements that reach past the window's
+// right edge.
+func (c *console) stickingOut() string {
+	c.t.Helper()
+	return eval[string](c, `Array.from(document.querySelectorAll('body *'))
+		.filter(e => e.getBoundingClientRect().right > innerWidth + 0.5 &&
+			!Array.from(e.children).some(k => k.getBoundingClientRect().right > innerWidth + 0.5))
+		.slice(0, 5)
+		.map(e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''))
+		.join(', ')`)
+}
+
+// TestLongNamesNeverBreakAPage gives everything a person names the
+// longest name allowed, without a single place to break a line: no page
+// scrolls sideways, on a phone or a desktop.
+func TestLongNamesNeverBreakAPage(t *testing.T) {
+	c := newConsole(t)
+	ctx := t.Context()
+	admin := store.Actor{Username: "admin"}
+	perm, err := c.store.CreatePermission(ctx, admin, store.Permission{Name: strings.Repeat("w", 40), Description: strings.Repeat("W", 200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := make([]store.Right, 0, len(store.Rights))
+	for _, r := range store.Rights {
+		all = append(all, r.Right)
+	}
+	role, err := c.store.CreateRole(ctx, admin, store.RoleInput{Name: strings.Repeat("W", store.MaxRoleNameLen), Rights: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	username := strings.Repeat("w", store.MaxUsernameLen)
+	u, err := c.store.CreateUser(ctx, admin, store.NewUser{Username: username, DisplayName: strings.Repeat("W", 100), Password: adminPassword, RoleID: role.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := c.createKey(strings.Repeat("W", 99)+"1", func(n *store.NewKey) { n.Permissions = []string{"chat", perm.Name} })
+	if _, err := c.store.RenameKey(ctx, admin, k.ID, strings.Repeat("W", 100)); err != nil {
+		t.Fatal(err)
+	}
+	c.login(username, adminPassword)
+
+	pages := []string{"/keys", "/keys/" + k.ID, "/events", "/users", "/users/" + strconv.FormatInt(u.ID, 10), "/roles", "/roles/" + strconv.FormatInt(role.ID, 10), "/settings", "/profile"}
+	for _, width := range []int64{375, 1440} {
+		c.do(chromedp.EmulateViewport(width, 800))
+		for _, path := range pages {
+			c.do(chromedp.Navigate(c.url + path))
+			if got := eval[float64](c, `document.documentElement.scrollWidth`); got > float64(width) {
+				t.Errorf("at %d px, %s is %v px wide; sticking out: %s", width, path, got, c.stickingOut())
+			}
+		}
+	}
+	// The name in the top bar may be cut short, but says it all on hover.
+	if got := eval[string](c, `document.querySelector('[data-testid=whoami]').title`); got != username {
+		t.Errorf("the top bar's name has the title %q", got)
+	}
+	for _, path := range pages {
+		c.do(chromedp.Navigate(c.url + path))
+		c.screenshot(strings.NewReplacer("/", "-").Replace(path))
 	}
 }
