@@ -90,6 +90,128 @@
     });
   }
 
+  // ---- Requests that fail ------------------------------------------------
+  // A request that gets no answer, times out or meets a server error says so
+  // in a toast with Retry, and what it was to replace is marked out of date,
+  // so that the table never seems to answer a search it did not. An error
+  // answer the server did not aim somewhere (a proxy's page, say) is not
+  // swapped in.
+
+  const targets = new WeakMap(); // element → what its request replaces
+  const failures = new WeakMap(); // element → the toast of its failure
+
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    targets.set(e.detail.elt, e.detail.target);
+  });
+
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    if (e.detail.isError && !e.detail.xhr.getResponseHeader("HX-Retarget")) e.detail.shouldSwap = false;
+  });
+
+  function toast(message) {
+    const region = document.getElementById("flash");
+    const t = document.createElement("div");
+    t.className = "flash flash-error";
+    t.setAttribute("role", "alert");
+    t.dataset.testid = "flash";
+    const p = document.createElement("p");
+    p.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "flash-close";
+    close.dataset.dismiss = "";
+    close.setAttribute("aria-label", "Dismiss message");
+    close.textContent = "×";
+    t.append(p, close);
+    region.append(t);
+    return t;
+  }
+
+  function requestFailed(e, message, retry) {
+    const elt = e.detail.elt;
+    const target = targets.get(elt);
+    // The server's own message, when it sent one to the message region.
+    let t = e.detail.xhr && e.detail.xhr.getResponseHeader("HX-Retarget") ? document.querySelector("#flash .flash-error:last-child") : null;
+    if (!t && message) t = toast(message);
+    if (t && retry && !t.querySelector("[data-retry]")) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "button small";
+      btn.dataset.retry = "";
+      btn.dataset.testid = "retry";
+      btn.textContent = "Retry";
+      t.insertBefore(btn, t.querySelector(".flash-close"));
+    }
+    if (t) {
+      const old = failures.get(elt);
+      if (old && old !== t) old.remove();
+      failures.set(elt, t);
+      t.retryElt = elt;
+    }
+    elt.classList.add("request-failed");
+    if (target && target.matches && target.matches(".results")) markStale(target, retry ? elt : null);
+  }
+
+  function markStale(results, retryElt) {
+    results.classList.add("stale");
+    results.setAttribute("aria-busy", "true");
+    let note = results.querySelector(":scope > .stale-note");
+    if (!note) {
+      note = document.createElement("div");
+      note.className = "stale-note";
+      note.dataset.testid = "stale-note";
+      note.setAttribute("role", "status");
+      const p = document.createElement("p");
+      p.textContent = "These results are out of date: they do not match the search and filters above.";
+      note.append(p);
+      results.prepend(note);
+    }
+    if (retryElt && !note.querySelector("[data-retry]")) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "button small";
+      btn.dataset.retry = "";
+      btn.textContent = "Retry";
+      note.append(btn);
+    }
+    note.retryElt = retryElt;
+  }
+
+  document.addEventListener("htmx:sendError", (e) =>
+    requestFailed(e, "Keydesk could not be reached, so nothing changed. Check the connection and retry.", true)
+  );
+  document.addEventListener("htmx:timeout", (e) => requestFailed(e, "Keydesk took too long to answer, so nothing changed. Retry in a moment.", true));
+  document.addEventListener("htmx:responseError", (e) => {
+    const status = e.detail.xhr.status;
+    if (e.detail.xhr.getResponseHeader("HX-Redirect")) return; // off to another page
+    requestFailed(e, "Something went wrong on Keydesk's side (error " + status + "). Retry, or reload the page.", status >= 500);
+  });
+
+  // A request that succeeds clears the marks of its earlier failure.
+  document.addEventListener("htmx:afterRequest", (e) => {
+    if (!e.detail.successful) return;
+    const elt = e.detail.elt;
+    elt.classList.remove("request-failed");
+    const t = failures.get(elt);
+    if (t) t.remove();
+    failures.delete(elt);
+  });
+
+  document.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-retry]");
+    if (!btn) return;
+    const holder = btn.closest(".flash, .stale-note");
+    const elt = holder.retryElt;
+    if (holder.classList.contains("flash")) holder.remove();
+    if (!elt || !elt.isConnected) {
+      location.reload();
+    } else if (elt.tagName === "FORM") {
+      elt.requestSubmit();
+    } else {
+      elt.click();
+    }
+  });
+
   // ---- Confirmation before destructive actions -------------------------
 
   function confirmThen(title, message, buttonLabel, onConfirm) {

@@ -62,7 +62,7 @@ func EventListPage(p Page, v EventList) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div></div><form id=\"event-filters\" class=\"filters\" action=\"/events\" method=\"get\" role=\"search\" aria-label=\"Filter events\" hx-get=\"/events\" hx-target=\"#event-results\" hx-swap=\"outerHTML\" hx-trigger=\"input changed delay:250ms from:#event-search, search from:#event-search, change, submit\" hx-sync=\"this:replace\"><div class=\"search-field\"><label class=\"visually-hidden\" for=\"event-search\">Search events</label> <span class=\"search-icon\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div></div><form id=\"event-filters\" class=\"filters\" action=\"/events\" method=\"get\" role=\"search\" aria-label=\"Filter events\" hx-get=\"/events\" hx-target=\"#event-results\" hx-swap=\"outerHTML\" hx-trigger=\"input changed delay:250ms from:#event-search, search from:#event-search, change, submit\" hx-sync=\"this:queue last\"><div class=\"search-field\"><label class=\"visually-hidden\" for=\"event-search\">Search events</label> <span class=\"search-icon\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

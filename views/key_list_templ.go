@@ -90,7 +90,7 @@ func KeyListPage(p Page, v KeyList) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div></div><form id=\"key-filters\" class=\"filters\" action=\"/keys\" method=\"get\" role=\"search\" aria-label=\"Filter keys\" hx-get=\"/keys\" hx-target=\"#key-results\" hx-swap=\"outerHTML\" hx-trigger=\"input changed delay:250ms from:#key-search, search from:#key-search, change, submit\" hx-sync=\"this:replace\"><div class=\"search-field\"><label class=\"visually-hidden\" for=\"key-search\">Search keys</label> <span class=\"search-icon\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div></div><form id=\"key-filters\" class=\"filters\" action=\"/keys\" method=\"get\" role=\"search\" aria-label=\"Filter keys\" hx-get=\"/keys\" hx-target=\"#key-results\" hx-swap=\"outerHTML\" hx-trigger=\"input changed delay:150ms from:#key-search, search from:#key-search, change, submit\" hx-sync=\"this:queue last\"><div class=\"search-field\"><label class=\"visually-hidden\" for=\"key-search\">Search keys</label> <span class=\"search-icon\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

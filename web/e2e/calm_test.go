@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keydesk/keydesk/store"
@@ -154,5 +156,115 @@ func TestLongNamesNeverBreakAPage(t *testing.T) {
 	for _, path := range pages {
 		c.do(chromedp.Navigate(c.url + path))
 		c.screenshot(strings.NewReplacer("/", "-").Replace(path))
+	}
+}
+
+// TestFailuresAreNeverSilent makes the server fail, then stops it: a search
+// marks the table out of date and offers to retry, Retry brings the table
+// in line with the search box, and a switch that cannot reach the server
+// says so.
+func TestFailuresAreNeverSilent(t *testing.T) {
+	c := newConsole(t)
+	for i := range 30 {
+		c.createKey(fmt.Sprintf("steady-%02d", i))
+	}
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-table]`)))
+
+	// A server error: the old table stays, marked, and Retry is offered.
+	c.faults.failing.Store(true)
+	c.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=key-search]`), "steady-1"))
+	c.waitFor(`document.querySelector('[role=alert] [data-testid=retry]') !== null`)
+	c.waitFor(`document.getElementById('key-results').classList.contains('stale')`)
+	if !strings.Contains(c.text(`[data-testid=stale-note]`), "out of date") {
+		t.Fatalf("stale note %q", c.text(`[data-testid=stale-note]`))
+	}
+	if n := len(c.rows()); n != 30 {
+		t.Fatalf("the failed search left %d rows, want the old 30", n)
+	}
+	if !eval[bool](c, inWindow(`[data-testid=retry]`)) {
+		t.Fatal("the Retry button is out of sight")
+	}
+	c.screenshot("stale")
+
+	// The server is back: Retry shows what the search box asks for.
+	c.faults.failing.Store(false)
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=retry]`)))
+	c.waitFor(`location.search.includes('q=steady-1') && !document.getElementById('key-results').classList.contains('stale')`)
+	page, err := c.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "steady-1"}, Sort: store.SortName, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range page.Keys {
+		want = append(want, k.Name)
+	}
+	if got := c.rows(); len(want) == 30 || !slices.Equal(got, want) {
+		t.Fatalf("after Retry the table shows %v, want %v", got, want)
+	}
+	if eval[bool](c, `document.querySelector('[data-testid=retry]') !== null`) {
+		t.Fatal("the failure is still shown after Retry worked")
+	}
+
+	// No server at all: the switch says it could not reach it.
+	c.stopServer()
+	sw := `#key-results tbody tr:nth-child(1) [data-testid=enabled-switch]`
+	c.do(chromedp.Click(chromedp.CSS(sw)))
+	c.waitFor(`document.querySelector('[role=alert] [data-testid=retry]') !== null`)
+	if !strings.Contains(c.text(`[role=alert]`), "could not be reached") {
+		t.Fatalf("message %q", c.text(`[role=alert]`))
+	}
+	if eval[string](c, `document.querySelector(`+jsString(sw)+`).getAttribute('aria-checked')`) != "true" {
+		t.Fatal("the switch shows a change that was never made")
+	}
+	// And typing marks the table out of date again.
+	c.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=key-search]`), "2"))
+	c.waitFor(`document.getElementById('key-results').classList.contains('stale')`)
+}
+
+// TestFastTypingLogsNothing types while a search is still on its way: the
+// next search waits its turn instead of aborting it, so htmx logs no error.
+func TestFastTypingLogsNothing(t *testing.T) {
+	c := newConsole(t)
+	for i := range 12 {
+		c.createKey(fmt.Sprintf("quiet-%02d", i))
+	}
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url+"/keys"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-table]`)))
+	var mu sync.Mutex
+	var logged []string
+	if err := chromedp.Listen(c.tab, func(ev any) {
+		if e, ok := ev.(*runtime.EventConsoleAPICalled); ok && (e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning) {
+			mu.Lock()
+			logged = append(logged, string(e.Type))
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](c, `(() => {
+		window.__issued = 0; window.__aborted = 0;
+		document.addEventListener('htmx:confirm', e => { if (e.target.id === 'key-filters') window.__issued++; });
+		document.addEventListener('htmx:sendAbort', () => window.__aborted++);
+		return true;
+	})()`)
+	release := c.faults.holdRequests()
+	c.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=key-search]`), "quiet-1"))
+	c.waitFor(`document.getElementById('key-filters').classList.contains('htmx-request')`)
+	// The next keystroke's search is asked for while the first is held.
+	c.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=key-search]`), "1"))
+	c.waitFor(`window.__issued >= 2`)
+	release()
+	c.waitFor(`location.search.includes('q=quiet-11') && document.querySelectorAll('[data-testid=key-row]').length === 1`)
+	if got := c.rows(); !slices.Equal(got, []string{"quiet-11"}) {
+		t.Fatalf("rows %v", got)
+	}
+	if n := eval[int](c, `window.__aborted`); n != 0 {
+		t.Fatalf("%d searches were aborted", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logged) != 0 {
+		t.Fatalf("the console got %d errors or warnings", len(logged))
 	}
 }

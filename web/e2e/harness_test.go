@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,12 +110,14 @@ func (c *clock) Advance(d time.Duration) {
 
 // console is one running console and a browser tab logged out of it.
 type console struct {
-	t     *testing.T
-	url   string
-	store *store.Store
-	clock *clock
-	tab   context.Context
-	shots string
+	t      *testing.T
+	url    string
+	srv    *httptest.Server
+	faults *faults
+	store  *store.Store
+	clock  *clock
+	tab    context.Context
+	shots  string
 }
 
 // newConsole starts the console on a loopback port over a fresh database
@@ -150,7 +154,8 @@ func newEmptyConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	f := &faults{}
+	srv := httptest.NewServer(f.wrap(h))
 	t.Cleanup(srv.Close)
 
 	tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
@@ -158,13 +163,62 @@ func newEmptyConsole(t *testing.T) *console {
 	if err := chromedp.Do(tab); err != nil {
 		t.Fatal(err)
 	}
-	c := &console{t: t, url: srv.URL, store: st, clock: clk, tab: tab, shots: os.Getenv("KEYDESK_SCREENSHOTS")}
+	c := &console{t: t, url: srv.URL, srv: srv, faults: f, store: st, clock: clk, tab: tab, shots: os.Getenv("KEYDESK_SCREENSHOTS")}
 	t.Cleanup(func() {
 		if t.Failed() {
 			c.screenshot("failure")
 		}
 	})
 	return c
+}
+
+// faults makes the console fail or wait as a network or a server in
+// trouble might, when a test asks.
+type faults struct {
+	failing atomic.Bool // every answer is a bare 500
+	mu      sync.Mutex
+	hold    chan struct{} // while set, htmx requests wait until it is closed
+}
+
+func (f *faults) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hold := f.hold
+		f.mu.Unlock()
+		if hold != nil && r.Header.Get("HX-Request") == "true" {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f.failing.Load() {
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// holdRequests makes htmx requests wait until the returned func is called.
+func (f *faults) holdRequests() (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.hold = ch
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.hold = nil
+		f.mu.Unlock()
+		close(ch)
+	}
+}
+
+// stopServer stops the console as if the network were gone: connections
+// are refused from now on.
+func (c *console) stopServer() {
+	c.srv.CloseClientConnections()
+	c.srv.Close()
 }
 
 // addUser creates a user with a role, and the test password.
