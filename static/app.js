@@ -34,6 +34,28 @@
     open.querySelector("summary").focus();
   });
 
+  // Up and Down move through a row menu's items, Home and End to the first
+  // and last; from the menu button, Down opens the menu on its first item
+  // and Up on its last.
+  document.addEventListener("keydown", (e) => {
+    if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
+    const menu = e.target.closest && e.target.closest("details.menu");
+    if (!menu) return;
+    const onButton = e.target.matches("summary");
+    if (onButton && (e.key === "Home" || e.key === "End")) return;
+    e.preventDefault();
+    if (!menu.open) menu.open = true;
+    const items = Array.from(menu.querySelectorAll(".menu-item"));
+    if (items.length === 0) return;
+    const at = items.indexOf(e.target);
+    let next;
+    if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = items.length - 1;
+    else if (e.key === "ArrowDown") next = at < 0 ? 0 : (at + 1) % items.length;
+    else next = at < 0 ? items.length - 1 : (at - 1 + items.length) % items.length;
+    items[next].focus();
+  });
+
   // An open row menu floats above the table, which scrolls sideways and
   // would otherwise clip it, and opens upwards near the bottom of the window.
   // It follows its button when the page scrolls, and closes once the button
@@ -214,7 +236,7 @@
 
   // ---- Confirmation before destructive actions -------------------------
 
-  function confirmThen(title, message, buttonLabel, onConfirm) {
+  function confirmThen(title, message, buttonLabel, onConfirm, opener0) {
     const dlg = document.getElementById("confirm-dialog");
     if (!dlg || typeof dlg.showModal !== "function") {
       if (window.confirm((title ? title + "\n\n" : "") + message)) onConfirm();
@@ -224,15 +246,26 @@
     dlg.querySelector("#confirm-message").textContent = message;
     dlg.querySelector("#confirm-ok").textContent = buttonLabel || "Confirm";
     dlg.returnValue = "";
+    // Focus goes back to what asked, or to the button of the row menu it
+    // was in: the menu closes, so that it does not stay open behind.
+    const opener = returnFocusTo(opener0);
+    closeMenus();
     dlg.addEventListener(
       "close",
       () => {
+        if (opener && opener.isConnected) opener.focus();
         if (dlg.returnValue === "confirm") onConfirm();
       },
       { once: true }
     );
     dlg.showModal();
   }
+
+  function returnFocusTo(el) {
+    const menu = el && el.closest && el.closest("details.menu");
+    return menu ? menu.querySelector("summary") : el;
+  }
+  const closeMenus = () => document.querySelectorAll("details.menu[open]").forEach((d) => (d.open = false));
 
   // Runs before htmx sees the submit (capture phase), so a cancelled
   // confirmation sends nothing.
@@ -254,11 +287,17 @@
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
-      confirmThen(title, message, label, () => {
-        form.dataset.confirmed = "1";
-        if (submitter) form.requestSubmit(submitter);
-        else form.requestSubmit();
-      });
+      confirmThen(
+        title,
+        message,
+        label,
+        () => {
+          form.dataset.confirmed = "1";
+          if (submitter) form.requestSubmit(submitter);
+          else form.requestSubmit();
+        },
+        submitter || document.activeElement
+      );
     },
     true
   );
@@ -411,7 +450,17 @@
     }
   });
 
+  // A form that came back with errors starts at the first field in error,
+  // not at the first field.
+  function focusFirstError(root) {
+    const bad = root.querySelector('main [aria-invalid="true"]');
+    if (!bad) return;
+    const field = bad.matches("input, select, textarea") ? bad : bad.querySelector("input, select, textarea");
+    if (field) field.focus();
+  }
+
   function init(root) {
+    focusFirstError(root);
     root.querySelectorAll("form").forEach(syncExpiry);
     updateBulkBar();
     fadeToasts();
@@ -426,8 +475,10 @@
     selectedBeforeSwap = null;
     updateBulkBar();
   });
-  document.addEventListener("htmx:afterSettle", () => {
+  document.addEventListener("htmx:afterSettle", (e) => {
     updateBulkBar();
     fadeToasts();
+    const t = e.detail.target;
+    if (t && t.querySelector && t.querySelector('[aria-invalid="true"]')) focusFirstError(document);
   });
 })();

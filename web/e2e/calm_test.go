@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -267,4 +268,86 @@ func TestFastTypingLogsNothing(t *testing.T) {
 	if len(logged) != 0 {
 		t.Fatalf("the console got %d errors or warnings", len(logged))
 	}
+}
+
+// TestFocusGoesWhereItShould: arrow keys move through a row menu; a
+// confirmation closes the menu behind it and gives focus back to what
+// opened it; a rejected form starts at the field in error.
+func TestFocusGoesWhereItShould(t *testing.T) {
+	c := newConsole(t)
+	k, _ := c.createKey("focus-alpha")
+	c.createKey("focus-bravo")
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url + "/keys"))
+	row := `#key-results tbody tr:nth-child(1)`
+	focused := func() string {
+		return eval[string](c, `(() => { const a = document.activeElement; return a.dataset.testid || a.textContent.trim() || a.tagName; })()`)
+	}
+	key := func(k string) {
+		t.Helper()
+		c.do(chromedp.KeyEvent(k))
+	}
+	c.do(chromedp.Focus(chromedp.CSS(row + ` [data-testid=row-menu] summary`)))
+	key("\r")
+	c.waitFor(`document.querySelector('details.menu[open]') !== null`)
+	steps := []struct{ key, want string }{
+		{kb.ArrowDown, "Details"},
+		{kb.ArrowDown, "row-copy"},
+		{kb.End, "row-delete"},
+		{kb.ArrowDown, "Details"}, // round to the first
+		{kb.ArrowUp, "row-delete"},
+		{kb.Home, "Details"},
+	}
+	for _, s := range steps {
+		key(s.key)
+		if got := focused(); got != s.want {
+			t.Fatalf("after %q focus is on %q, want %q", s.key, got, s.want)
+		}
+	}
+	key(kb.Escape)
+	c.waitFor(`document.querySelector('details.menu[open]') === null`)
+	if !eval[bool](c, `document.activeElement.matches(`+jsString(row+` summary`)+`)`) {
+		t.Fatalf("Escape left focus on %q", focused())
+	}
+
+	// Revoke from the menu: the menu closes behind the dialog; cancelling
+	// gives focus back to the menu button.
+	key(kb.ArrowDown) // opens the menu on its first item
+	for range 10 {
+		if focused() == "row-revoke" {
+			break
+		}
+		key(kb.ArrowDown)
+	}
+	key("\r")
+	c.waitFor(`document.getElementById('confirm-dialog').open`)
+	if eval[bool](c, `document.querySelector('details.menu[open]') !== null`) {
+		t.Fatal("the row menu stays open behind the dialog")
+	}
+	key(kb.Escape)
+	c.waitFor(`!document.getElementById('confirm-dialog').open`)
+	if !eval[bool](c, `document.activeElement.matches(`+jsString(row+` summary`)+`)`) {
+		t.Fatalf("closing the dialog left focus on %q", focused())
+	}
+
+	// On the details page, Cancel gives focus back to the button.
+	c.do(chromedp.Navigate(c.url+"/keys/"+k.ID), chromedp.Click(chromedp.CSS(`[data-testid=revoke]`)))
+	c.waitFor(`document.getElementById('confirm-dialog').open`)
+	c.do(chromedp.Click(chromedp.CSS(`#confirm-dialog button[value=cancel]`)))
+	c.waitFor(`!document.getElementById('confirm-dialog').open`)
+	if got := focused(); got != "revoke" {
+		t.Fatalf("after Cancel, focus is on %q, want the Revoke button", got)
+	}
+
+	// A rejected form starts at the first field in error.
+	c.do(
+		chromedp.Navigate(c.url+"/users/new"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=username]`), "newcomer"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=role]`), strconv.FormatInt(store.RoleViewer, 10)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), adminPassword),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=confirm]`), "not the same at all"),
+		chromedp.Click(chromedp.CSS(`[data-testid=create-user]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-error]`)),
+	)
+	c.waitFor(`document.activeElement.id === 'confirm'`)
 }
