@@ -2,9 +2,12 @@ package views
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -60,6 +63,17 @@ func actionClass(action string) string {
 		return "action-alert"
 	}
 	return ""
+}
+
+// hasMore reports whether an event has more to show than its row does:
+// details, or the bulk action it was part of.
+func hasMore(e store.Event) bool {
+	return len(e.Details) > 0 || e.BulkID != ""
+}
+
+// targetURL links to the user or role an event was about.
+func targetURL(kind, id string) templ.SafeURL {
+	return templ.SafeURL("/" + kind + "/" + url.PathEscape(id))
 }
 
 // changeLines writes each changed field as "field: before → after".

@@ -21,6 +21,10 @@ type KeyList struct {
 	PerPage     int    // the page size, for the position of the page before
 }
 
+// noKeys reports whether there are no keys at all, as opposed to none
+// that match.
+func (v KeyList) noKeys() bool { return v.Page.Total == 0 && !v.Params.Filtered() }
+
 // countText says how many keys the list holds.
 func (v KeyList) countText() string {
 	total := plural(v.Page.Total, "key", "keys")

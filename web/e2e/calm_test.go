@@ -391,3 +391,48 @@ func TestPhoneLayout(t *testing.T) {
 		t.Error("the desktop hides the / shortcut")
 	}
 }
+
+// TestStatusButtonsKeepTheirWidth presses each status button: none
+// changes width, so the others do not move.
+func TestStatusButtonsKeepTheirWidth(t *testing.T) {
+	c := newConsole(t)
+	c.createKey("pressed")
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url + "/keys"))
+	widths := func() []float64 {
+		return eval[[]float64](c, `Array.from(document.querySelectorAll('.toggle')).map(b => b.getBoundingClientRect().width)`)
+	}
+	before := widths()
+	for _, st := range []string{"available", "soon", "unavailable", "disabled"} {
+		c.do(chromedp.Click(chromedp.CSS(`[data-testid=status-` + st + `]`)))
+		c.waitFor(`document.querySelector('[data-testid=status-` + st + `]').getAttribute('aria-pressed') === 'true'`)
+		if got := widths(); !slices.Equal(got, before) {
+			t.Fatalf("pressing %s: widths %v, were %v", st, got, before)
+		}
+	}
+}
+
+// TestErrorBoxesKeepTheirDistance: the message of a refused page and the
+// summary of a rejected form stand apart from what is around them.
+func TestErrorBoxesKeepTheirDistance(t *testing.T) {
+	c := newConsole(t)
+	c.addUser("vera", store.RoleViewer)
+	c.login("vera", adminPassword)
+	gap := func(above, below string) float64 {
+		return eval[float64](c, `document.querySelector(`+jsString(below)+`).getBoundingClientRect().top - document.querySelector(`+jsString(above)+`).getBoundingClientRect().bottom`)
+	}
+	c.do(chromedp.Navigate(c.url + "/users"))
+	if g := gap(`[data-testid=error-message]`, `.error-page .button`); g < 12 {
+		t.Errorf("Not allowed: the message is %v px from the button", g)
+	}
+	c.do(chromedp.Navigate(c.url+"/profile"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=current]`), "not my password"),
+		chromedp.Click(chromedp.CSS(`[data-testid=change-password]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-summary]`)))
+	if g := gap(`[data-testid=form-summary]`, `[data-testid=password-form] .field`); g < 12 {
+		t.Errorf("Profile: the summary is %v px from the first field", g)
+	}
+	if g := gap(`#password-title`, `[data-testid=form-summary]`); g < 12 {
+		t.Errorf("Profile: the summary is %v px from the heading", g)
+	}
+}
