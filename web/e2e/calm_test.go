@@ -192,7 +192,7 @@ func TestFailuresAreNeverSilent(t *testing.T) {
 	c.faults.failing.Store(false)
 	c.do(chromedp.Click(chromedp.CSS(`[data-testid=retry]`)))
 	c.waitFor(`location.search.includes('q=steady-1') && !document.getElementById('key-results').classList.contains('stale')`)
-	page, err := c.store.Keys(t.Context(), store.KeyQuery{KeyFilter: store.KeyFilter{Search: "steady-1"}, Sort: store.SortName, Limit: 50})
+	page, err := c.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: "steady-1"}, Sort: store.SortName, Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
