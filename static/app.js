@@ -126,8 +126,14 @@
     targets.set(e.detail.elt, e.detail.target);
   });
 
+  // A form refused for what was typed (422) comes back to be swapped in
+  // with its messages; other errors the server sends to the message area
+  // (HX-Retarget). Anything else, such as a proxy's error page, is not
+  // swapped into the page.
+  const isFormAnswer = (xhr) => xhr.status === 422;
   document.addEventListener("htmx:beforeSwap", (e) => {
-    if (e.detail.isError && !e.detail.xhr.getResponseHeader("HX-Retarget")) e.detail.shouldSwap = false;
+    const xhr = e.detail.xhr;
+    if (e.detail.isError && !isFormAnswer(xhr) && !xhr.getResponseHeader("HX-Retarget")) e.detail.shouldSwap = false;
   });
 
   function toast(message) {
@@ -206,6 +212,7 @@
   document.addEventListener("htmx:responseError", (e) => {
     const status = e.detail.xhr.status;
     if (e.detail.xhr.getResponseHeader("HX-Redirect")) return; // off to another page
+    if (isFormAnswer(e.detail.xhr)) return; // the form shows what to correct
     requestFailed(e, "Something went wrong on Keydesk's side (error " + status + "). Retry, or reload the page.", status >= 500);
   });
 
