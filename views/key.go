@@ -18,7 +18,10 @@ type KeyList struct {
 	Creators    []string
 	Highlight   string // public id of a key to mark, such as one just created
 	From        int    // the position of the page's first key, 0 when not known
-	PerPage     int    // the page size, for the position of the page before
+	// Orgs is the viewer's part of the organization tree, their own first:
+	// the menu, and the paths of the Organization column.
+	Orgs    []store.Org
+	PerPage int // the page size, for the position of the page before
 }
 
 // noKeys reports whether there are no keys at all, as opposed to none
@@ -243,4 +246,22 @@ func (v KeyList) sortValue() string {
 		return string(v.Params.Sort) + ":desc"
 	}
 	return string(v.Params.Sort)
+}
+
+// showOrgs reports whether the list has an Organization column: when the
+// viewer's scope holds more than one organization.
+func (v KeyList) showOrgs() bool { return len(v.Orgs) > 1 }
+
+// orgPath is the path of k's organization in the list, "" when the list
+// shows no organizations.
+func (v KeyList) OrgPath(k store.Key) string {
+	if !v.showOrgs() {
+		return ""
+	}
+	for _, o := range v.Orgs {
+		if o.ID == k.OrgID {
+			return o.Path
+		}
+	}
+	return ""
 }

@@ -83,13 +83,13 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 	k := store.Key{ID: "abc", Name: `<img src=x onerror=alert(1)>`, Enabled: true, Permissions: []string{"chat"}, Hint: "kd_abc…wxyz", CreatedAt: now}
 	p := Page{User: admin(), Now: now, CSRF: "tok"}
 	var buf bytes.Buffer
-	if err := KeyRow(p, k, "/keys", false).Render(context.Background(), &buf); err != nil {
+	if err := KeyRow(p, k, "/keys", false, "").Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "<img") {
 		t.Fatal("the name is not escaped")
 	}
-	d := renderDoc(t, KeyRow(p, k, "/keys", false))
+	d := renderDoc(t, KeyRow(p, k, "/keys", false, ""))
 	for _, id := range []string{"row-copy", "row-revoke", "row-delete", "row-expire", "enabled-switch", "select-row"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 1 {
 			t.Errorf("admin row lacks %s", id)
@@ -99,7 +99,7 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 		t.Error("row forms carry no CSRF token")
 	}
 	viewer := Page{User: store.User{ID: 2, Username: "v", Rights: []store.Right{store.RightKeysView, store.RightKeysRead}}, Now: now}
-	d = renderDoc(t, KeyRow(viewer, k, "/keys", false))
+	d = renderDoc(t, KeyRow(viewer, k, "/keys", false, ""))
 	for _, id := range []string{"row-copy", "row-revoke", "row-delete", "row-expire", "enabled-switch", "select-row"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 0 {
 			t.Errorf("viewer row offers %s", id)
@@ -107,7 +107,7 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 	}
 	// A revoked key offers no revoke, expire or enable.
 	k.RevokedAt = now.Add(-time.Hour)
-	d = renderDoc(t, KeyRow(p, k, "/keys", false))
+	d = renderDoc(t, KeyRow(p, k, "/keys", false, ""))
 	for _, id := range []string{"row-revoke", "row-expire", "enabled-switch"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 0 {
 			t.Errorf("revoked row offers %s", id)

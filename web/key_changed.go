@@ -16,7 +16,14 @@ func (h *handler) keyChanged(c echo.Context, k store.Key, msg string) error {
 		p := h.page(c, "API keys", "keys")
 		p.Flashes = append(p.Flashes, views.Flash{Message: msg})
 		returnTo := localPath(c.FormValue("return"), "/keys")
-		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo))
+		orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
+		if err != nil {
+			return err
+		}
+		// The row keeps the list's columns: an Organization column when
+		// the user sees more than one.
+		v := views.KeyList{Orgs: orgs}
+		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo, v.OrgPath(k)))
 	}
 	h.addFlash(c, false, msg)
 	return redirectBack(c, "/keys/"+k.ID)

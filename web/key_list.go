@@ -16,7 +16,7 @@ const keysPerPage = 50
 
 func (h *handler) showKeyListPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	params, perms, err := h.keyListParams(c)
+	params, perms, orgs, err := h.keyListParams(c)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,8 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 	case params.After == "" && params.Before == "", page.Prev == "":
 		from = 1 // the first page, or paged back to it
 	}
-	v := views.KeyList{Params: params, Page: page, From: from, PerPage: keysPerPage, Permissions: perms, Creators: creators, Highlight: c.QueryParam("highlight")}
+	v := views.KeyList{Params: params, Page: page, From: from, PerPage: keysPerPage, Permissions: perms, Creators: creators,
+		Highlight: c.QueryParam("highlight"), Orgs: orgs}
 	setAddress(c, "key-filters", params.PageURL())
 	p := h.page(c, "API keys", "keys")
 	return render(c, http.StatusOK, views.KeyListPage(p, v), views.KeyListFragment(p, v))
@@ -74,17 +75,26 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 
 // keyListParams reads the list's query parameters and checks the
 // permission against the catalog, which it returns for the filter menu.
-func (h *handler) keyListParams(c echo.Context) (form.KeyListParams, []store.Permission, error) {
+// It checks the organization against the user's part of the tree, which it
+// returns too, the user's own organization first.
+func (h *handler) keyListParams(c echo.Context) (form.KeyListParams, []store.Permission, []store.Org, error) {
 	params, perr := form.ParseKeyListParams(c.QueryParams())
 	if perr != nil {
-		return params, nil, echo.NewHTTPError(http.StatusBadRequest, perr.Message)
+		return params, nil, nil, echo.NewHTTPError(http.StatusBadRequest, perr.Message)
 	}
 	perms, err := h.store.Permissions(c.Request().Context())
 	if err != nil {
-		return params, nil, err
+		return params, nil, nil, err
 	}
 	if params.Permission != "" && !slices.ContainsFunc(perms, func(p store.Permission) bool { return p.Name == params.Permission }) {
-		return params, nil, echo.NewHTTPError(http.StatusBadRequest, "There is no permission \""+params.Permission+"\".")
+		return params, nil, nil, echo.NewHTTPError(http.StatusBadRequest, "There is no permission \""+params.Permission+"\".")
 	}
-	return params, perms, nil
+	orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
+	if err != nil {
+		return params, nil, nil, err
+	}
+	if params.Org != "" && !slices.ContainsFunc(orgs, func(o store.Org) bool { return o.ID == params.Org }) {
+		return params, nil, nil, echo.NewHTTPError(http.StatusBadRequest, "There is no such organization.")
+	}
+	return params, perms, orgs, nil
 }

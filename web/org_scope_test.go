@@ -226,3 +226,83 @@ func TestNewKeysGoToAnOrganization(t *testing.T) {
 		t.Fatalf("the key: %+v, %v", page2.Keys, err)
 	}
 }
+
+// TestKeyListByOrganization lists keys at and below the organization
+// chosen in the menu, with an Organization column.
+func TestKeyListByOrganization(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	eu, _ := tc.store.CreateOrg(ctx, system, "EU", acme.ID)
+	tc.createKey("at-root")
+	tc.createKey("at-acme", func(k *store.NewKey) { k.Org = acme.ID })
+	tc.createKey("at-eu", func(k *store.NewKey) { k.Org = eu.ID })
+	cl := tc.loggedIn("admin")
+	rows := func(res response) []string {
+		var out []string
+		res.doc().Find(`[data-testid=key-row]`).Each(func(_ int, r *goquery.Selection) {
+			out = append(out, r.Find(`[data-testid=key-name]`).Text()+"@"+r.Find(`[data-testid=key-org]`).Text())
+		})
+		return out
+	}
+	page := cl.get("/keys")
+	if got := strings.Join(rows(page), " "); got != "at-acme@Default/Acme at-eu@Default/Acme/EU at-root@Default" {
+		t.Fatalf("every key: %q", got)
+	}
+	if n := page.doc().Find(`[data-testid=key-org-menu] option`).Length(); n != 3 {
+		t.Fatalf("the menu offers %d choices", n)
+	}
+	for _, htmx := range []bool{false, true} {
+		var res response
+		if htmx {
+			res = cl.htmx("/keys?org=" + acme.ID)
+		} else {
+			res = cl.get("/keys?org=" + acme.ID)
+		}
+		if got := strings.Join(rows(res), " "); got != "at-acme@Default/Acme at-eu@Default/Acme/EU" {
+			t.Fatalf("Acme and below (htmx %v): %q", htmx, got)
+		}
+	}
+	wantStatus(t, cl.get("/keys?org=nosuchorg"), http.StatusBadRequest)
+	// A single organization needs no column and no menu.
+	solo := newTestConsole(t)
+	solo.createKey("only")
+	page = solo.loggedIn("admin").get("/keys")
+	if page.doc().Find(`[data-testid=key-org], [data-testid=key-org-menu]`).Length() != 0 {
+		t.Fatal("one organization, and yet a column or a menu")
+	}
+}
+
+// TestUsersGoToAnOrganization creates a user in an organization chosen on
+// the form, and moves them with the user page's form.
+func TestUsersGoToAnOrganization(t *testing.T) {
+	tc := newTestConsole(t)
+	ctx := context.Background()
+	system := store.SystemActor("test")
+	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
+	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
+	cl := tc.loggedIn("admin")
+	if n := cl.get("/users/new").doc().Find(`[data-testid=user-org] option`).Length(); n != 3 {
+		t.Fatalf("the form offers %d organizations", n)
+	}
+	res := cl.post("/users", url.Values{"username": {"tenant"}, "role": {itoa64(store.RoleViewer)}, "org": {acme.ID},
+		"password": {testPassword}, "confirm": {testPassword}})
+	wantStatus(t, res, http.StatusSeeOther)
+	users, _ := tc.store.Users(ctx, store.Scope{}, "tenant")
+	if len(users) != 1 || users[0].OrgID != acme.ID {
+		t.Fatalf("created %+v", users)
+	}
+	page := cl.get("/users/" + itoa64(users[0].ID))
+	if sel, _ := page.doc().Find(`[data-testid=org-form] option[selected]`).Attr("value"); sel != acme.ID {
+		t.Fatalf("the move form starts at %q", sel)
+	}
+	wantStatus(t, cl.post("/users/"+itoa64(users[0].ID)+"/org", url.Values{"org": {beta.ID}}), http.StatusSeeOther)
+	if u, _ := tc.store.User(ctx, store.Scope{}, users[0].ID); u.OrgID != beta.ID {
+		t.Fatalf("moved to %q", u.OrgID)
+	}
+	res = cl.post("/users/"+itoa64(users[0].ID)+"/org", url.Values{"org": {"nosuchorg"}})
+	if res.Code != http.StatusUnprocessableEntity || res.testid("org-error") == "" {
+		t.Fatalf("an unknown organization: %d %q", res.Code, res.testid("org-error"))
+	}
+}

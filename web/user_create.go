@@ -40,8 +40,12 @@ func (h *handler) userForm(c echo.Context, status int, f form.UserForm) error {
 	if err != nil {
 		return err
 	}
+	orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
+	if err != nil {
+		return err
+	}
 	f.Password, f.Confirm = "", ""
-	return render(c, status, views.UserNewPage(h.page(c, "New user", "users"), views.UserNew{Form: f, Roles: roles}), nil)
+	return render(c, status, views.UserNewPage(h.page(c, "New user", "users"), views.UserNew{Form: f, Roles: roles, Orgs: orgs}), nil)
 }
 
 // grantableRoles lists the roles the user may give: those whose rights

@@ -28,6 +28,9 @@ func (h *handler) userPage(c echo.Context, status int, v views.UserDetails) erro
 	if v.Roles, err = h.grantableRoles(c); err != nil {
 		return err
 	}
+	if v.Orgs, err = h.store.Orgs(ctx, scope(c)); err != nil {
+		return err
+	}
 	v.Self = me.ID == id
 	v.CanManage = !v.Self && me.Can(v.User.Rights...)
 	return render(c, status, views.UserPage(h.page(c, v.User.Username, "users"), v), nil)

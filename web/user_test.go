@@ -218,7 +218,7 @@ func cookieValue(cl *client, name string) string {
 func TestNavShowsOnlyWhatTheUserMayOpen(t *testing.T) {
 	tc := newTestConsole(t)
 	for name, want := range map[string]string{
-		"admin":   "API keys Events Users Roles Settings",
+		"admin":   "API keys Events Users Roles Organizations Settings",
 		"manager": "API keys",
 		"viewer":  "API keys",
 	} {

@@ -14,6 +14,7 @@ type UserForm struct {
 	Username    string
 	DisplayName string
 	RoleID      string
+	Org         string // public id of the user's organization; empty is the creator's own
 	Password    string
 	Confirm     string
 	Errors      Errors
@@ -25,6 +26,7 @@ func ParseUserForm(v url.Values) UserForm {
 		Username:    strings.TrimSpace(v.Get("username")),
 		DisplayName: v.Get("display_name"),
 		RoleID:      v.Get("role"),
+		Org:         v.Get("org"),
 		Password:    v.Get("password"),
 		Confirm:     v.Get("confirm"),
 	}
@@ -33,7 +35,7 @@ func ParseUserForm(v url.Values) UserForm {
 // Validate checks the form and returns the user to create.
 func (f *UserForm) Validate() (store.NewUser, bool) {
 	f.Errors = nil
-	in := store.NewUser{Username: strings.ToLower(f.Username), DisplayName: strings.TrimSpace(f.DisplayName)}
+	in := store.NewUser{Username: strings.ToLower(f.Username), DisplayName: strings.TrimSpace(f.DisplayName), Org: f.Org}
 	if msg := store.UsernameProblem(in.Username); msg != "" {
 		f.Errors.Add("username", msg)
 	}
