@@ -273,8 +273,11 @@ const keyColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled,
 // orgOffSQL is true for a key whose organization, or one above it, has API
 // keys switched off. The subquery does not depend on the row, so SQLite
 // runs it once per statement.
-const orgOffSQL = `k.org_id IN (SELECT o.id FROM organizations o JOIN organizations a
-	ON a.api_keys_enabled = 0 AND o.path >= a.path AND o.path < substr(a.path, 1, length(a.path) - 1) || '0')`
+// It starts from the few switched-off organizations (their own index) and
+// takes each one's subtree as a range of paths.
+const orgOffSQL = `k.org_id IN (SELECT o.id FROM organizations a INDEXED BY organizations_keys_off
+	JOIN organizations o ON o.path >= a.path AND o.path < substr(a.path, 1, length(a.path) - 1) || '0'
+	WHERE a.api_keys_enabled = 0)`
 
 type rowScanner interface{ Scan(dest ...any) error }
 

@@ -3,66 +3,89 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
 
-// orgCache maps organizations' public ids to their ids paths, so that a
-// verification that names an organization reads no database. It is
-// filled on first use and thrown away whenever organizations change (here
-// or, through ReloadIfChanged, in another process).
+// orgInfo is what verification needs of an organization.
+type orgInfo struct {
+	id   string // public id
+	name string
+	ids  string // ids path: a key here serves this path and every one below
+	off  bool   // API keys are switched off here or above
+}
+
+// orgIndex is every organization, by public id and by row id.
+type orgIndex struct {
+	byID  map[string]*orgInfo
+	byRow map[int64]*orgInfo
+}
+
+// orgCache keeps every organization in memory, so that a verification reads
+// no organization from the database. It is filled on first use and thrown
+// away whenever organizations change (here or, through ReloadIfChanged, in
+// another process).
 type orgCache struct {
-	byID atomic.Pointer[map[string]string]
-	fill sync.Mutex
-	load func() (map[string]string, error)
-	gen  atomic.Uint64 // moves on at every drop, so a load cannot undo one
+	index atomic.Pointer[orgIndex]
+	fill  sync.Mutex
+	load  func() (*orgIndex, error)
+	gen   atomic.Uint64 // moves on at every drop, so a load cannot undo one
 }
 
-// ids returns the ids path of the organization with a public id.
-func (c *orgCache) ids(id string) (string, bool) {
-	m := c.byID.Load()
-	if m == nil {
-		var err error
-		if m, err = c.refill(); err != nil {
-			return "", false
-		}
+// get returns the index, loading it if it was dropped.
+func (c *orgCache) get() (*orgIndex, error) {
+	if x := c.index.Load(); x != nil {
+		return x, nil
 	}
-	ids, ok := (*m)[id]
-	return ids, ok
-}
-
-func (c *orgCache) refill() (*map[string]string, error) {
 	c.fill.Lock()
 	defer c.fill.Unlock()
-	if m := c.byID.Load(); m != nil {
-		return m, nil
+	if x := c.index.Load(); x != nil {
+		return x, nil
 	}
 	gen := c.gen.Load()
-	m, err := c.load()
+	x, err := c.load()
 	if err != nil {
 		return nil, err
 	}
 	if c.gen.Load() == gen {
-		c.byID.Store(&m)
+		c.index.Store(x)
 	}
-	return &m, nil
+	return x, nil
 }
 
 // drop forgets the organizations, after a change to them.
 func (c *orgCache) drop() {
 	c.gen.Add(1)
-	c.byID.Store(nil)
+	c.index.Store(nil)
 }
 
-// loadOrgIDs reads every organization's public id and ids path.
-func (s *Store) loadOrgIDs() (map[string]string, error) {
-	m := map[string]string{}
-	err := s.read(context.Background(), func(tx *sql.Tx) error {
-		return eachRow(context.Background(), tx, func(r rowScanner) ([2]string, error) {
-			var v [2]string
-			err := r.Scan(&v[0], &v[1])
-			return v, err
-		}, func(v [2]string) error { m[v[0]] = v[1]; return nil }, `SELECT public_id, path FROM organizations`)
+// loadOrgIndex reads every organization, parents before children.
+func (s *Store) loadOrgIndex() (*orgIndex, error) {
+	x := &orgIndex{byID: map[string]*orgInfo{}, byRow: map[int64]*orgInfo{}}
+	ctx := context.Background()
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		return eachRow(ctx, tx, func(r rowScanner) (orgInfo, error) {
+			var o orgInfo
+			var enabled bool
+			err := r.Scan(&o.id, &o.name, &o.ids, &enabled)
+			o.off = !enabled
+			return o, err
+		}, func(o orgInfo) error {
+			ids := strings.Split(strings.Trim(o.ids, "/"), "/")
+			row, err := strconv.ParseInt(ids[len(ids)-1], 10, 64)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 1 {
+				if parent, err := strconv.ParseInt(ids[len(ids)-2], 10, 64); err == nil && x.byRow[parent] != nil {
+					o.off = o.off || x.byRow[parent].off
+				}
+			}
+			x.byID[o.id], x.byRow[row] = &o, &o
+			return nil
+		}, `SELECT public_id, name, path, api_keys_enabled FROM organizations ORDER BY path`)
 	})
-	return m, err
+	return x, err
 }

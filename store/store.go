@@ -131,7 +131,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		return nil, describeOpenError(path, err)
 	}
 	s.cache = newKeyCache()
-	s.orgs.load = s.loadOrgIDs
+	s.orgs.load = s.loadOrgIndex
 	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
 		s.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -57,17 +58,15 @@ type cachedKey struct {
 	expiresAt   int64 // Unix seconds; 0: never
 	revokedAt   int64 // Unix seconds; 0: not revoked
 	enabled     bool
-	orgOff      bool
-	orgID       string // public id of the key's organization
-	orgName     string
-	orgIDs      string // its ids path: the key serves this and every path below
+	orgRow      int64
+	org         *orgInfo // the key's organization, as the org cache had it
 	limiter     *limiter
 	usage       *usage
 }
 
 // status is the cached key's status at now.
 func (e *cachedKey) status(now time.Time) Status {
-	k := Key{Enabled: e.enabled, OrgOff: e.orgOff}
+	k := Key{Enabled: e.enabled, OrgOff: e.org.off}
 	if e.expiresAt != 0 {
 		k.ExpiresAt = time.Unix(e.expiresAt, 0)
 	}
@@ -238,7 +237,7 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	}
 	now := s.Now()
 	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity,
-		OrgID: e.orgID, OrgName: e.orgName}
+		OrgID: e.org.id, OrgName: e.org.name}
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}
@@ -248,7 +247,11 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		// A key serves its organization and every one below it: the
 		// organization asked about must be at or below the key's. An
 		// unknown organization is served by no key.
-		if ids, ok := s.orgs.ids(org); !ok || !strings.HasPrefix(ids, e.orgIDs) {
+		orgs, err := s.orgs.get()
+		if err != nil {
+			return Verification{}, err
+		}
+		if o := orgs.byID[org]; o == nil || !strings.HasPrefix(o.ids, e.org.ids) {
 			v.Code = CodeWrongOrg
 		}
 	}
@@ -270,9 +273,10 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	return v, nil
 }
 
-const verifyLookup = `SELECT k.id, k.public_id, k.name, k.permissions, k.expires_at, k.enabled, coalesce(k.revoked_at, 0),
-	k.capacity, k.frequency, ` + orgOffSQL + `, o.public_id, o.name, o.path
-	FROM keys k JOIN organizations o ON o.id = k.org_id WHERE k.secret_hash = ?`
+// verifyLookup reads one key by its secret's hash; its organization comes
+// from the org cache.
+const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, coalesce(revoked_at, 0),
+	capacity, frequency, org_id FROM keys WHERE secret_hash = ?`
 
 // loadVerifiedKey reads a key by its secret's hash and caches it. It
 // returns nil when there is no such key.
@@ -284,8 +288,7 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 		expires             sql.NullInt64
 		capacity, frequency int
 	)
-	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgOff,
-		&e.orgID, &e.orgName, &e.orgIDs)
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgRow)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -294,6 +297,13 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 	}
 	e.permissions = strings.Fields(perms)
 	e.expiresAt = expires.Int64
+	orgs, err := s.orgs.get()
+	if err != nil {
+		return nil, err
+	}
+	if e.org = orgs.byRow[e.orgRow]; e.org == nil {
+		return nil, fmt.Errorf("store: key %s belongs to organization %d, which does not exist", e.id, e.orgRow)
+	}
 	s.cache.put(h, &e, capacity, frequency, gen)
 	return &e, nil
 }
