@@ -25,6 +25,15 @@ func TestPagesAreAccessible(t *testing.T) {
 	c.login("admin", adminPassword)
 	visit("/keys", `[data-testid=empty-state]`, "empty-list")
 	c.seed(120)
+	// Organizations, so that the list, the forms and their menus show them.
+	acme, err := c.store.CreateOrg(t.Context(), store.SystemActor("test"), "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.store.CreateOrg(t.Context(), store.SystemActor("test"), "EU", acme.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.createKey("acme-billing", func(k *store.NewKey) { k.Org = acme.ID })
 	k, _ := c.createKey("revoked-key")
 	if _, err := c.store.RevokeKey(t.Context(), store.Actor{Username: "admin"}, k.ID); err != nil {
 		t.Fatal(err)
@@ -62,6 +71,8 @@ func TestPagesAreAccessible(t *testing.T) {
 	visit("/events", `[data-testid=event-table]`, "events")
 	visit("/events?q="+url.QueryEscape("nothing-like-this"), `[data-testid=no-events]`, "no-events")
 	visit("/settings", `[data-testid=settings-form]`, "settings")
+	visit("/orgs", `[data-testid=org-table]`, "orgs")
+	visit("/orgs/"+acme.ID, `[data-testid=policy-form]`, "org")
 	visit("/profile", `[data-testid=password-form]`, "profile")
 	visit("/keys/nosuchkey0000000", `[data-testid=error-message]`, "not-found")
 
