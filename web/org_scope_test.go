@@ -18,23 +18,10 @@ import (
 // each answers 404, as for an id that never existed, and nothing changes.
 func TestASiblingOrganizationDoesNotExist(t *testing.T) {
 	tc := newTestConsole(t)
-	ctx := context.Background()
-	system := store.SystemActor("test")
-	acme, err := tc.store.CreateOrg(ctx, system, "Acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	beta, err := tc.store.CreateOrg(ctx, system, "Beta", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
-		t.Fatal(err)
-	}
-	betaUser, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "beta-user", Password: testPassword, RoleID: store.RoleViewer, Org: beta.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acme := tc.newOrg("Acme", "")
+	beta := tc.newOrg("Beta", "")
+	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
+	betaUser := tc.newUserAt("beta-user", store.RoleViewer, beta)
 	betaKey := tc.createKey("beta-key", func(k *store.NewKey) { k.Org = beta.ID })
 	ownKey := tc.createKey("acme-key", func(k *store.NewKey) { k.Org = acme.ID })
 	cl := tc.loggedIn("acme-admin")
@@ -97,8 +84,8 @@ func TestVerificationNamesAndChecksTheOrganization(t *testing.T) {
 	tc := newTestConsole(t)
 	ctx := context.Background()
 	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
+	acme := tc.newOrg("Acme", "")
+	beta := tc.newOrg("Beta", "")
 	_, secret, err := tc.store.CreateKey(ctx, system, store.NewKey{Name: "svc", Permissions: []string{"chat"}, Enabled: true, Capacity: 10, Frequency: 60, Org: acme.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -126,11 +113,8 @@ func TestVerificationNamesAndChecksTheOrganization(t *testing.T) {
 func TestConsoleSettingsBelongToTheRoot(t *testing.T) {
 	tc := newTestConsole(t)
 	ctx := context.Background()
-	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
-		t.Fatal(err)
-	}
+	acme := tc.newOrg("Acme", "")
+	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
 	cl := tc.loggedIn("acme-admin")
 	before := tc.snapshot()
 	for path, form := range map[string]url.Values{
@@ -154,10 +138,8 @@ func TestConsoleSettingsBelongToTheRoot(t *testing.T) {
 // refused before anything is sent.
 func TestExportNamesEachKeysOrganization(t *testing.T) {
 	tc := newTestConsole(t)
-	ctx := context.Background()
-	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	eu, _ := tc.store.CreateOrg(ctx, system, "EU", acme.ID)
+	acme := tc.newOrg("Acme", "")
+	eu := tc.newOrg("EU", acme.ID)
 	tc.createKey("at-root")
 	tc.createKey("at-acme", func(k *store.NewKey) { k.Org = acme.ID })
 	tc.createKey("at-eu", func(k *store.NewKey) { k.Org = eu.ID })
@@ -188,15 +170,13 @@ func TestNewKeysGoToAnOrganization(t *testing.T) {
 	tc := newTestConsole(t)
 	ctx := context.Background()
 	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
-	dark, _ := tc.store.CreateOrg(ctx, system, "Dark", acme.ID)
+	acme := tc.newOrg("Acme", "")
+	beta := tc.newOrg("Beta", "")
+	dark := tc.newOrg("Dark", acme.ID)
 	if _, err := tc.store.SetOrgPolicy(ctx, system, dark.ID, store.Policy{APIKeysEnabled: false}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tc.store.CreateUser(ctx, system, store.NewUser{Username: "acme-admin", Password: testPassword, RoleID: store.RoleAdministrator, Org: acme.ID}); err != nil {
-		t.Fatal(err)
-	}
+	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
 	cl := tc.loggedIn("acme-admin")
 	page := cl.get("/keys/new")
 	var offered []string
@@ -231,10 +211,8 @@ func TestNewKeysGoToAnOrganization(t *testing.T) {
 // chosen in the menu, with an Organization column.
 func TestKeyListByOrganization(t *testing.T) {
 	tc := newTestConsole(t)
-	ctx := context.Background()
-	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	eu, _ := tc.store.CreateOrg(ctx, system, "EU", acme.ID)
+	acme := tc.newOrg("Acme", "")
+	eu := tc.newOrg("EU", acme.ID)
 	tc.createKey("at-root")
 	tc.createKey("at-acme", func(k *store.NewKey) { k.Org = acme.ID })
 	tc.createKey("at-eu", func(k *store.NewKey) { k.Org = eu.ID })
@@ -279,9 +257,8 @@ func TestKeyListByOrganization(t *testing.T) {
 func TestUsersGoToAnOrganization(t *testing.T) {
 	tc := newTestConsole(t)
 	ctx := context.Background()
-	system := store.SystemActor("test")
-	acme, _ := tc.store.CreateOrg(ctx, system, "Acme", "")
-	beta, _ := tc.store.CreateOrg(ctx, system, "Beta", "")
+	acme := tc.newOrg("Acme", "")
+	beta := tc.newOrg("Beta", "")
 	cl := tc.loggedIn("admin")
 	if n := cl.get("/users/new").doc().Find(`[data-testid=user-org] option`).Length(); n != 3 {
 		t.Fatalf("the form offers %d organizations", n)
@@ -305,4 +282,26 @@ func TestUsersGoToAnOrganization(t *testing.T) {
 	if res.Code != http.StatusUnprocessableEntity || res.testid("org-error") == "" {
 		t.Fatalf("an unknown organization: %d %q", res.Code, res.testid("org-error"))
 	}
+}
+
+// newOrg creates an organization under parentID ("" for the root).
+func (tc *testConsole) newOrg(name, parentID string) store.Org {
+	tc.t.Helper()
+	o, err := tc.store.CreateOrg(context.Background(), store.SystemActor("test"), name, parentID)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return o
+}
+
+// newUserAt creates a user with a role at an organization, and the test
+// password.
+func (tc *testConsole) newUserAt(username string, role int64, org store.Org) store.User {
+	tc.t.Helper()
+	u, err := tc.store.CreateUser(context.Background(), store.SystemActor("test"),
+		store.NewUser{Username: username, Password: testPassword, RoleID: role, Org: org.ID})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return u
 }
