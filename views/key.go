@@ -2,12 +2,12 @@ package views
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // KeyList is the API keys page.
@@ -63,11 +63,7 @@ func (v KeyList) prevAt() int {
 
 // exportURL downloads what the list shows.
 func (v KeyList) exportURL() string {
-	vals := v.Params.Values()
-	if len(vals) == 0 {
-		return "/keys/export.csv"
-	}
-	return "/keys/export.csv?" + vals.Encode()
+	return urls.WithQuery(urls.KeysExport, v.Params.Values())
 }
 
 func statusFilterLabel(st store.StatusFilter) string {
@@ -119,14 +115,14 @@ func canBulk(p Page) bool {
 }
 
 // keyURL links to a key's details.
-func keyURL(id string) templ.SafeURL { return templ.SafeURL("/keys/" + url.PathEscape(id)) }
+func keyURL(id string) templ.SafeURL { return templ.SafeURL(urls.Key(id)) }
 
 // keyActionURL is where a key's lifecycle form posts.
 func keyActionURL(id, action string) templ.SafeURL {
-	return templ.SafeURL("/keys/" + url.PathEscape(id) + "/" + action)
+	return templ.SafeURL(urls.KeyAction(id, action))
 }
 
-func copyURL(id string) templ.SafeURL { return templ.SafeURL("/keys/new?copy=" + url.QueryEscape(id)) }
+func copyURL(id string) templ.SafeURL { return templ.SafeURL(urls.KeyCopy(id)) }
 
 func enableAction(k store.Key) string {
 	if k.Enabled {

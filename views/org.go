@@ -9,6 +9,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // OrgForm creates, renames or moves an organization, as typed.
@@ -102,10 +103,10 @@ type OrgDetails struct {
 	DeleteError string
 }
 
-func orgURL(id string) templ.SafeURL { return templ.SafeURL("/orgs/" + url.PathEscape(id)) }
+func orgURL(id string) templ.SafeURL { return templ.SafeURL(urls.Org(id)) }
 
 func orgActionURL(id, action string) templ.SafeURL {
-	return templ.SafeURL("/orgs/" + url.PathEscape(id) + "/" + action)
+	return templ.SafeURL(urls.OrgAction(id, action))
 }
 
 // treeIndent sets a name in by its depth: em spaces, which HTML does not

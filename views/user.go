@@ -1,30 +1,30 @@
 package views
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
-func userURL(id int64) templ.SafeURL { return templ.SafeURL("/users/" + strconv.FormatInt(id, 10)) }
+func userURL(id int64) templ.SafeURL { return templ.SafeURL(urls.User(id)) }
 
 func userActionURL(id int64, action string) templ.SafeURL {
-	return templ.SafeURL("/users/" + strconv.FormatInt(id, 10) + "/" + action)
+	return templ.SafeURL(urls.UserAction(id, action))
 }
 
-func roleURL(id int64) templ.SafeURL { return templ.SafeURL("/roles/" + strconv.FormatInt(id, 10)) }
+func roleURL(id int64) templ.SafeURL { return templ.SafeURL(urls.Role(id)) }
 
 func roleDeleteURL(id int64) templ.SafeURL {
-	return templ.SafeURL("/roles/" + strconv.FormatInt(id, 10) + "/delete")
+	return templ.SafeURL(urls.RoleAction(id, "delete"))
 }
 
 // roleFormAction is where the role form posts: a new role, or this one.
 func roleFormAction(r store.Role) templ.SafeURL {
 	if r.ID == 0 {
-		return "/roles"
+		return urls.Roles
 	}
 	return roleURL(r.ID)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // health answers liveness probes: the process is up. It reads nothing.
@@ -31,11 +32,11 @@ func (h *handler) showHome(c echo.Context) error {
 	u, _ := currentUser(c)
 	switch {
 	case u.Can(store.RightKeysView, store.RightKeysRead):
-		return c.Redirect(http.StatusSeeOther, "/keys")
+		return c.Redirect(http.StatusSeeOther, urls.Keys)
 	case u.Can(store.RightUsers):
-		return c.Redirect(http.StatusSeeOther, "/users")
+		return c.Redirect(http.StatusSeeOther, urls.Users)
 	}
-	return c.Redirect(http.StatusSeeOther, "/profile")
+	return c.Redirect(http.StatusSeeOther, urls.Profile)
 }
 
 // staticFiles serves the embedded assets, files only: a directory is not

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // changeKeys applies one action to the selected keys, or to every key that
@@ -54,7 +55,7 @@ func (h *handler) changeKeys(c echo.Context) error {
 		return err
 	}
 	h.addFlash(c, false, bulkMessage(action, res))
-	return redirectBack(c, "/keys")
+	return redirectBack(c, urls.Keys)
 }
 
 var bulkPast = map[store.KeyAction]string{

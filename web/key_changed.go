@@ -7,6 +7,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // keyChanged answers a lifecycle action on one key: for htmx, the key's
@@ -15,7 +16,7 @@ func (h *handler) keyChanged(c echo.Context, k store.Key, msg string) error {
 	if isHTMX(c) {
 		p := h.page(c, "API keys", "keys")
 		p.Flashes = append(p.Flashes, views.Flash{Message: msg})
-		returnTo := localPath(c.FormValue("return"), "/keys")
+		returnTo := localPath(c.FormValue("return"), urls.Keys)
 		orgs, err := h.store.Orgs(c.Request().Context(), scope(c))
 		if err != nil {
 			return err
@@ -26,5 +27,5 @@ func (h *handler) keyChanged(c echo.Context, k store.Key, msg string) error {
 		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo, v.OrgPath(k)))
 	}
 	h.addFlash(c, false, msg)
-	return redirectBack(c, "/keys/"+k.ID)
+	return redirectBack(c, urls.Key(k.ID))
 }

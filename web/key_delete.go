@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) deleteKey(c echo.Context) error {
@@ -14,9 +16,9 @@ func (h *handler) deleteKey(c echo.Context) error {
 	}
 	h.addFlash(c, false, "Key “"+k.Name+"” deleted.")
 	// The key's own page is gone; go back to the list instead.
-	back := localPath(c.FormValue("return"), "/keys")
-	if strings.HasPrefix(back, "/keys/"+k.ID) {
-		back = "/keys"
+	back := localPath(c.FormValue("return"), urls.Keys)
+	if strings.HasPrefix(back, urls.Key(k.ID)) {
+		back = urls.Keys
 	}
 	return c.Redirect(http.StatusSeeOther, back)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) showLoginPage(c echo.Context) error {
@@ -39,7 +40,7 @@ func (h *handler) login(c echo.Context) error {
 	}
 	h.startSession(c, u)
 	if u.FirstPassword {
-		h.addWarning(c, "You are using the password Keydesk generated and printed when it first started.", "Change it on your profile", "/profile")
+		h.addWarning(c, "You are using the password Keydesk generated and printed when it first started.", "Change it on your profile", urls.Profile)
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(v.Next, "/"))
 }

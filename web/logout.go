@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // logout ends this session and every other session of the user: cookies
@@ -20,5 +22,5 @@ func (h *handler) logout(c echo.Context) error {
 		h.saveSession(c, sess)
 	}
 	h.renewCSRF(c)
-	return c.Redirect(http.StatusSeeOther, "/login")
+	return c.Redirect(http.StatusSeeOther, urls.Login)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) createOrg(c echo.Context) error {
@@ -20,7 +21,7 @@ func (h *handler) createOrg(c echo.Context) error {
 		o, err := h.store.CreateOrg(c.Request().Context(), h.actor(c), f.Name, f.ParentID)
 		if err == nil {
 			h.addFlash(c, false, "Organization "+o.Name+" created.")
-			return c.Redirect(http.StatusSeeOther, "/orgs")
+			return c.Redirect(http.StatusSeeOther, urls.Orgs)
 		}
 		if err := takeOrgError(&f, err); err != nil {
 			return err

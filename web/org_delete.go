@@ -8,6 +8,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // deleteOrg removes an empty organization. A refusal (it still holds
@@ -22,5 +23,5 @@ func (h *handler) deleteOrg(c echo.Context) error {
 		return err
 	}
 	h.addFlash(c, false, "Organization "+o.Path+" deleted.")
-	return c.Redirect(http.StatusSeeOther, "/orgs")
+	return c.Redirect(http.StatusSeeOther, urls.Orgs)
 }

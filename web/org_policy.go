@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // setOrgPolicy sets an organization's own policy: an absent checkbox is
@@ -20,7 +21,7 @@ func (h *handler) setOrgPolicy(c echo.Context) error {
 		o, err := h.store.SetOrgPolicy(c.Request().Context(), h.actor(c), c.Param("id"), p)
 		if err == nil {
 			h.addFlash(c, false, "Policy of "+o.Path+" saved.")
-			return c.Redirect(http.StatusSeeOther, "/orgs/"+o.ID)
+			return c.Redirect(http.StatusSeeOther, urls.Org(o.ID))
 		}
 		if err := v.Policy.Errors.Take(err); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // updateOrg renames an organization and moves it under another.
@@ -19,7 +20,7 @@ func (h *handler) updateOrg(c echo.Context) error {
 		o, err := h.store.UpdateOrg(c.Request().Context(), h.actor(c), c.Param("id"), v.Form.Name, v.Form.ParentID)
 		if err == nil {
 			h.addFlash(c, false, "Organization "+o.Path+" saved.")
-			return c.Redirect(http.StatusSeeOther, "/orgs/"+o.ID)
+			return c.Redirect(http.StatusSeeOther, urls.Org(o.ID))
 		}
 		if err := takeOrgError(&v.Form, err); err != nil {
 			return err

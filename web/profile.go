@@ -9,6 +9,7 @@ import (
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) showProfilePage(c echo.Context) error {
@@ -29,7 +30,7 @@ func (h *handler) changePassword(c echo.Context) error {
 		case err == nil:
 			h.startSession(c, u)
 			h.addFlash(c, false, "Your password was changed. Your other sessions have ended.")
-			return c.Redirect(http.StatusSeeOther, "/profile")
+			return c.Redirect(http.StatusSeeOther, urls.Profile)
 		case errors.As(err, &tooMany):
 			status = http.StatusTooManyRequests
 			f.Errors.Add("current", h.tooManyFailures(c, tooMany.Wait))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) deleteRole(c echo.Context) error {
@@ -16,5 +18,5 @@ func (h *handler) deleteRole(c echo.Context) error {
 		return err
 	}
 	h.addFlash(c, false, "Role “"+r.Name+"” deleted.")
-	return c.Redirect(http.StatusSeeOther, "/roles")
+	return c.Redirect(http.StatusSeeOther, urls.Roles)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) showRoleNewPage(c echo.Context) error {
@@ -60,7 +61,7 @@ func (h *handler) saveRole(c echo.Context, id int64) error {
 		}
 		if err == nil {
 			h.addFlash(c, false, "Role “"+r.Name+"” saved.")
-			return c.Redirect(http.StatusSeeOther, "/roles")
+			return c.Redirect(http.StatusSeeOther, urls.Roles)
 		}
 		if err := v.Form.Errors.Take(err); err != nil {
 			return err

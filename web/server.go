@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // Config is what the console needs besides the store. The zero value of
@@ -118,7 +119,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 // asksForPassword reports whether the forms posted to path carry a password
 // to check.
 func asksForPassword(path string) bool {
-	return path == "/login" || path == "/profile/password"
+	return path == urls.Login || path == urls.ProfilePassword
 }
 
 // csrfCookie holds the CSRF token that forms and htmx send back.

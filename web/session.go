@@ -13,6 +13,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 const sessionName = "keydesk_session"
@@ -241,9 +242,9 @@ func (h *handler) requireLogin(next echo.HandlerFunc) echo.HandlerFunc {
 func loginURL(next string) string {
 	next = localPath(next, "/")
 	if next == "/" {
-		return "/login"
+		return urls.Login
 	}
-	return "/login?next=" + url.QueryEscape(next)
+	return urls.LoginNext(next)
 }
 
 // requireRights refuses a request from a user who lacks any of rights.

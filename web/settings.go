@@ -9,6 +9,7 @@ import (
 
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) showSettingsPage(c echo.Context) error {
@@ -47,7 +48,7 @@ func (h *handler) saveSettings(c echo.Context) error {
 		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "Settings saved.")
-	return c.Redirect(http.StatusSeeOther, "/settings")
+	return c.Redirect(http.StatusSeeOther, urls.Settings)
 }
 
 // createPermission adds a permission to the catalog.
@@ -62,7 +63,7 @@ func (h *handler) createPermission(c echo.Context) error {
 		return h.settingsPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "Permission “"+p.Name+"” added.")
-	return c.Redirect(http.StatusSeeOther, "/settings")
+	return c.Redirect(http.StatusSeeOther, urls.Settings)
 }
 
 // deletePermission removes a permission that no key has.
@@ -72,5 +73,5 @@ func (h *handler) deletePermission(c echo.Context) error {
 		return err
 	}
 	h.addFlash(c, false, "Permission “"+name+"” deleted.")
-	return c.Redirect(http.StatusSeeOther, "/settings")
+	return c.Redirect(http.StatusSeeOther, urls.Settings)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) showUserNewPage(c echo.Context) error {
@@ -25,7 +26,7 @@ func (h *handler) createUser(c echo.Context) error {
 		u, err := h.store.CreateUser(c.Request().Context(), h.actor(c), in)
 		if err == nil {
 			h.addFlash(c, false, "User “"+u.Username+"” created with the role "+u.RoleName+".")
-			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(u.ID))
+			return c.Redirect(http.StatusSeeOther, urls.User(u.ID))
 		}
 		if err := f.Errors.Take(err); err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) disableUser(c echo.Context) error {
@@ -16,5 +18,5 @@ func (h *handler) disableUser(c echo.Context) error {
 		return err
 	}
 	h.addFlash(c, false, "User “"+u.Username+"” disabled.")
-	return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
+	return c.Redirect(http.StatusSeeOther, urls.User(id))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // setUserOrg moves a user to another organization of the mover's scope.
@@ -23,5 +24,5 @@ func (h *handler) setUserOrg(c echo.Context) error {
 		return h.userPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "“"+u.Username+"” moved to another organization.")
-	return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
+	return c.Redirect(http.StatusSeeOther, urls.User(id))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // resetPassword sets another user's password.
@@ -26,7 +27,7 @@ func (h *handler) resetPassword(c echo.Context) error {
 		_, err = h.store.ResetPassword(ctx, h.actor(c), id, f.Password)
 		if err == nil {
 			h.addFlash(c, false, "The password of “"+u.Username+"” was reset; their sessions have ended.")
-			return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
+			return c.Redirect(http.StatusSeeOther, urls.User(id))
 		}
 		if err := f.Errors.Take(err); err != nil {
 			return err

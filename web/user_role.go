@@ -7,6 +7,7 @@ import (
 
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 func (h *handler) setUserRole(c echo.Context) error {
@@ -28,5 +29,5 @@ func (h *handler) setUserRole(c echo.Context) error {
 		return h.userPage(c, http.StatusUnprocessableEntity, v)
 	}
 	h.addFlash(c, false, "“"+u.Username+"” now has the role "+u.RoleName+".")
-	return c.Redirect(http.StatusSeeOther, "/users/"+itoa64(id))
+	return c.Redirect(http.StatusSeeOther, urls.User(id))
 }

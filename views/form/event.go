@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // EventListParams are the query parameters of the Events page.
@@ -93,15 +94,8 @@ func (p EventListParams) Values() url.Values {
 	return v
 }
 
-func eventsURL(path string, v url.Values) string {
-	if len(v) == 0 {
-		return path
-	}
-	return path + "?" + v.Encode()
-}
-
 // URL links to the first page; PageURL to this page.
-func (p EventListParams) URL() string { return eventsURL("/events", p.Values()) }
+func (p EventListParams) URL() string { return urls.WithQuery(urls.Events, p.Values()) }
 
 func (p EventListParams) PageURL() string {
 	v := p.Values()
@@ -111,21 +105,21 @@ func (p EventListParams) PageURL() string {
 	if p.After > 0 {
 		v.Set("after", strconv.FormatInt(p.After, 10))
 	}
-	return eventsURL("/events", v)
+	return urls.WithQuery(urls.Events, v)
 }
 
 // OlderURL and NewerURL link to the pages beside this one.
 func (p EventListParams) OlderURL(before int64) string {
 	v := p.Values()
 	v.Set("before", strconv.FormatInt(before, 10))
-	return eventsURL("/events", v)
+	return urls.WithQuery(urls.Events, v)
 }
 
 func (p EventListParams) NewerURL(after int64) string {
 	v := p.Values()
 	v.Set("after", strconv.FormatInt(after, 10))
-	return eventsURL("/events", v)
+	return urls.WithQuery(urls.Events, v)
 }
 
 // ExportURL downloads what the page shows, every page of it.
-func (p EventListParams) ExportURL() string { return eventsURL("/events/export.csv", p.Values()) }
+func (p EventListParams) ExportURL() string { return urls.WithQuery(urls.EventsExport, p.Values()) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/urls"
 )
 
 // KeyListParams are the query parameters of the API keys page: the filters,
@@ -162,15 +163,8 @@ func (p KeyListParams) Values() url.Values {
 	return v
 }
 
-func keysURL(v url.Values) string {
-	if len(v) == 0 {
-		return "/keys"
-	}
-	return "/keys?" + v.Encode()
-}
-
 // URL links to the first page of this list.
-func (p KeyListParams) URL() string { return keysURL(p.Values()) }
+func (p KeyListParams) URL() string { return urls.WithQuery(urls.Keys, p.Values()) }
 
 // PageURL links to this page of the list.
 func (p KeyListParams) PageURL() string {
@@ -187,7 +181,7 @@ func (p KeyListParams) PageURL() string {
 	if p.At > 0 {
 		v.Set("at", strconv.Itoa(p.At))
 	}
-	return keysURL(v)
+	return urls.WithQuery(urls.Keys, v)
 }
 
 // AfterURL and BeforeURL link to the pages beside this one, whose first
@@ -204,7 +198,7 @@ func (p KeyListParams) BeforeURL(cursor string, at int) string {
 func (p KeyListParams) LastURL() string {
 	v := p.Values()
 	v.Set("last", "1")
-	return keysURL(v)
+	return urls.WithQuery(urls.Keys, v)
 }
 
 func (p KeyListParams) pageLink(name, cursor string, at int) string {
@@ -213,7 +207,7 @@ func (p KeyListParams) pageLink(name, cursor string, at int) string {
 	if at > 0 {
 		v.Set("at", strconv.Itoa(at))
 	}
-	return keysURL(v)
+	return urls.WithQuery(urls.Keys, v)
 }
 
 // SortURL links to this list sorted by s: ascending, or reversed when it is
