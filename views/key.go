@@ -80,6 +80,14 @@ func statusFilterLabel(st store.StatusFilter) string {
 	return string(st)
 }
 
+// statusFilterShort is a status button's label on a phone.
+func statusFilterShort(st store.StatusFilter) string {
+	if st == store.FilterSoon {
+		return "Soon"
+	}
+	return statusFilterLabel(st)
+}
+
 func sortLabel(s store.KeySort, desc bool) string {
 	dir := "ascending"
 	if desc {
