@@ -45,6 +45,11 @@ var actionLabels = map[string]string{
 	store.ActionPermissionDeleted: "Permission deleted",
 	store.ActionEventsExported:    "Events exported",
 	store.ActionEventsPruned:      "Old events deleted",
+	store.ActionUserMoved:         "User moved",
+	store.ActionOrgCreated:        "Organization created",
+	store.ActionOrgUpdated:        "Organization changed",
+	store.ActionOrgDeleted:        "Organization deleted",
+	store.ActionOrgPolicyChanged:  "Organization policy changed",
 }
 
 // actionLabel names an action in words.

@@ -976,7 +976,7 @@ func OrgPage(p Page, v OrgDetails) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, " data-testid=\"api-keys-enabled\"> <span><strong>API keys enabled</strong> <span class=\"muted\">Off: every key here and below fails verification at once, and none can be created.</span></span></label><div class=\"field\"><label for=\"max_expiry_days\">Maximum expiry</label><div class=\"rate-limit\"><input id=\"max_expiry_days\" name=\"max_expiry_days\" type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, " data-testid=\"api-keys-enabled\"> <span><strong>API keys enabled</strong> <span class=\"muted\">When this is off, every key here and below fails verification at once, and no key can be created here.</span></span></label><div class=\"field\"><label for=\"max_expiry_days\">Maximum expiry</label><div class=\"rate-limit\"><input id=\"max_expiry_days\" name=\"max_expiry_days\" type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -34,7 +34,12 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	v := views.KeyDetails{Key: k, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
+	// The key is in the viewer's scope, so its organization is too.
+	org, err := h.store.Org(ctx, scope(c), k.OrgID)
+	if err != nil {
+		return views.KeyDetails{}, err
+	}
+	v := views.KeyDetails{Key: k, Org: org, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
 		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency)}
 	if !k.ExpiresAt.IsZero() {
 		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)

@@ -243,6 +243,10 @@ func TestKeyListByOrganization(t *testing.T) {
 		}
 	}
 	wantStatus(t, cl.get("/keys?org=nosuchorg"), http.StatusBadRequest)
+	euKey := tc.createKey("detailed", func(k *store.NewKey) { k.Org = eu.ID })
+	if got := cl.get("/keys/" + euKey.ID).testid("key-organization"); !strings.HasPrefix(got, "Default/Acme/EU") {
+		t.Fatalf("the details name the organization %q", got)
+	}
 	// A single organization needs no column and no menu.
 	solo := newTestConsole(t)
 	solo.createKey("only")
