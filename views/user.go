@@ -50,3 +50,17 @@ func rightsHeld(u store.User) []store.RightInfo {
 	}
 	return out
 }
+
+// orgPath is the path of the user's organization, "" when the viewer sees
+// only one organization (theirs).
+func (v UserDetails) orgPath() string {
+	if len(v.Orgs) < 2 {
+		return ""
+	}
+	for _, o := range v.Orgs {
+		if o.ID == v.User.OrgID {
+			return o.Path
+		}
+	}
+	return ""
+}

@@ -275,6 +275,9 @@ func TestUsersGoToAnOrganization(t *testing.T) {
 		t.Fatalf("created %+v", users)
 	}
 	page := cl.get("/users/" + itoa64(users[0].ID))
+	if got := page.testid("user-organization"); got != "Default/Acme" {
+		t.Fatalf("the user's page names %q", got)
+	}
 	if sel, _ := page.doc().Find(`[data-testid=org-form] option[selected]`).Attr("value"); sel != acme.ID {
 		t.Fatalf("the move form starts at %q", sel)
 	}
