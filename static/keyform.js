@@ -38,6 +38,26 @@
     date.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // The organization menu: one with a maximum expiry offers no "never".
+  document.addEventListener("change", (e) => {
+    const menu = e.target.closest('select[name="org"]');
+    if (!menu || !menu.form) return;
+    const form = menu.form;
+    const days = Number(menu.selectedOptions[0]?.dataset.maxExpiryDays || 0);
+    const never = form.querySelector("[data-never-expires]");
+    const hint = form.querySelector("[data-max-expiry-hint]");
+    if (never) {
+      never.hidden = days > 0;
+      if (days > 0) never.querySelector("input").checked = false;
+    }
+    if (hint) {
+      hint.hidden = days === 0;
+      const n = hint.querySelector("[data-max-expiry-days-text]");
+      if (n) n.textContent = String(days);
+    }
+    syncExpiry(form);
+  });
+
   // A form that htmx put back (with its errors) shows the fields that its
   // checkbox says.
   document.addEventListener("htmx:afterSettle", () => document.querySelectorAll("form").forEach(syncExpiry));

@@ -312,3 +312,30 @@ func (tc *testConsole) newUserAt(username string, role int64, org store.Org) sto
 	}
 	return u
 }
+
+// TestKeyFormOffersNoNeverUnderAMaximumExpiry opens the New API key form
+// as a user of an organization whose keys must expire within 30 days.
+func TestKeyFormOffersNoNeverUnderAMaximumExpiry(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	if _, err := tc.store.SetOrgPolicy(context.Background(), store.SystemActor("test"), acme.ID, store.Policy{APIKeysEnabled: true, MaxExpiryDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
+	page := tc.loggedIn("acme-admin").get("/keys/new")
+	d := page.doc()
+	if _, hidden := d.Find(`[data-never-expires]`).Attr("hidden"); !hidden {
+		t.Fatal("\"Will never expire\" is offered")
+	}
+	if d.Find(`[data-testid=never-expires][checked]`).Length() != 0 {
+		t.Fatal("\"Will never expire\" is ticked")
+	}
+	if hint := page.testid("max-expiry-hint"); !strings.Contains(hint, "within 30 days") {
+		t.Fatalf("hint %q", hint)
+	}
+	// At the root, with no maximum, "never" is there as before.
+	root := tc.loggedIn("admin").get("/keys/new").doc()
+	if _, hidden := root.Find(`[data-never-expires]`).Attr("hidden"); hidden {
+		t.Fatal("no maximum, and yet no \"never\"")
+	}
+}

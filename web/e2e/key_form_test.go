@@ -149,3 +149,36 @@ func TestBackAfterTheSecretGoesToTheList(t *testing.T) {
 		}
 	}
 }
+
+// TestOrganizationMenuFollowsTheMaximumExpiry picks organizations in the
+// New API key form: one whose keys must expire within 30 days hides
+// "Will never expire" and shows the date; the root shows it again.
+func TestOrganizationMenuFollowsTheMaximumExpiry(t *testing.T) {
+	c := newConsole(t)
+	acme, err := c.store.CreateOrg(t.Context(), store.SystemActor("test"), "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.store.SetOrgPolicy(t.Context(), store.SystemActor("test"), acme.ID, store.Policy{APIKeysEnabled: true, MaxExpiryDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	c.login("admin", adminPassword)
+	c.do(chromedp.Navigate(c.url+"/keys/new"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-org]`)))
+	pick := func(value string) string {
+		return eval[string](c, `(() => {
+			const menu = document.querySelector('[data-testid=key-org]');
+			menu.value = `+"`"+value+"`"+`;
+			menu.dispatchEvent(new Event('change', {bubbles: true}));
+			const never = document.querySelector('[data-never-expires]');
+			const date = document.querySelector('[data-expiry-date]');
+			return (never.hidden ? 'no-never' : 'never') + ' ' + (date.hidden ? 'no-date' : 'date');
+		})()`)
+	}
+	if got := pick(acme.ID); got != "no-never date" {
+		t.Fatalf("Acme: %s", got)
+	}
+	root := eval[string](c, `document.querySelector('[data-testid=key-org] option').value`)
+	if got := pick(root); !strings.HasPrefix(got, "never") {
+		t.Fatalf("the root: %s", got)
+	}
+}
