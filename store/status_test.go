@@ -140,7 +140,7 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusOrgOff: CodeOrgDisabled,
 		StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
 	for _, k := range keys {
-		v, err := s.CheckKey(ctx, k.secret, "", "")
+		v, err := s.CheckKey(ctx, Scope{}, k.secret, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

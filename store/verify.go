@@ -39,6 +39,7 @@ type Verification struct {
 	ExpiresAt   time.Time
 	OrgID       string // the key's organization
 	OrgName     string
+	orgIDs      string
 
 	// The key's rate limit after this verification.
 	Limit      int
@@ -211,9 +212,14 @@ func (s *Store) VerifyKey(ctx context.Context, secret, permission, org string) (
 }
 
 // CheckKey answers as VerifyKey does, but counts nothing: for testing a key
-// from the console.
-func (s *Store) CheckKey(ctx context.Context, secret, permission, org string) (Verification, error) {
-	return s.verify(ctx, secret, permission, org, false)
+// from the console. A key outside the scope is not found, as everywhere in
+// the console.
+func (s *Store) CheckKey(ctx context.Context, sc Scope, secret, permission, org string) (Verification, error) {
+	v, err := s.verify(ctx, secret, permission, org, false)
+	if err == nil && v.Known && !sc.contains(v.orgIDs) {
+		return Verification{Code: CodeNotFound}, nil
+	}
+	return v, err
 }
 
 func (s *Store) verify(ctx context.Context, secret, permission, org string, count bool) (Verification, error) {
@@ -237,7 +243,7 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	}
 	now := s.Now()
 	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity,
-		OrgID: e.org.id, OrgName: e.org.name}
+		OrgID: e.org.id, OrgName: e.org.name, orgIDs: e.org.ids}
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}

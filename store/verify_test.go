@@ -137,7 +137,7 @@ func TestCheckKeyCountsNothing(t *testing.T) {
 	ctx := context.Background()
 	k, secret := mustCreateKey(t, s, NewKey{Name: "checked", Enabled: true, Capacity: 1, Frequency: 60})
 	for i := 0; i < 3; i++ {
-		v, err := s.CheckKey(ctx, secret, "", "")
+		v, err := s.CheckKey(ctx, Scope{}, secret, "", "")
 		if err != nil || !v.Valid || v.Remaining != 1 {
 			t.Fatalf("check %d: %+v, %v", i, v, err)
 		}

@@ -32,7 +32,7 @@ func (h *handler) checkKey(c echo.Context) error {
 		v.Error = "Paste the key to test."
 		return render(c, http.StatusUnprocessableEntity, views.KeyTestPage(h.page(c, "Test a key", "keys"), v), nil)
 	}
-	if v.Result, err = h.store.CheckKey(ctx, secret, v.Permission, ""); err != nil {
+	if v.Result, err = h.store.CheckKey(ctx, scope(c), secret, v.Permission, ""); err != nil {
 		return err
 	}
 	v.Asked = true

@@ -22,7 +22,11 @@ func TestASiblingOrganizationDoesNotExist(t *testing.T) {
 	beta := tc.newOrg("Beta", "")
 	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
 	betaUser := tc.newUserAt("beta-user", store.RoleViewer, beta)
-	betaKey := tc.createKey("beta-key", func(k *store.NewKey) { k.Org = beta.ID })
+	betaKey, betaSecret, err := tc.store.CreateKey(context.Background(), store.SystemActor("test"), store.NewKey{
+		Name: "beta-key", Permissions: []string{"chat"}, Enabled: true, Capacity: 120, Frequency: 60, Org: beta.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ownKey := tc.createKey("acme-key", func(k *store.NewKey) { k.Org = acme.ID })
 	cl := tc.loggedIn("acme-admin")
 
@@ -64,6 +68,11 @@ func TestASiblingOrganizationDoesNotExist(t *testing.T) {
 	}
 	if tc.snapshot() != before {
 		t.Fatal("a request about another organization changed something")
+	}
+	// Testing the other organization's key tells nothing about it.
+	res := cl.post("/keys/test", url.Values{"key": {betaSecret}})
+	if code, _ := res.doc().Find(`[data-testid=test-result]`).Attr("data-code"); code != "NOT_FOUND" || strings.Contains(res.Body.String(), "beta-key") {
+		t.Fatalf("testing a sibling's key: code %q", code)
 	}
 	// Lists show only Acme's subtree.
 	if body := cl.get("/keys").Body.String(); !strings.Contains(body, "acme-key") || strings.Contains(body, "beta-key") {
