@@ -212,7 +212,7 @@ func TestPermissionCatalog(t *testing.T) {
 		}
 	}
 	mustCreateKey(t, s, NewKey{Name: "caller", Permissions: []string{"voice"}})
-	uses, err := s.PermissionUses(ctx)
+	uses, err := s.PermissionUses(ctx, Scope{})
 	if err != nil || len(uses) != 3 || uses[2].Name != "voice" || uses[2].Keys != 1 {
 		t.Fatalf("uses %+v, %v", uses, err)
 	}

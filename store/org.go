@@ -384,11 +384,12 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID s
 		moving := parentID != "" && parentID != before.ParentID
 		parent := Org{rowID: parentRow(before.ids)}
 		switch {
+		case before.ids == actor.Scope.ids && !before.IsRoot():
+			// Like its policy, a tenant's own organization is named and
+			// placed from above: its siblings are not the tenant's to see.
+			return Errorf(EFORBIDDEN, "", "Your own organization is named and placed by the organization above it.")
 		case moving && before.IsRoot():
 			return Errorf(EINVALID, "parent_id", "The root organization stays at the root.")
-		case moving && before.ids == actor.Scope.ids:
-			// Moving the top of one's own scope would take it out of reach.
-			return Errorf(EINVALID, "parent_id", "You cannot move your own organization.")
 		case moving:
 			if parent, err = actor.orgOrOwn(ctx, tx, parentID); err != nil {
 				return err
@@ -462,7 +463,7 @@ func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, err
 			return err
 		}
 		ev := orgEvent(ActionOrgDeleted, o, nil)
-		ev.org = RootOrg // the organization is gone; its parent's log is the root's too
+		ev.org = parentRow(o.ids) // the organization is gone: its parent's log keeps the event
 		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 	if err == nil {

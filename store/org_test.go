@@ -178,12 +178,15 @@ func TestOrganizationPolicy(t *testing.T) {
 	if _, err := s.SetOrgPolicy(ctx, acmeAdmin, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 7}); err != nil {
 		t.Fatalf("a tenant sets its child's policy: %v", err)
 	}
-	// It may rename its own organization, but not move it.
-	if renamed, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme Corp", ""); err != nil || renamed.Path != "Default/Acme Corp" {
-		t.Fatalf("a tenant renames its organization: %+v, %v", renamed, err)
+	// Nor rename or move it: that is done from above, where its siblings are.
+	if _, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme Corp", ""); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("a tenant renames its own organization: %v", err)
 	}
-	if _, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme Corp", eu.ID); ErrorCode(err) != EINVALID {
+	if _, err := s.UpdateOrg(ctx, acmeAdmin, acme.ID, "Acme", eu.ID); ErrorCode(err) != EFORBIDDEN {
 		t.Fatalf("a tenant moves its own organization: %v", err)
+	}
+	if renamed, err := s.UpdateOrg(ctx, acmeAdmin, eu.ID, "Europe", ""); err != nil || renamed.Path != "Default/Acme/Europe" {
+		t.Fatalf("a tenant renames its child: %+v, %v", renamed, err)
 	}
 }
 

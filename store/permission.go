@@ -33,14 +33,20 @@ type PermissionUse struct {
 }
 
 // PermissionUses returns the catalog with each permission's key count.
-func (s *Store) PermissionUses(ctx context.Context) ([]PermissionUse, error) {
+// Keys counts those in the scope.
+func (s *Store) PermissionUses(ctx context.Context, sc Scope) ([]PermissionUse, error) {
+	var a args
+	count := `(SELECT count(*) FROM key_permissions kp WHERE kp.permission = p.name)`
+	if !sc.Whole() {
+		count = `(SELECT count(*) FROM key_permissions kp JOIN keys k ON k.id = kp.key_id
+			WHERE kp.permission = p.name AND ` + sc.orgCondition(&a, "k.org_id") + `)`
+	}
 	return readValue(ctx, s, func(tx *sql.Tx) ([]PermissionUse, error) {
 		return allRows(ctx, tx, func(r rowScanner) (PermissionUse, error) {
 			var p PermissionUse
 			err := r.Scan(&p.Name, &p.Description, &p.Keys)
 			return p, err
-		}, `SELECT p.name, p.description, (SELECT count(*) FROM key_permissions kp WHERE kp.permission = p.name)
-			FROM permissions p ORDER BY p.name`)
+		}, `SELECT p.name, p.description, `+count+` FROM permissions p ORDER BY p.name`, a.list...)
 	})
 }
 

@@ -221,9 +221,14 @@ func setRoleRights(ctx context.Context, tx *sql.Tx, id int64, rights []Right) er
 	return nil
 }
 
-const roleColumns = `r.id, r.name, r.builtin, r.created_at, r.updated_at,
+// roleColumns are the columns scanRole reads; the role's holders are those
+// in the scope (roles are shared, their holders are not).
+func roleColumns(a *args, sc Scope) string {
+	return `r.id, r.name, r.builtin, r.created_at, r.updated_at,
 	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = r.id),
-	(SELECT group_concat(username, ' ') FROM (SELECT username FROM users WHERE role_id = r.id ORDER BY username))`
+	(SELECT group_concat(username, ' ') FROM (SELECT u.username FROM users u
+		WHERE u.role_id = r.id AND ` + sc.orgCondition(a, "u.org_id") + ` ORDER BY u.username))`
+}
 
 func scanRole(row rowScanner) (Role, error) {
 	var (
@@ -243,30 +248,43 @@ func scanRole(row rowScanner) (Role, error) {
 	return r, nil
 }
 
+// roleByID reads a role with all its holders, for the store's own checks.
 func roleByID(ctx context.Context, tx *sql.Tx, id int64) (Role, error) {
-	r, err := scanRole(tx.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles r WHERE r.id = ?`, id))
+	return roleIn(ctx, tx, Scope{}, id)
+}
+
+// roleIn reads a role with its holders in the scope.
+func roleIn(ctx context.Context, tx *sql.Tx, sc Scope, id int64) (Role, error) {
+	var a args
+	cols := roleColumns(&a, sc)
+	r, err := scanRole(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM roles r WHERE r.id = `+a.add(id), a.list...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Role{}, Errorf(ENOTFOUND, "", "There is no such role. It may have been deleted.")
 	}
 	return r, err
 }
 
-// Role returns the role with the given id.
-func (s *Store) Role(ctx context.Context, id int64) (Role, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) (Role, error) { return roleByID(ctx, tx, id) })
+// Role returns the role with the given id, naming its holders in the scope.
+func (s *Store) Role(ctx context.Context, sc Scope, id int64) (Role, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) (Role, error) { return roleIn(ctx, tx, sc, id) })
 }
 
-// Roles returns every role: the built-in ones first, then by name.
-func (s *Store) Roles(ctx context.Context) ([]Role, error) {
+// Roles returns every role, the built-in ones first, then by name, each
+// naming its holders in the scope.
+func (s *Store) Roles(ctx context.Context, sc Scope) ([]Role, error) {
 	return readValue(ctx, s, func(tx *sql.Tx) ([]Role, error) {
-		return allRows(ctx, tx, scanRole, `SELECT `+roleColumns+` FROM roles r ORDER BY r.builtin DESC, r.name_fold`)
+		var a args
+		cols := roleColumns(&a, sc)
+		return allRows(ctx, tx, scanRole, `SELECT `+cols+` FROM roles r ORDER BY r.builtin DESC, r.name_fold`, a.list...)
 	})
 }
 
 // RoleByName returns the role with the given name, whatever its case.
 func (s *Store) RoleByName(ctx context.Context, name string) (Role, error) {
 	return readValue(ctx, s, func(tx *sql.Tx) (Role, error) {
-		r, err := scanRole(tx.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles r WHERE r.name_fold = ?`, foldName(strings.TrimSpace(name))))
+		var a args
+		cols := roleColumns(&a, Scope{})
+		r, err := scanRole(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM roles r WHERE r.name_fold = `+a.add(foldName(strings.TrimSpace(name))), a.list...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return Role{}, Errorf(ENOTFOUND, "role", "There is no role %q.", name)
 		}

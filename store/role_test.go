@@ -10,7 +10,7 @@ import (
 func TestRoles(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	roles, err := s.Roles(ctx)
+	roles, err := s.Roles(ctx, Scope{})
 	if err != nil || len(roles) != 3 || roles[0].Name != "Administrator" || !roles[0].Builtin {
 		t.Fatalf("built-in roles: %+v, %v", roles, err)
 	}
@@ -65,7 +65,7 @@ func TestRoles(t *testing.T) {
 	if _, err := s.DeleteRole(ctx, testActor, auditor.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Role(ctx, auditor.ID)
+	_, err = s.Role(ctx, Scope{}, auditor.ID)
 	wantCode(t, err, ENOTFOUND)
 	evs, _ := s.TargetEvents(ctx, Scope{}, TargetRole, "4", 10)
 	var actions []string

@@ -23,7 +23,7 @@ func (h *handler) showEventListPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	actors, err := h.store.EventActors(ctx)
+	actors, err := h.store.EventActors(ctx, scope(c))
 	if err != nil {
 		return err
 	}

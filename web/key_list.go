@@ -53,7 +53,7 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 			page.Keys = append([]store.Key{k}, page.Keys...)
 		}
 	}
-	creators, err := h.store.KeyCreators(ctx)
+	creators, err := h.store.KeyCreators(ctx, scope(c))
 	if err != nil {
 		return err
 	}

@@ -348,3 +348,31 @@ func TestKeyFormOffersNoNeverUnderAMaximumExpiry(t *testing.T) {
 		t.Fatal("no maximum, and yet no \"never\"")
 	}
 }
+
+// TestSharedListsShowOnlyTheScope looks at what tenants share with others
+// (roles, the permission catalog, the creator and actor menus) as an
+// Administrator of Acme: nobody and nothing of Beta shows.
+func TestSharedListsShowOnlyTheScope(t *testing.T) {
+	tc := newTestConsole(t)
+	acme, beta := tc.newOrg("Acme", ""), tc.newOrg("Beta", "")
+	tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
+	betaAdmin := tc.newUserAt("beta-secret-admin", store.RoleAdministrator, beta)
+	if _, _, err := tc.store.CreateKey(context.Background(), store.Actor{UserID: betaAdmin.ID, Username: betaAdmin.Username, Scope: betaAdmin.Scope()},
+		store.NewKey{Name: "beta-key", Permissions: []string{"securemail"}, Capacity: 1, Frequency: 1, Org: beta.ID}); err != nil {
+		t.Fatal(err)
+	}
+	tc.loggedIn("beta-secret-admin") // an event of Beta's
+	cl := tc.loggedIn("acme-admin")
+	for _, path := range []string{"/roles", "/roles/" + itoa64(store.RoleAdministrator), "/keys", "/events", "/users"} {
+		if body := cl.get(path).Body.String(); strings.Contains(body, "beta-secret-admin") {
+			t.Errorf("%s names a user of another organization", path)
+		}
+	}
+	var counts []string
+	cl.get("/settings").doc().Find(`table.catalog td[data-label=Keys]`).Each(func(_ int, td *goquery.Selection) {
+		counts = append(counts, td.Text())
+	})
+	if strings.Join(counts, " ") != "0 0" {
+		t.Errorf("the catalog counts %q keys for chat and securemail; Acme has none", counts)
+	}
+}

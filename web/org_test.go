@@ -310,7 +310,8 @@ func TestUpdateOrg(t *testing.T) {
 		t.Fatal("the tenant is offered to rename or move its own organization")
 	}
 	before := tc.orgSnapshot()
-	wantStatus(t, acmeAdmin.post("/orgs/"+f.acme.ID, url.Values{"name": {"Acme"}, "parent_id": {f.beta.ID}}), http.StatusUnprocessableEntity)
+	wantStatus(t, acmeAdmin.post("/orgs/"+f.acme.ID, url.Values{"name": {"Acme"}, "parent_id": {f.beta.ID}}), http.StatusForbidden)
+	wantStatus(t, acmeAdmin.post("/orgs/"+f.acme.ID, url.Values{"name": {"Beta"}}), http.StatusForbidden)
 	if tc.orgSnapshot() != before {
 		t.Fatal("the tenant moved its own organization")
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func (h *handler) showRoleListPage(c echo.Context) error {
-	roles, err := h.store.Roles(c.Request().Context())
+	roles, err := h.store.Roles(c.Request().Context(), scope(c))
 	if err != nil {
 		return err
 	}

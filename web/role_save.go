@@ -20,7 +20,7 @@ func (h *handler) showRolePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.store.Role(c.Request().Context(), id)
+	r, err := h.store.Role(c.Request().Context(), scope(c), id)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (h *handler) saveRole(c echo.Context, id int64) error {
 	}
 	v := views.RoleEdit{Form: form.ParseRoleForm(values)}
 	if id != 0 {
-		if v.Role, err = h.store.Role(ctx, id); err != nil {
+		if v.Role, err = h.store.Role(ctx, scope(c), id); err != nil {
 			return err
 		}
 	}

@@ -28,7 +28,7 @@ func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) err
 	if v.RetentionDays == "" && !v.Errors.Any() {
 		v.RetentionDays = v.SavedRetention
 	}
-	if v.Permissions, err = h.store.PermissionUses(ctx); err != nil {
+	if v.Permissions, err = h.store.PermissionUses(ctx, scope(c)); err != nil {
 		return err
 	}
 	return render(c, status, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)

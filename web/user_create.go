@@ -52,7 +52,7 @@ func (h *handler) userForm(c echo.Context, status int, f form.UserForm) error {
 // grantableRoles lists the roles the user may give: those whose rights
 // they hold themselves. The store refuses the others.
 func (h *handler) grantableRoles(c echo.Context) ([]store.Role, error) {
-	roles, err := h.store.Roles(c.Request().Context())
+	roles, err := h.store.Roles(c.Request().Context(), scope(c))
 	if err != nil {
 		return nil, err
 	}

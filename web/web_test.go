@@ -220,7 +220,7 @@ func (tc *testConsole) snapshot() string {
 	for _, u := range users {
 		fmt.Fprintf(&b, "%s %d %v %v\n", u.Username, u.RoleID, u.DisabledAt, u.UpdatedAt)
 	}
-	roles, err := tc.store.Roles(ctx)
+	roles, err := tc.store.Roles(ctx, store.Scope{})
 	if err != nil {
 		tc.t.Fatal(err)
 	}
