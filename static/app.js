@@ -415,28 +415,6 @@
     setTimeout(() => (text.textContent = "Copy"), 2000);
   });
 
-  // ---- Expiry fields -----------------------------------------------------
-
-  function syncExpiry(scope) {
-    const never = scope.querySelector('input[name="never_expires"]');
-    const date = scope.querySelector("[data-expiry-date]");
-    if (!never || !date) return;
-    date.hidden = never.checked;
-  }
-
-  document.addEventListener("change", (e) => {
-    if (e.target.name === "never_expires") syncExpiry(e.target.form);
-  });
-
-  document.addEventListener("click", (e) => {
-    const pick = e.target.closest("[data-expire-in]");
-    if (!pick) return;
-    const f = pick.form;
-    f.querySelector('input[name="expires_at"]').value = pick.dataset.date;
-    f.querySelector('input[name="never_expires"]').checked = false;
-    syncExpiry(f);
-  });
-
   // A field's error message goes once the field is edited: it described
   // the value sent, not the one being typed.
   document.addEventListener("input", (e) => {
@@ -468,7 +446,6 @@
 
   function init(root) {
     focusFirstError(root);
-    root.querySelectorAll("form").forEach(syncExpiry);
     updateBulkBar();
     fadeToasts();
     const hl = root.querySelector("tr.highlight");

@@ -38,6 +38,14 @@
     date.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // A page's expiry fields show what its checkbox says, from the start.
+  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("form").forEach(syncExpiry));
+
+  // Ticking "Will never expire" hides the date, and unticking shows it.
+  document.addEventListener("change", (e) => {
+    if (e.target.name === "never_expires" && e.target.form) syncExpiry(e.target.form);
+  });
+
   // The organization menu: one with a maximum expiry offers no "never".
   document.addEventListener("change", (e) => {
     const menu = e.target.closest('select[name="org"]');
