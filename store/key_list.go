@@ -454,12 +454,5 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 
 // KeyCreators returns the usernames that created keys, sorted.
 func (s *Store) KeyCreators(ctx context.Context, sc Scope) ([]string, error) {
-	if sc.Whole() {
-		return s.distinctValues(ctx, "keys", "created_by")
-	}
-	var a args
-	where := sc.orgCondition(&a, "k.org_id")
-	return readValue(ctx, s, func(tx *sql.Tx) ([]string, error) {
-		return allRows(ctx, tx, scanString, `SELECT DISTINCT k.created_by FROM keys k WHERE `+where+` ORDER BY 1`, a.list...)
-	})
+	return s.distinctValues(ctx, sc, "keys", "created_by", "org_id")
 }

@@ -84,9 +84,8 @@ type Scope struct {
 	ids string // the organization's ids path, "" for the whole tree
 }
 
-// Contains reports whether the organization o is inside the scope.
-func (sc Scope) Contains(o Org) bool { return sc.contains(o.ids) }
-
+// contains reports whether the organization with this ids path is inside
+// the scope.
 func (sc Scope) contains(ids string) bool { return strings.HasPrefix(ids, sc.ids) }
 
 // Whole reports whether the scope is the whole tree.

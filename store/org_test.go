@@ -116,7 +116,7 @@ func TestOrganizationTree(t *testing.T) {
 	if moved.Path != "Default/Beta/Europe" {
 		t.Fatalf("moved: %s", moved.Path)
 	}
-	if got, _ := s.Org(ctx, Scope{}, sub.ID); got.Path != "Default/Beta/Europe/Paris" || !orgScope(beta.ids).Contains(got) || acmeScope.Contains(got) {
+	if got, _ := s.Org(ctx, Scope{}, sub.ID); got.Path != "Default/Beta/Europe/Paris" || !orgScope(beta.ids).contains(got.ids) || acmeScope.contains(got.ids) {
 		t.Fatalf("below the moved one: %s", got.Path)
 	}
 	if _, err := s.DeleteOrg(ctx, testActor, sub.ID); err != nil {

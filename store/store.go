@@ -315,10 +315,19 @@ func scanString(row rowScanner) (string, error) {
 	return s, err
 }
 
-// distinctValues lists the distinct values of an indexed text column,
-// sorted, with one index seek per value however many rows there are. table
-// and column are names from this package, never input.
-func (s *Store) distinctValues(ctx context.Context, table, column string) ([]string, error) {
+// distinctValues lists the distinct values of an indexed text column of
+// the rows in the scope (orgColumn names their organization), sorted. For
+// the whole tree it takes one index seek per value however many rows there
+// are; a subtree's rows are read. table and the columns are names from this
+// package, never input.
+func (s *Store) distinctValues(ctx context.Context, sc Scope, table, column, orgColumn string) ([]string, error) {
+	if !sc.Whole() {
+		var a args
+		where := sc.orgCondition(&a, orgColumn)
+		return readValue(ctx, s, func(tx *sql.Tx) ([]string, error) {
+			return allRows(ctx, tx, scanString, `SELECT DISTINCT `+column+` FROM `+table+` WHERE `+where+` ORDER BY 1`, a.list...)
+		})
+	}
 	return readValue(ctx, s, func(tx *sql.Tx) ([]string, error) {
 		return allRows(ctx, tx, scanString, `
 			WITH RECURSIVE v(x) AS (
