@@ -25,7 +25,6 @@ const (
 	SortCreated     KeySort = "created"
 	SortLastUsed    KeySort = "last_used"
 	SortUses        KeySort = "uses"
-	SortKey         KeySort = "key"
 )
 
 // keySortExprs maps each sort to the SQL expression it orders by. Every
@@ -40,7 +39,6 @@ var keySortExprs = map[KeySort]string{
 	SortCreated:     "k.created_at",
 	SortLastUsed:    "k.last_used_sort",
 	SortUses:        "k.use_count",
-	SortKey:         "k.hint",
 	SortStatus:      "", // see statusRank
 }
 

@@ -38,7 +38,7 @@ func TestRowMenuSaysDuplicate(t *testing.T) {
 
 func TestKeyColumnIsNotSortable(t *testing.T) {
 	p := Page{User: admin(), Now: now}
-	v := KeyList{Params: form.KeyListParams{Sort: store.SortKey}, Page: store.KeyPage{Total: 1, Keys: []store.Key{{ID: "k1", Name: "a"}}}}
+	v := KeyList{Params: form.KeyListParams{Sort: store.SortName}, Page: store.KeyPage{Total: 1, Keys: []store.Key{{ID: "k1", Name: "a"}}}}
 	d := renderDoc(t, KeyResults(p, v))
 	th := d.Find(`th.col-key`)
 	if strings.TrimSpace(th.Text()) != "Key" || th.Find("a").Length() != 0 || th.AttrOr("aria-sort", "") != "" {

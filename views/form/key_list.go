@@ -81,6 +81,12 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 	}
 	if s := v.Get("sort"); s != "" {
 		p.Sort = store.KeySort(s)
+		if s == "key" {
+			// The truncated key was once a sort; nobody sorted by it, and
+			// its index cost more than any other. Old bookmarks get names.
+			p.Sort = store.SortName
+			p.Toggled = true
+		}
 		if !store.ValidKeySort(p.Sort) {
 			return p, store.Errorf(store.EINVALID, "sort", "The list cannot be sorted by %q.", s)
 		}
