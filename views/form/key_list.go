@@ -85,7 +85,6 @@ func ParseKeyListParams(v url.Values) (KeyListParams, *store.Error) {
 			// The truncated key was once a sort; nobody sorted by it, and
 			// its index cost more than any other. Old bookmarks get names.
 			p.Sort = store.SortName
-			p.Toggled = true
 		}
 		if !store.ValidKeySort(p.Sort) {
 			return p, store.Errorf(store.EINVALID, "sort", "The list cannot be sorted by %q.", s)
