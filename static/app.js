@@ -328,14 +328,19 @@
     if (!form) return null;
     const all = document.getElementById("bulk-all").value === "1";
     const checked = rowBoxes().filter((b) => b.checked).length;
-    return { form, all, count: all ? Number(form.dataset.total) : checked, checked };
+    // Past the count's cap the number is a floor: "more than 10,000".
+    const more = all && form.hasAttribute("data-more");
+    return { form, all, more, count: all ? Number(form.dataset.total) : checked, checked };
   }
+
+  // keysText is how many keys the selection holds, in words.
+  const keysText = (sel) => (sel.more ? "more than " + fmt(sel.count) + " keys" : plural(sel.count, "key", "keys"));
 
   function bulkConfirmation(form, submitter) {
     const sel = bulkSelection();
     if (!sel || !submitter) return ["", "", ""];
     const action = submitter.value;
-    const keys = plural(sel.count, "key", "keys");
+    const keys = keysText(sel);
     switch (action) {
       case "delete":
         return ["Delete " + keys + "?", "They stop working and disappear from the list; their history stays in the audit log. This cannot be undone.", "Delete " + keys];
@@ -356,7 +361,9 @@
     const boxes = rowBoxes();
     sel.form.hidden = sel.count === 0;
     document.getElementById("bulk-count").textContent = sel.all
-      ? "All " + plural(sel.count, "matching key", "matching keys") + " selected"
+      ? sel.more
+        ? "Every matching key selected (more than " + fmt(sel.count) + ")"
+        : "All " + plural(sel.count, "matching key", "matching keys") + " selected"
       : fmt(sel.checked) + " selected";
     const pageBox = document.getElementById("select-page");
     if (pageBox) {
@@ -372,7 +379,8 @@
     const form = document.getElementById("bulk-form");
     if (!form) return;
     document.getElementById("bulk-all").value = on ? "1" : "";
-    document.getElementById("bulk-expected").value = on ? form.dataset.total : "";
+    // Past the cap there is no exact number to hold the server to.
+    document.getElementById("bulk-expected").value = on && !form.hasAttribute("data-more") ? form.dataset.total : "";
   }
 
   document.addEventListener("change", (e) => {

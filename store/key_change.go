@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -358,26 +359,14 @@ func selectKeys(ctx context.Context, tx *sql.Tx, sc Scope, sel KeySelection, now
 	if err := f.resolveScope(ctx, tx, sc); err != nil {
 		return nil, err
 	}
-	var a args
-	where, err := f.where(&a, now)
+	p, err := planKeys(ctx, tx, f, now)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT k.id FROM keys k WHERE `+where+` ORDER BY k.id`, a.list...)
-	if err != nil {
+	if ids, err = p.ids(ctx, tx); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	slices.Sort(ids) // the order keys are changed in, and their events written
 	if sel.Expected > 0 && len(ids) != sel.Expected {
 		return nil, Errorf(ECONFLICT, "", "The keys that match changed since you confirmed: %d match now, not %d. Nothing was changed; review the list and try again.", len(ids), sel.Expected)
 	}

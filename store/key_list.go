@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // KeySort names a sort order of the key list.
@@ -60,14 +62,9 @@ type KeyFilter struct {
 
 	// scope is the caller's scope narrowed to Org: see resolveScope.
 	scope Scope
-	// broadScope marks a scope that holds many keys: like a broad search,
-	// a page of them is found faster by walking the sort order.
-	broadScope bool
-
-	// broad marks a search that matches many keys. A page of those is
-	// found faster by walking the sort order and testing each key against
-	// the search than by sorting every match.
-	broad bool
+	// also is one more part every key must match, for the store's own
+	// queries (a status of the status sort).
+	also *filterPart
 }
 
 // KeyQuery is a page of a filtered, sorted key list. After and Before are
@@ -83,14 +80,46 @@ type KeyQuery struct {
 	Limit  int
 }
 
-// KeyPage is one page of keys, the number of keys that match in all, and the
-// cursors of the pages beside it ("" where there is none).
+// KeyPage is one page of keys, how many keys match in all, and the cursors
+// of the pages beside it ("" where there is none).
 type KeyPage struct {
-	Keys  []Key
+	Keys []Key
+	// Total is the number of keys that match, exact up to CountCap. When
+	// more match, Total is CountCap and More is set: the list says "more
+	// than 10,000" rather than count a million keys on every keystroke.
 	Total int
+	More  bool
 	Next  string
 	Prev  string
 }
+
+// CountCap is how far the key list counts.
+const CountCap = 10_000
+
+// How a page is found, at any size of the table:
+//
+// A filter is a list of parts (the organization scope, the search, the
+// status filters, the permission, the creator). Each part is a condition
+// on a key, and most parts can also list, from an index, the ids of a
+// superset of the keys they match: their candidates. The part with the
+// fewest candidates drives the query.
+//
+//   - When it has at most readCap candidates, every candidate is read and
+//     tested against the whole filter, and the matches are sorted in Go:
+//     the cost is that of the candidates, and the count is exact.
+//   - Otherwise every part matches many keys, and so, most likely, does
+//     the filter: a page of them is found by walking the sort's index and
+//     testing each key, which stops as soon as the page is full.
+//
+// Either way no query reads the whole table or sorts it.
+
+// readCap is the most candidates a query reads whole; tests lower it to
+// try the walking path.
+var readCap = 50_000
+
+// broadSearch is the number of search matches above which the audit log
+// walks its order instead of sorting every match.
+var broadSearch = 5000
 
 // args collects named SQL parameters; add returns the placeholder for one.
 type args struct{ list []any }
@@ -101,58 +130,101 @@ func (a *args) add(v any) string {
 	return ":" + name
 }
 
-// where builds the WHERE clause (without the keyword) for f at now. The
-// clause is made of fixed SQL and placeholders only; every value is bound.
-func (f KeyFilter) where(a *args, now time.Time) (string, error) {
-	scope := f.scope.orgCondition(a, "k.org_id")
-	if f.broadScope {
-		scope = "+" + scope // walk the sort's index, testing each key's organization
+// filterPart is one part of a filter: its condition on the key k, and a
+// query whose one column, id, lists the ids of a superset of the keys it
+// matches through an index ("" when no index serves it).
+type filterPart struct {
+	cond   string
+	driver string
+}
+
+// keyDriver lists the keys that meet any of conds, each of which an index
+// serves. Each key is listed once: a condition leaves out the keys of the
+// ones before it, so that no step has to remove duplicates.
+func keyDriver(conds ...string) string {
+	selects := make([]string, len(conds))
+	for i, c := range conds {
+		selects[i] = "SELECT k.id AS id FROM keys k WHERE (" + c + ")"
+		for _, before := range conds[:i] {
+			selects[i] += " AND NOT (" + before + ")"
+		}
 	}
-	conds := []string{scope}
+	return strings.Join(selects, " UNION ALL ")
+}
+
+// parts returns the filter's parts at now. Their SQL is fixed text and
+// placeholders; every value is bound in a.
+func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
+	var parts []filterPart
+	if !f.scope.Whole() {
+		cond := f.scope.orgCondition(a, "k.org_id")
+		parts = append(parts, filterPart{cond, keyDriver(cond)})
+	}
+	if f.CreatedBy != "" {
+		cond := "k.created_by = " + a.add(f.CreatedBy)
+		parts = append(parts, filterPart{cond, keyDriver(cond)})
+	}
 	if q := strings.TrimSpace(f.Search); q != "" {
-		match, short := searchQuery(q)
-		if match != "" {
-			in := "k.id IN"
-			if f.broad {
-				in = "+k.id IN" // the unary plus keeps SQLite from driving the query by the search
-			}
-			conds = append(conds, in+" (SELECT docid FROM key_search WHERE key_search MATCH "+a.add(match)+")")
-		}
-		for _, w := range short {
-			p := a.add(likePattern(w))
-			conds = append(conds, "(k.name_fold LIKE "+p+` ESCAPE '\' OR k.created_by LIKE `+p+` ESCAPE '\')`)
-		}
-		if match == "" && len(short) == 0 {
-			// Only punctuation: match it literally in names.
-			conds = append(conds, "k.name_fold LIKE "+a.add(likePattern(foldName(q)))+` ESCAPE '\'`)
-		}
+		parts = append(parts, searchPart(a, q))
 	}
 	if len(f.Statuses) > 0 {
 		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
-		var any []string
+		var conds, drivers []string
 		for _, st := range f.Statuses {
-			cond, ok := st.sql()
+			r, ok := filterRules[st]
 			if !ok {
-				return "", Errorf(EINVALID, "status", "There is no status filter %q.", st)
+				return nil, Errorf(EINVALID, "status", "There is no status filter %q.", st)
 			}
-			any = append(any, bindTimes(cond, n, soon))
+			conds = append(conds, bindTimes(r.sql(), n, soon))
+			for _, d := range r.drivers {
+				drivers = append(drivers, bindTimes(d, n, soon))
+			}
 		}
-		conds = append(conds, "("+strings.Join(any, " OR ")+")")
+		parts = append(parts, filterPart{"(" + strings.Join(conds, " OR ") + ")", keyDriver(drivers...)})
 	}
 	if f.Permission != "" {
-		// A probe of the primary key per row: cheaper than listing every key
-		// that has a common permission.
-		conds = append(conds, "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = k.id AND kp.permission = "+a.add(f.Permission)+")")
+		p := a.add(f.Permission)
+		// keys.permissions is the sorted, space-separated copy of
+		// key_permissions: testing it costs nothing once the row is read.
+		parts = append(parts, filterPart{
+			cond:   "instr(' ' || k.permissions || ' ', ' ' || " + p + " || ' ') > 0",
+			driver: "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission = " + p,
+		})
 	}
-	if f.CreatedBy != "" {
-		conds = append(conds, "k.created_by = "+a.add(f.CreatedBy))
+	if f.also != nil {
+		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+		parts = append(parts, filterPart{bindTimes(f.also.cond, n, soon), keyDriver(bindTimes(f.also.driver, n, soon))})
 	}
-	return strings.Join(conds, " AND "), nil
+	return parts, nil
 }
 
-// statusRank orders keys as their Status does.
-func statusRank(a *args, now time.Time) string {
-	return bindTimes(statusRankSQL(), a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix()))
+// searchPart is what the user typed as a filter: each word of it is in a
+// word of the key's name or creator, or starts its public id. LIKE decides;
+// the search index lists the candidates of words of two letters or more.
+func searchPart(a *args, q string) filterPart {
+	words := searchWords(q)
+	if len(words) == 0 {
+		// Only punctuation: match it literally in names.
+		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}
+	}
+	var conds, terms []string
+	for _, w := range words {
+		p := a.add(likePattern(w))
+		cond := "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
+		if utf8.RuneCountInString(w) >= 2 {
+			// The start of a public id; one letter would pick ids at random.
+			cond += " OR k.public_id LIKE " + a.add(strings.TrimPrefix(likePattern(w), "%")) + ` ESCAPE '\'`
+			// Words hold only letters and digits, so they cannot form FTS
+			// syntax; lowercase keeps them from being read as AND, OR or NOT.
+			terms = append(terms, w+"*")
+		}
+		conds = append(conds, "("+cond+")")
+	}
+	part := filterPart{cond: "(" + strings.Join(conds, " AND ") + ")"}
+	if len(terms) > 0 {
+		part.driver = "SELECT docid AS id FROM key_search WHERE key_search MATCH " + a.add(strings.Join(terms, " "))
+	}
+	return part
 }
 
 // bindTimes puts the placeholders of now and of the end of the soon window
@@ -161,42 +233,348 @@ func bindTimes(cond, now, soon string) string {
 	return strings.NewReplacer("{now}", now, "{soon}", soon).Replace(cond)
 }
 
-// order returns the sort expressions of q: the sort's own, then the
+// keyPlan is a filter made ready to run: the condition of all its parts,
+// and the part that drives it.
+type keyPlan struct {
+	a          args
+	now        time.Time
+	filter     KeyFilter
+	where      string
+	driver     string // "" when no part has an index
+	candidates int    // how many ids the driver lists, counted up to readCap+1
+}
+
+// planKeys measures the parts of f inside tx and picks the driver.
+func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*keyPlan, error) {
+	p := &keyPlan{now: now, filter: f}
+	parts, err := f.parts(&p.a, now)
+	if err != nil {
+		return nil, err
+	}
+	conds := []string{"1"}
+	for _, part := range parts {
+		conds = append(conds, part.cond)
+		if part.driver == "" {
+			continue
+		}
+		// Counting stops at the best so far: a later part only matters if
+		// it has fewer.
+		limit := readCap + 1
+		if p.driver != "" {
+			limit = p.candidates
+		}
+		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`)`, p.a.list)
+		if err != nil {
+			return nil, err
+		}
+		if p.driver == "" || n < p.candidates {
+			p.driver, p.candidates = part.driver, n
+		}
+	}
+	p.where = strings.Join(conds, " AND ")
+	return p, nil
+}
+
+// narrow reports whether the plan reads every candidate.
+func (p *keyPlan) narrow() bool { return p.driver != "" && p.candidates <= readCap }
+
+// from is the FROM clause that visits the driver's candidates, or every key.
+func (p *keyPlan) from() string {
+	if p.driver == "" {
+		return "keys k"
+	}
+	// CROSS JOIN keeps SQLite from reordering: the candidates come first,
+	// and each is looked up by its row id.
+	return "(" + p.driver + ") AS d CROSS JOIN keys k ON k.id = d.id"
+}
+
+// count returns how many keys match, up to CountCap, and whether more do.
+func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
+	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (SELECT 1 FROM `+p.from()+` WHERE `+p.where+
+		` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
+	return min(n, CountCap), n > CountCap, err
+}
+
+// ids returns the ids of every matching key, in no order.
+func (p *keyPlan) ids(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	query := `SELECT k.id FROM ` + p.from() + ` WHERE ` + p.where
+	traceQuery(query, p.a.list)
+	return allRows(ctx, tx, func(r rowScanner) (int64, error) {
+		var id int64
+		err := r.Scan(&id)
+		return id, err
+	}, query, p.a.list...)
+}
+
+// onQuery, when a test sets it, sees every query of the key list before it
+// runs, so that the test can check how SQLite plans it.
+var onQuery func(query string, args []any)
+
+func traceQuery(query string, args []any) {
+	if onQuery != nil {
+		onQuery(query, args)
+	}
+}
+
+// queryInt runs a query that answers one integer.
+func queryInt(ctx context.Context, tx *sql.Tx, query string, args []any) (int, error) {
+	traceQuery(query, args)
+	var n int
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// sortedRow is a key's row id and the values it sorts by.
+type sortedRow struct {
+	id     int64
+	values []any
+}
+
+// sortIndexes names the index that serves each sort (status has none: see
+// walkByStatus).
+var sortIndexes = map[KeySort]string{
+	SortName:        "keys_by_name",
+	SortPermissions: "keys_by_permissions",
+	SortEnabled:     "keys_by_enabled",
+	SortExpires:     "keys_by_expiry",
+	SortCreatedBy:   "keys_by_creator",
+	SortCreated:     "keys_by_created",
+	SortLastUsed:    "keys_by_last_used",
+	SortUses:        "keys_by_uses",
+}
+
+// order returns the sort expressions of sort: the sort's own, then the
 // tie-breakers.
-func (q KeyQuery) order(a *args, now time.Time) ([]string, error) {
-	expr, ok := keySortExprs[q.Sort]
+func order(a *args, sort KeySort, now time.Time) ([]string, error) {
+	expr, ok := keySortExprs[sort]
 	if !ok {
-		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", q.Sort)
+		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", sort)
 	}
-	if q.Sort == SortStatus {
-		expr = statusRank(a, now)
-	}
-	if q.Sort == SortName {
+	switch sort {
+	case SortStatus:
+		expr = bindTimes(statusRankSQL(), a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix()))
+	case SortName:
 		return []string{"k.name_sort", "k.id"}, nil
 	}
 	return []string{expr, "k.name_sort", "k.id"}, nil
 }
 
-// broadSearch is the number of matches above which a search counts as broad.
-var broadSearch = 5000
-
-// searchMatches returns how many keys the indexed words of a search match,
-// or -1 when the search has no indexed word.
-func searchMatches(ctx context.Context, tx *sql.Tx, search string) (int, error) {
-	match, _ := searchQuery(strings.TrimSpace(search))
-	if match == "" {
-		return -1, nil
-	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM key_search WHERE key_search MATCH ?`, match).Scan(&n)
-	return n, err
+// read is one read of the list: in the order of sort (descending when
+// desc), strictly after cursor when there is one, at most n rows.
+type read struct {
+	sort   KeySort
+	desc   bool
+	cursor []any
+	n      int
 }
 
-// searchOnly reports whether the search is the whole filter, and is all
-// served by the index.
-func (f KeyFilter) searchOnly() bool {
-	_, short := searchQuery(strings.TrimSpace(f.Search))
-	return len(short) == 0 && len(f.Statuses) == 0 && f.Permission == "" && f.CreatedBy == "" && f.scope.Whole()
+// rows returns the rows of one read, and how many keys match when reading
+// told: at most CountCap exactly, CountCap+1 for more, -1 when unknown.
+func (p *keyPlan) rows(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, int, error) {
+	total := -1
+	if p.narrow() {
+		all, over, err := p.matches(ctx, tx, r.sort)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = CountCap + 1
+		if !over {
+			slices.SortFunc(all, func(x, y sortedRow) int { return compareValues(x.values, y.values, r.desc) })
+			start := 0
+			if r.cursor != nil {
+				start, _ = slices.BinarySearchFunc(all, r.cursor, func(x sortedRow, c []any) int {
+					if compareValues(x.values, c, r.desc) <= 0 {
+						return -1
+					}
+					return 1
+				})
+			}
+			end := min(start+r.n, len(all))
+			return all[start:end], len(all), nil
+		}
+	}
+	walk := p.walk
+	if r.sort == SortStatus {
+		walk = p.walkByStatus
+	}
+	rows, err := walk(ctx, tx, r)
+	return rows, total, err
+}
+
+// matches reads the sort values of every key that matches, stopping when
+// more than CountCap do (over).
+func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) (all []sortedRow, over bool, err error) {
+	a := args{list: slices.Clone(p.a.list)}
+	exprs, err := order(&a, sort, p.now)
+	if err != nil {
+		return nil, false, err
+	}
+	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + p.from() + ` WHERE ` + p.where
+	traceQuery(query, a.list)
+	rows, err := tx.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if len(all) == CountCap {
+			return nil, true, nil
+		}
+		row, err := scanSortedRow(rows, len(exprs))
+		if err != nil {
+			return nil, false, err
+		}
+		all = append(all, row)
+	}
+	return all, false, rows.Err()
+}
+
+// scanSortedRow reads a row of sort values, the last of which is the id.
+func scanSortedRow(rows *sql.Rows, n int) (sortedRow, error) {
+	values := make([]any, n)
+	dest := make([]any, n)
+	for i := range values {
+		dest[i] = &values[i]
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return sortedRow{}, err
+	}
+	id, _ := values[n-1].(int64)
+	return sortedRow{id: id, values: values}, nil
+}
+
+// walk reads a page by walking the sort's index from the cursor, testing
+// each key against the filter.
+func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, error) {
+	a := args{list: slices.Clone(p.a.list)}
+	exprs, err := order(&a, r.sort, p.now)
+	if err != nil {
+		return nil, err
+	}
+	where := p.where
+	if r.cursor != nil {
+		if len(r.cursor) != len(exprs) {
+			return nil, errBadCursor
+		}
+		holders := make([]string, len(r.cursor))
+		for i, v := range r.cursor {
+			holders[i] = a.add(v)
+		}
+		op := map[bool]string{false: ">", true: "<"}[r.desc]
+		where += " AND (" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(holders, ", ") + ")"
+	}
+	dir := map[bool]string{false: " ASC", true: " DESC"}[r.desc]
+	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + sortIndexes[r.sort] + ` WHERE ` + where +
+		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir + ` LIMIT ` + strconv.Itoa(r.n)
+	traceQuery(query, a.list)
+	rows, err := tx.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sortedRow
+	for rows.Next() {
+		row, err := scanSortedRow(rows, len(exprs))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// walkByStatus reads a page in status order, which no index holds: one
+// status after another, each in name order, each planned on its own (a
+// status few keys have is read whole).
+func (p *keyPlan) walkByStatus(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, error) {
+	ranks := statusRanks()
+	if r.desc {
+		slices.Reverse(ranks)
+	}
+	var out []sortedRow
+	for _, st := range ranks {
+		rank := int64(st)
+		var cursor []any
+		if r.cursor != nil {
+			c, _ := r.cursor[0].(int64)
+			if (!r.desc && rank < c) || (r.desc && rank > c) {
+				continue // before the cursor
+			}
+			if rank == c {
+				cursor = r.cursor[1:]
+			}
+		}
+		f := p.filter
+		cond, driver := st.condition()
+		f.also = &filterPart{cond, driver}
+		sub, err := planKeys(ctx, tx, f, p.now)
+		if err != nil {
+			return nil, err
+		}
+		rows, _, err := sub.rows(ctx, tx, read{sort: SortName, desc: r.desc, cursor: cursor, n: r.n - len(out)})
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			out = append(out, sortedRow{id: row.id, values: append([]any{rank}, row.values...)})
+		}
+		if len(out) == r.n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// compareValues orders two lists of sort values as SQLite does (integers
+// by value, text by bytes), reversed when desc.
+func compareValues(x, y []any, desc bool) int {
+	for i := range x {
+		var c int
+		switch xv := x[i].(type) {
+		case int64:
+			yv, _ := y[i].(int64)
+			c = cmp.Compare(xv, yv)
+		case string:
+			yv, _ := y[i].(string)
+			c = strings.Compare(xv, yv)
+		}
+		if c != 0 {
+			if desc {
+				return -c
+			}
+			return c
+		}
+	}
+	return 0
+}
+
+// keysByRow reads the keys with these row ids, in the same order.
+func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow) ([]Key, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var a args
+	holders := make([]string, len(rows))
+	for i, r := range rows {
+		holders[i] = a.add(r.id)
+	}
+	byRow := make(map[int64]Key, len(rows))
+	query := `SELECT ` + keyColumns + ` FROM keys k WHERE k.id IN (` + strings.Join(holders, ", ") + `)`
+	traceQuery(query, a.list)
+	err := eachRow(ctx, tx, func(r rowScanner) (Key, error) { return scanKey(r) }, func(k Key) error {
+		byRow[k.rowID] = k
+		return nil
+	}, query, a.list...)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]Key, 0, len(rows))
+	for _, r := range rows {
+		if k, ok := byRow[r.id]; ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
 }
 
 // resolveScope sets the filter's scope: the caller's, narrowed to the
@@ -216,165 +594,90 @@ func (f *KeyFilter) resolveScope(ctx context.Context, tx *sql.Tx, sc Scope) erro
 	return nil
 }
 
-// pageQuery is the SQL of one page of the key list and of its count.
-type pageQuery struct {
-	page      string
-	pageArgs  []any
-	exprs     []string // the sort expressions, read back for the cursors
-	count     string
-	countArgs []any
-	backwards bool   // reading before a cursor, in the opposite order
-	cursor    string // the cursor read from, if any
-}
-
-// sql builds the queries of q at now.
-func (q KeyQuery) sql(now time.Time) (pageQuery, error) {
-	var ca args
-	countFilter := q.KeyFilter
-	countFilter.broad = false // counting every match is fastest driven by the search
-	filter, err := countFilter.where(&ca, now)
-	if err != nil {
-		return pageQuery{}, err
-	}
-	var a args
-	where, err := q.where(&a, now)
-	if err != nil {
-		return pageQuery{}, err
-	}
-	exprs, err := q.order(&a, now)
-	if err != nil {
-		return pageQuery{}, err
-	}
-	pq := pageQuery{exprs: exprs, count: `SELECT count(*) FROM keys k WHERE ` + filter, countArgs: ca.list}
-	// Paging backwards (and reading the last page) reads in the opposite
-	// order; Keys reverses the result.
-	pq.backwards = q.Before != "" || (q.Last && q.After == "")
-	pq.cursor = q.After
-	if pq.backwards {
-		pq.cursor = q.Before
-	}
-	desc := q.Desc != pq.backwards
-	if pq.cursor != "" {
-		values, err := decodeCursor(pq.cursor, len(exprs))
-		if err != nil {
-			return pageQuery{}, err
-		}
-		holders := make([]string, len(values))
-		for i, v := range values {
-			holders[i] = a.add(v)
-		}
-		op := ">"
-		if desc {
-			op = "<"
-		}
-		where += " AND (" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(holders, ", ") + ")"
-	}
-	dir := " ASC"
-	if desc {
-		dir = " DESC"
-	}
-	pq.page = `SELECT ` + keyColumns + `, ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE ` + where +
-		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir + ` LIMIT ` + strconv.Itoa(q.Limit+1)
-	pq.pageArgs = a.list
-	return pq, nil
-}
-
 // Keys returns one page of the keys that q selects, in q's order.
 func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	now := s.now()
+	// Paging backwards (and reading the last page) reads in the opposite
+	// order, and reverses what it read.
+	backwards := q.Before != "" || (q.Last && q.After == "")
+	cursorText := q.After
+	if backwards {
+		cursorText = q.Before
+	}
 	var (
-		page       KeyPage
-		sortValues [][]any
-		pq         pageQuery
+		page KeyPage
+		rows []sortedRow
 	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if err := q.resolveScope(ctx, tx, sc); err != nil {
 			return err
 		}
-		matches, err := searchMatches(ctx, tx, q.Search)
+		p, err := planKeys(ctx, tx, q.KeyFilter, now)
 		if err != nil {
 			return err
 		}
-		q.broad = matches > broadSearch
-		if !q.scope.Whole() {
-			// Counting a subtree's keys reads one index range per organization.
-			var inScope int
-			var a args
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k WHERE `+q.scope.orgCondition(&a, "k.org_id"), a.list...).Scan(&inScope); err != nil {
+		r := read{sort: q.Sort, desc: q.Desc != backwards, n: q.Limit + 1}
+		if cursorText != "" {
+			n := 3
+			if q.Sort == SortName {
+				n = 2
+			}
+			if r.cursor, err = decodeCursor(cursorText, n); err != nil {
 				return err
 			}
-			q.broadScope = inScope > broadSearch
 		}
-		if pq, err = q.sql(now); err != nil {
+		var total int
+		if rows, total, err = p.rows(ctx, tx, r); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, pq.page, pq.pageArgs...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, values, err := scanKeyWithSortValues(rows, len(pq.exprs))
-			if err != nil {
+		switch {
+		case total > CountCap:
+			page.Total, page.More = CountCap, true
+		case total >= 0:
+			page.Total = total
+		default:
+			if page.Total, page.More, err = p.count(ctx, tx); err != nil {
 				return err
 			}
-			page.Keys = append(page.Keys, k)
-			sortValues = append(sortValues, values)
 		}
-		if err := rows.Err(); err != nil {
+		more := len(rows) > q.Limit
+		if more {
+			rows = rows[:q.Limit]
+		}
+		if backwards {
+			slices.Reverse(rows)
+		}
+		if page.Keys, err = keysByRow(ctx, tx, rows); err != nil {
 			return err
 		}
-		if matches >= 0 && q.searchOnly() {
-			page.Total = matches // the index has one row per key
-			return nil
+		if len(rows) > 0 {
+			first, last := encodeCursor(rows[0].values), encodeCursor(rows[len(rows)-1].values)
+			switch {
+			case backwards:
+				if cursorText != "" { // the last page has nothing after it
+					page.Next = last
+				}
+				if more {
+					page.Prev = first
+				}
+			default:
+				if more {
+					page.Next = last
+				}
+				if cursorText != "" {
+					page.Prev = first
+				}
+			}
 		}
-		return tx.QueryRowContext(ctx, pq.count, pq.countArgs...).Scan(&page.Total)
+		return nil
 	})
 	if err != nil {
 		return KeyPage{}, err
 	}
-	backwards, cursor := pq.backwards, pq.cursor
-	more := len(page.Keys) > q.Limit
-	if more {
-		page.Keys, sortValues = page.Keys[:q.Limit], sortValues[:q.Limit]
-	}
-	if backwards {
-		slices.Reverse(page.Keys)
-		slices.Reverse(sortValues)
-	}
-	if len(page.Keys) > 0 {
-		first, last := encodeCursor(sortValues[0]), encodeCursor(sortValues[len(sortValues)-1])
-		switch {
-		case backwards:
-			if cursor != "" { // the last page has nothing after it
-				page.Next = last
-			}
-			if more {
-				page.Prev = first
-			}
-		default:
-			if more {
-				page.Next = last
-			}
-			if cursor != "" {
-				page.Prev = first
-			}
-		}
-	}
 	return page, nil
-}
-
-func scanKeyWithSortValues(rows *sql.Rows, n int) (Key, []any, error) {
-	values := make([]any, n)
-	dest := make([]any, n)
-	for i := range values {
-		dest[i] = &values[i]
-	}
-	k, err := scanKey(rows, dest...)
-	return k, values, err
 }
 
 // A cursor is the sort values of the row a page ends on, so the next page
@@ -384,17 +687,18 @@ func encodeCursor(values []any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+var errBadCursor = Errorf(EINVALID, "cursor", "This page link is not valid. Start again from the first page.")
+
 func decodeCursor(cursor string, n int) ([]any, error) {
-	invalid := Errorf(EINVALID, "cursor", "This page link is not valid. Start again from the first page.")
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return nil, invalid
+		return nil, errBadCursor
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
 	var raw []any
 	if err := dec.Decode(&raw); err != nil || len(raw) != n {
-		return nil, invalid
+		return nil, errBadCursor
 	}
 	values := make([]any, n)
 	for i, v := range raw {
@@ -404,19 +708,23 @@ func decodeCursor(cursor string, n int) ([]any, error) {
 		case json.Number:
 			iv, err := v.Int64()
 			if err != nil {
-				return nil, invalid
+				return nil, errBadCursor
 			}
 			values[i] = iv
 		default:
-			return nil, invalid
+			return nil, errBadCursor
 		}
 	}
 	return values, nil
 }
 
+// exportChunk is how many keys EachKey reads at a time.
+const exportChunk = 1000
+
 // EachKey calls fn for every key that f selects, in the order of sort and
-// desc, reading one row at a time so that memory stays flat. It returns the
-// number of keys passed to fn.
+// desc: the pages of the list one after another, read in one transaction,
+// so that an export holds exactly what the list shows and memory stays
+// flat. It returns the number of keys passed to fn.
 func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort, desc bool, fn func(Key) error) (int, error) {
 	now := s.now()
 	n := 0
@@ -424,25 +732,31 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 		if err := f.resolveScope(ctx, tx, sc); err != nil {
 			return err
 		}
-		var a args
-		where, err := f.where(&a, now)
+		p, err := planKeys(ctx, tx, f, now)
 		if err != nil {
 			return err
 		}
-		exprs, err := KeyQuery{Sort: sort}.order(&a, now)
-		if err != nil {
-			return err
+		r := read{sort: sort, desc: desc, n: exportChunk}
+		for {
+			rows, _, err := p.rows(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			keys, err := keysByRow(ctx, tx, rows)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				n++
+				if err := fn(k); err != nil {
+					return err
+				}
+			}
+			if len(rows) < r.n {
+				return nil
+			}
+			r.cursor = rows[len(rows)-1].values
 		}
-		dir := " ASC"
-		if desc {
-			dir = " DESC"
-		}
-		query := `SELECT ` + keyColumns + ` FROM keys k WHERE ` + where +
-			` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
-		return eachRow(ctx, tx, func(r rowScanner) (Key, error) { return scanKey(r) }, func(k Key) error {
-			n++
-			return fn(k)
-		}, query, a.list...)
 	})
 	if err != nil {
 		return n, fmt.Errorf("store: list keys: %w", err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +109,30 @@ func (k Key) Status(now time.Time) Status {
 	return StatusAvailable
 }
 
+// statusRanks lists the statuses in the order of the status sort.
+func statusRanks() []Status {
+	ranks := []Status{StatusAvailable}
+	for _, r := range statusRules {
+		ranks = append(ranks, r.status)
+	}
+	slices.Sort(ranks)
+	return ranks
+}
+
+// condition is the SQL that a key has status st (its fact, and none of the
+// more final ones), and a condition an index serves that every such key
+// meets: its own fact, or for Available, not expiring soon.
+func (st Status) condition() (cond, driver string) {
+	var conds []string
+	for _, r := range statusRules {
+		if r.status == st {
+			return strings.Join(append(conds, r.fact.sql), " AND "), r.fact.sql
+		}
+		conds = append(conds, r.fact.not)
+	}
+	return strings.Join(conds, " AND "), factExpiringSoon.not
+}
+
 // statusRankSQL orders keys as their Status does, most final last.
 func statusRankSQL() string {
 	var b strings.Builder
@@ -135,16 +160,22 @@ var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoo
 // filterRule is a status filter as facts: a key matches when every fact of
 // all holds, none of none does, and (when any is not empty) one of any
 // does.
+//
+// drivers are conditions that an index serves each, and every matching key
+// meets one of: together they list a filter's candidates (see planKeys).
 type filterRule struct {
 	all, none, any []keyFact
+	drivers        []string
 }
 
 var filterRules = map[StatusFilter]filterRule{
-	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}},
-	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}},
-	FilterSoon:        {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired}},
+	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}, drivers: []string{factExpired.not}},
+	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}, drivers: []string{factRevoked.sql, factExpired.sql}},
+	FilterSoon: {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired},
+		drivers: []string{factExpired.not + " AND " + factExpiringSoon.sql}},
 	// Switched off by hand, or with its organization.
-	FilterDisabled: {any: []keyFact{factDisabled, factOrgOff}, none: []keyFact{factRevoked, factExpired}},
+	FilterDisabled: {any: []keyFact{factDisabled, factOrgOff}, none: []keyFact{factRevoked, factExpired},
+		drivers: []string{factDisabled.sql, factOrgOff.sql}},
 }
 
 // Matches reports whether the key is selected by the filter at now.
@@ -180,6 +211,10 @@ func (f StatusFilter) sql() (string, bool) {
 	if !ok {
 		return "", false
 	}
+	return r.sql(), true
+}
+
+func (r filterRule) sql() string {
 	var parts []string
 	for _, c := range r.all {
 		parts = append(parts, c.sql)
@@ -194,5 +229,5 @@ func (f StatusFilter) sql() (string, bool) {
 		}
 		parts = append(parts, "("+strings.Join(any, " OR ")+")")
 	}
-	return "(" + strings.Join(parts, " AND ") + ")", true
+	return "(" + strings.Join(parts, " AND ") + ")"
 }

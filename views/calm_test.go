@@ -110,3 +110,40 @@ func renderRow(t *testing.T, c templ.Component) *goquery.Document {
 	}
 	return d
 }
+
+// TestCappedCountSaysMoreThan: past the store's cap the list says "more
+// than", both in its count and where bulk actions select every match, and
+// holds the server to no exact number.
+func TestCappedCountSaysMoreThan(t *testing.T) {
+	p := Page{User: admin(), Now: now, CSRF: "tok"}
+	keys := []store.Key{{ID: "k1", Name: "a"}, {ID: "k2", Name: "b"}}
+	for _, tc := range []struct {
+		from             int
+		params           form.KeyListParams
+		count, selectAll string
+	}{
+		{0, form.KeyListParams{Sort: store.SortName}, "More than 10,000 keys", "Select every matching key (more than 10,000)"},
+		{51, form.KeyListParams{Sort: store.SortName, Search: "x"}, "51–52 of more than 10,000 keys match", "Select every matching key (more than 10,000)"},
+	} {
+		v := KeyList{Params: tc.params, From: tc.from, PerPage: 50, Page: store.KeyPage{Total: store.CountCap, More: true, Keys: keys}}
+		d := renderDoc(t, KeyResults(p, v))
+		if got := strings.TrimSpace(d.Find(`[data-testid=key-count]`).Text()); got != tc.count {
+			t.Errorf("count %q, want %q", got, tc.count)
+		}
+		if got := strings.TrimSpace(d.Find(`[data-testid=bulk-select-all]`).Text()); got != tc.selectAll {
+			t.Errorf("select all %q, want %q", got, tc.selectAll)
+		}
+		if _, ok := d.Find(`[data-testid=bulk-bar]`).Attr("data-more"); !ok {
+			t.Error("the bulk bar does not know the count is a floor")
+		}
+	}
+	// An exact count says its number.
+	v := KeyList{Params: form.KeyListParams{Sort: store.SortName}, Page: store.KeyPage{Total: 2, Keys: keys}}
+	d := renderDoc(t, KeyResults(p, v))
+	if got := strings.TrimSpace(d.Find(`[data-testid=key-count]`).Text()); got != "2 keys" {
+		t.Errorf("count %q", got)
+	}
+	if _, ok := d.Find(`[data-testid=bulk-bar]`).Attr("data-more"); ok {
+		t.Error("an exact count is marked as a floor")
+	}
+}

@@ -38,7 +38,14 @@ func (v KeyList) countText() string {
 		}
 	}
 	n := len(v.Page.Keys)
-	if n == 0 || n == v.Page.Total || v.From == 0 {
+	if v.Page.More {
+		// The store stops counting there: "More than 10,000 keys match".
+		total = "more than " + total
+		if v.From == 0 {
+			return "More than " + strings.TrimPrefix(total, "more than ")
+		}
+	}
+	if n == 0 || (n == v.Page.Total && !v.Page.More) || v.From == 0 {
 		return total
 	}
 	// "51–100 of 1,204 keys"

@@ -61,6 +61,8 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 	// pages know; the others were told by the link that led to them.
 	from := params.At
 	switch {
+	case params.Last && page.More:
+		from = 0 // the count stops short of the end
 	case params.Last:
 		from = max(page.Total-len(page.Keys)+1, 1)
 	case params.After == "" && params.Before == "", page.Prev == "":

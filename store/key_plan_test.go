@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// keyIDs returns the public ids of keys.
+func keyIDs(keys []Key) []string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return ids
+}
+
+// everyPage reads a query page by page, forward from the first page and
+// backward from the last, and fails unless both give the same keys.
+func everyPage(t *testing.T, s *Store, q KeyQuery) (ids []string, first KeyPage) {
+	t.Helper()
+	ctx := context.Background()
+	fwd := q
+	for i := 0; ; i++ {
+		page, err := s.Keys(ctx, Scope{}, fwd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = page
+		}
+		ids = append(ids, keyIDs(page.Keys)...)
+		if page.Next == "" || i > 10_000 {
+			break
+		}
+		fwd.After = page.Next
+	}
+	back := q
+	back.Last = true
+	var backward []string
+	for i := 0; ; i++ {
+		page, err := s.Keys(ctx, Scope{}, back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		backward = append(keyIDs(page.Keys), backward...)
+		if page.Prev == "" || i > 10_000 {
+			break
+		}
+		back.Last, back.Before = false, page.Prev
+	}
+	if !slices.Equal(ids, backward) {
+		t.Fatalf("%+v: %d keys forward, %d backward, in another order", q, len(ids), len(backward))
+	}
+	return ids, first
+}
+
+// TestBothWaysOfListingAgree: reading every candidate and walking the sort
+// order give the same keys, in the same order, with the same count, for
+// every filter and sort; and the export follows the list.
+func TestBothWaysOfListingAgree(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(11, 11))
+	orgs, err := s.SeedOrgs(ctx, 8, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedKeys(ctx, 1500, rng, orgs...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, SystemActor("test"), orgs[2].ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	filters := []KeyFilter{
+		{}, {Search: "bill"}, {Search: "o"}, {Search: "ckou eu"}, {Permission: "chat"}, {CreatedBy: "carol"},
+		{Org: orgs[1].ID}, {Org: orgs[2].ID, Statuses: []StatusFilter{FilterDisabled}},
+		{Statuses: []StatusFilter{FilterAvailable, FilterSoon}}, {Statuses: []StatusFilter{FilterUnavailable, FilterDisabled}},
+		{Search: "prod", Statuses: []StatusFilter{FilterDisabled}, Permission: "securemail"},
+	}
+	for _, st := range StatusFilters {
+		filters = append(filters, KeyFilter{Statuses: []StatusFilter{st}})
+	}
+	defer func(n int) { readCap = n }(readCap)
+	for _, f := range filters {
+		for sort := range keySortExprs {
+			for _, desc := range []bool{false, true} {
+				q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: 97}
+				readCap = 50_000
+				read, readFirst := everyPage(t, s, q)
+				readCap = 0
+				walked, walkedFirst := everyPage(t, s, q)
+				if !slices.Equal(read, walked) {
+					t.Fatalf("%+v by %s desc=%v: reading candidates gives %d keys, walking %d, or another order", f, sort, desc, len(read), len(walked))
+				}
+				if readFirst.Total != len(read) || walkedFirst.Total != len(read) || readFirst.More || walkedFirst.More {
+					t.Fatalf("%+v: counts %d and %d for %d keys", f, readFirst.Total, walkedFirst.Total, len(read))
+				}
+				var exported []string
+				if _, err := s.EachKey(ctx, Scope{}, f, sort, desc, func(k Key) error {
+					exported = append(exported, k.ID)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(read, exported) {
+					t.Fatalf("%+v by %s: the export differs from the list", f, sort)
+				}
+			}
+		}
+	}
+}
+
+// TestCountsStopAtTheCap: beyond CountCap the count says "more", on both
+// ways of listing.
+func TestCountsStopAtTheCap(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	if err := s.SeedKeys(ctx, CountCap+30, rand.New(rand.NewPCG(5, 5))); err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { readCap = n }(readCap)
+	for _, cap := range []int{50_000, 0} {
+		readCap = cap
+		for _, f := range []KeyFilter{{}, {Statuses: StatusFilters}, {Search: "-"}} {
+			page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: f, Sort: SortName})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.EachKey(ctx, Scope{}, f, SortName, false, func(Key) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n <= CountCap {
+				t.Fatalf("%+v: only %d keys match", f, n)
+			}
+			if page.Total != CountCap || !page.More {
+				t.Fatalf("%+v: %d keys match, the page says %d (more: %v)", f, n, page.Total, page.More)
+			}
+		}
+		// Nothing is nothing.
+		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: strings.Repeat("z", 9)}, Sort: SortName})
+		if err != nil || page.Total != 0 || page.More {
+			t.Fatalf("no match: %d, %v, %v", page.Total, page.More, err)
+		}
+	}
+}
