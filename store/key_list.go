@@ -136,6 +136,7 @@ func (a *args) add(v any) string {
 type filterPart struct {
 	cond   string
 	driver string
+	exact  bool // the driver lists exactly the keys that meet cond
 }
 
 // keyDriver lists the keys that meet any of conds, each of which an index
@@ -158,11 +159,11 @@ func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
 	var parts []filterPart
 	if !f.scope.Whole() {
 		cond := f.scope.orgCondition(a, "k.org_id")
-		parts = append(parts, filterPart{cond, keyDriver(cond)})
+		parts = append(parts, filterPart{cond, keyDriver(cond), true})
 	}
 	if f.CreatedBy != "" {
 		cond := "k.created_by = " + a.add(f.CreatedBy)
-		parts = append(parts, filterPart{cond, keyDriver(cond)})
+		parts = append(parts, filterPart{cond, keyDriver(cond), true})
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		parts = append(parts, searchPart(a, q))
@@ -180,7 +181,7 @@ func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
 				drivers = append(drivers, bindTimes(d, n, soon))
 			}
 		}
-		parts = append(parts, filterPart{"(" + strings.Join(conds, " OR ") + ")", keyDriver(drivers...)})
+		parts = append(parts, filterPart{cond: "(" + strings.Join(conds, " OR ") + ")", driver: keyDriver(drivers...)})
 	}
 	if f.Permission != "" {
 		p := a.add(f.Permission)
@@ -189,11 +190,12 @@ func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
 		parts = append(parts, filterPart{
 			cond:   "instr(' ' || k.permissions || ' ', ' ' || " + p + " || ' ') > 0",
 			driver: "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission = " + p,
+			exact:  true,
 		})
 	}
 	if f.also != nil {
 		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
-		parts = append(parts, filterPart{bindTimes(f.also.cond, n, soon), keyDriver(bindTimes(f.also.driver, n, soon))})
+		parts = append(parts, filterPart{cond: bindTimes(f.also.cond, n, soon), driver: keyDriver(bindTimes(f.also.driver, n, soon))})
 	}
 	return parts, nil
 }
@@ -242,6 +244,7 @@ type keyPlan struct {
 	where      string
 	driver     string // "" when no part has an index
 	candidates int    // how many ids the driver lists, counted up to readCap+1
+	exact      bool   // the driver lists exactly the matches
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
@@ -251,6 +254,7 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 	if err != nil {
 		return nil, err
 	}
+	p.exact = len(parts) == 1 && parts[0].exact
 	conds := []string{"1"}
 	for _, part := range parts {
 		conds = append(conds, part.cond)
@@ -290,6 +294,11 @@ func (p *keyPlan) from() string {
 
 // count returns how many keys match, up to CountCap, and whether more do.
 func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
+	if p.exact {
+		// Counting the driver's index alone.
+		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+p.driver+` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
+		return min(n, CountCap), n > CountCap, err
+	}
 	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (SELECT 1 FROM `+p.from()+` WHERE `+p.where+
 		` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
 	return min(n, CountCap), n > CountCap, err
@@ -368,65 +377,58 @@ type read struct {
 	n      int
 }
 
-// rows returns the rows of one read, and how many keys match when reading
-// told: at most CountCap exactly, CountCap+1 for more, -1 when unknown.
+// rows returns the rows of one read, and how many keys match when the
+// read told (-1 when it did not).
 func (p *keyPlan) rows(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, int, error) {
-	total := -1
 	if p.narrow() {
-		all, over, err := p.matches(ctx, tx, r.sort)
+		all, err := p.matches(ctx, tx, r.sort)
 		if err != nil {
 			return nil, 0, err
 		}
-		total = CountCap + 1
-		if !over {
-			slices.SortFunc(all, func(x, y sortedRow) int { return compareValues(x.values, y.values, r.desc) })
-			start := 0
-			if r.cursor != nil {
-				start, _ = slices.BinarySearchFunc(all, r.cursor, func(x sortedRow, c []any) int {
-					if compareValues(x.values, c, r.desc) <= 0 {
-						return -1
-					}
-					return 1
-				})
-			}
-			end := min(start+r.n, len(all))
-			return all[start:end], len(all), nil
+		slices.SortFunc(all, func(x, y sortedRow) int { return compareValues(x.values, y.values, r.desc) })
+		start := 0
+		if r.cursor != nil {
+			start, _ = slices.BinarySearchFunc(all, r.cursor, func(x sortedRow, c []any) int {
+				if compareValues(x.values, c, r.desc) <= 0 {
+					return -1
+				}
+				return 1
+			})
 		}
+		end := start + min(r.n, len(all)-start)
+		return all[start:end], len(all), nil
 	}
 	walk := p.walk
 	if r.sort == SortStatus {
 		walk = p.walkByStatus
 	}
 	rows, err := walk(ctx, tx, r)
-	return rows, total, err
+	return rows, -1, err
 }
 
-// matches reads the sort values of every key that matches, stopping when
-// more than CountCap do (over).
-func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) (all []sortedRow, over bool, err error) {
+// matches reads the sort values of every key that matches.
+func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) ([]sortedRow, error) {
 	a := args{list: slices.Clone(p.a.list)}
 	exprs, err := order(&a, sort, p.now)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + p.from() + ` WHERE ` + p.where
 	traceQuery(query, a.list)
 	rows, err := tx.QueryContext(ctx, query, a.list...)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer rows.Close()
+	all := make([]sortedRow, 0, p.candidates)
 	for rows.Next() {
-		if len(all) == CountCap {
-			return nil, true, nil
-		}
 		row, err := scanSortedRow(rows, len(exprs))
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		all = append(all, row)
 	}
-	return all, false, rows.Err()
+	return all, rows.Err()
 }
 
 // scanSortedRow reads a row of sort values, the last of which is the id.
@@ -493,6 +495,9 @@ func (p *keyPlan) walkByStatus(ctx context.Context, tx *sql.Tx, r read) ([]sorte
 	}
 	var out []sortedRow
 	for _, st := range ranks {
+		if !admits(p.filter.Statuses, st) {
+			continue
+		}
 		rank := int64(st)
 		var cursor []any
 		if r.cursor != nil {
@@ -506,7 +511,7 @@ func (p *keyPlan) walkByStatus(ctx context.Context, tx *sql.Tx, r read) ([]sorte
 		}
 		f := p.filter
 		cond, driver := st.condition()
-		f.also = &filterPart{cond, driver}
+		f.also = &filterPart{cond: cond, driver: driver}
 		sub, err := planKeys(ctx, tx, f, p.now)
 		if err != nil {
 			return nil, err
@@ -634,10 +639,8 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 			return err
 		}
 		switch {
-		case total > CountCap:
-			page.Total, page.More = CountCap, true
 		case total >= 0:
-			page.Total = total
+			page.Total, page.More = min(total, CountCap), total > CountCap
 		default:
 			if page.Total, page.More, err = p.count(ctx, tx); err != nil {
 				return err
@@ -737,22 +740,27 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 			return err
 		}
 		r := read{sort: sort, desc: desc, n: exportChunk}
+		if p.narrow() {
+			r.n = p.candidates // every match at once: reading candidates is the cost
+		}
 		for {
 			rows, _, err := p.rows(ctx, tx, r)
 			if err != nil {
 				return err
 			}
-			keys, err := keysByRow(ctx, tx, rows)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				n++
-				if err := fn(k); err != nil {
+			for chunk := range slices.Chunk(rows, exportChunk) {
+				keys, err := keysByRow(ctx, tx, chunk)
+				if err != nil {
 					return err
 				}
+				for _, k := range keys {
+					n++
+					if err := fn(k); err != nil {
+						return err
+					}
+				}
 			}
-			if len(rows) < r.n {
+			if len(rows) < r.n || p.narrow() {
 				return nil
 			}
 			r.cursor = rows[len(rows)-1].values

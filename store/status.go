@@ -133,6 +133,54 @@ func (st Status) condition() (cond, driver string) {
 	return strings.Join(conds, " AND "), factExpiringSoon.not
 }
 
+// admits reports whether a key of status st can match one of filters (all
+// keys when there are none). A status says which fact holds and that the
+// more final ones do not; when that contradicts a filter, no key of the
+// status can match it.
+func admits(filters []StatusFilter, st Status) bool {
+	if len(filters) == 0 {
+		return true
+	}
+	known := map[*keyFact]bool{} // the facts that st decides
+	for i := range statusRules {
+		r := &statusRules[i]
+		if r.status == st {
+			known[&r.fact] = true
+			break
+		}
+		known[&r.fact] = false
+	}
+	decided := func(f keyFact, want bool) bool {
+		for fact, holds := range known {
+			if fact.sql == f.sql {
+				return holds == want
+			}
+		}
+		return false
+	}
+	for _, f := range filters {
+		r := filterRules[f]
+		possible := true
+		for _, c := range r.all {
+			possible = possible && !decided(c, false)
+		}
+		for _, c := range r.none {
+			possible = possible && !decided(c, true)
+		}
+		if len(r.any) > 0 {
+			anyPossible := false
+			for _, c := range r.any {
+				anyPossible = anyPossible || !decided(c, false)
+			}
+			possible = possible && anyPossible
+		}
+		if possible {
+			return true
+		}
+	}
+	return false
+}
+
 // statusRankSQL orders keys as their Status does, most final last.
 func statusRankSQL() string {
 	var b strings.Builder

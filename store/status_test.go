@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+type seeded struct {
+	key    Key
+	secret string
+}
+
 // TestEveryViewOfStatusAgrees seeds a key in every state around every
 // boundary (expired a second ago, expiring now and in a second, at the end
 // of the soon window and either side of it, never; enabled or not; revoked
@@ -20,10 +25,6 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 	expiries := map[string]time.Duration{
 		"past": -time.Second, "now": 0, "next": time.Second,
 		"soonEnd-1": SoonWindow - time.Second, "soonEnd": SoonWindow, "soonEnd+1": SoonWindow + time.Second,
-	}
-	type seeded struct {
-		key    Key
-		secret string
 	}
 	var keys []seeded
 	for name, d := range map[string]time.Duration{"never": -1, "past": 0, "now": 0, "next": 0, "soonEnd-1": 0, "soonEnd": 0, "soonEnd+1": 0} {
@@ -87,6 +88,43 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		}
 	}
 
+	// Both ways of listing (reading candidates, walking an index) agree.
+	defer func(n int) { readCap = n }(readCap)
+	for _, readCap = range []int{50_000, 0} {
+		checkStatusViews(t, s, now, keys)
+	}
+	// A status that contradicts a filter is never read for it, and one
+	// that a matching key has always is.
+	for _, k := range keys {
+		for _, f := range StatusFilters {
+			if f.Matches(k.key, now) && !admits([]StatusFilter{f}, k.key.Status(now)) {
+				t.Errorf("%s (%s) matches %s, which rules its status out", k.key.Name, k.key.Status(now), f)
+			}
+		}
+	}
+	if admits([]StatusFilter{FilterAvailable}, StatusRevoked) || admits([]StatusFilter{FilterDisabled}, StatusSoon) ||
+		admits([]StatusFilter{FilterUnavailable}, StatusDisabled) || !admits([]StatusFilter{FilterSoon, FilterUnavailable}, StatusExpired) {
+		t.Error("admits does not rule out what the facts rule out")
+	}
+
+	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusOrgOff: CodeOrgDisabled,
+		StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
+	for _, k := range keys {
+		v, err := s.CheckKey(ctx, Scope{}, k.secret, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := k.key.Status(now); v.Code != want[st] || v.Valid != (want[st] == "") {
+			t.Errorf("%s (%s): verification says %+v", k.key.Name, st, v)
+		}
+	}
+}
+
+// checkStatusViews checks the status filters, alone and with the status
+// sort, against Key.Status and StatusFilter.Matches.
+func checkStatusViews(t *testing.T, s *Store, now time.Time, keys []seeded) {
+	t.Helper()
+	ctx := context.Background()
 	for _, f := range StatusFilters {
 		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Statuses: []StatusFilter{f}}, Sort: SortName, Limit: 1000})
 		if err != nil {
@@ -120,32 +158,32 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		}
 	}
 
-	for _, desc := range []bool{false, true} {
-		page, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortStatus, Desc: desc, Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
+	for _, filters := range [][]StatusFilter{nil, {FilterAvailable}, {FilterUnavailable}, {FilterSoon, FilterDisabled}} {
+		var wantNames []string
+		for _, k := range keys {
+			if len(filters) == 0 || slices.ContainsFunc(filters, func(f StatusFilter) bool { return f.Matches(k.key, now) }) {
+				wantNames = append(wantNames, k.key.Name)
+			}
 		}
-		ranks := make([]int, len(page.Keys))
-		for i, k := range page.Keys {
-			ranks[i] = int(k.Status(now))
-		}
-		if desc {
-			slices.Reverse(ranks)
-		}
-		if !slices.IsSorted(ranks) || len(page.Keys) != len(keys) {
-			t.Errorf("status sort desc=%v gives ranks %v", desc, ranks)
-		}
-	}
-
-	want := map[Status]string{StatusAvailable: "", StatusSoon: "", StatusDisabled: CodeDisabled, StatusOrgOff: CodeOrgDisabled,
-		StatusExpired: CodeExpired, StatusRevoked: CodeRevoked}
-	for _, k := range keys {
-		v, err := s.CheckKey(ctx, Scope{}, k.secret, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st := k.key.Status(now); v.Code != want[st] || v.Valid != (want[st] == "") {
-			t.Errorf("%s (%s): verification says %+v", k.key.Name, st, v)
+		for _, desc := range []bool{false, true} {
+			page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Statuses: filters}, Sort: SortStatus, Desc: desc, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ranks := make([]int, len(page.Keys))
+			var names []string
+			for i, k := range page.Keys {
+				ranks[i] = int(k.Status(now))
+				names = append(names, k.Name)
+			}
+			if desc {
+				slices.Reverse(ranks)
+			}
+			slices.Sort(names)
+			slices.Sort(wantNames)
+			if !slices.IsSorted(ranks) || !slices.Equal(names, wantNames) {
+				t.Errorf("status sort desc=%v of %v gives ranks %v, %d keys, want %d", desc, filters, ranks, len(names), len(wantNames))
+			}
 		}
 	}
 }
