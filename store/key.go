@@ -263,11 +263,19 @@ func checkKeyNameFree(ctx context.Context, tx *sql.Tx, org int64, name string) e
 	return err
 }
 
-// keyColumns are the columns scanKey reads, in its order.
-const keyColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
+// keyColumns are the columns scanKey reads, in its order: the key's own,
+// then its organization's.
+const keyColumns = keyRowColumns + `, ` + keyOrgColumns
+
+// keyRowColumns are the columns of the keys table that scanKeyRow reads.
+const keyRowColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
 	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
 	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
-	k.last_used_at, k.use_count, k.org_id, (SELECT public_id FROM organizations WHERE id = k.org_id),
+	k.last_used_at, k.use_count, k.org_id`
+
+// keyOrgColumns are what a key shows of its organization (k.org_id): its
+// public id, its ids path, and whether API keys are off there or above.
+const keyOrgColumns = `(SELECT public_id FROM organizations WHERE id = k.org_id),
 	(SELECT path FROM organizations WHERE id = k.org_id), ` + orgOffSQL
 
 // orgOffSQL is true for a key whose organization, or one above it, has API
@@ -283,31 +291,87 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 // scanKey reads keyColumns, and then extra, from row.
 func scanKey(row rowScanner, extra ...any) (Key, error) {
-	var (
-		k                                                        Key
-		perms                                                    string
-		createdAt, updatedAt                                     int64
-		expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt sql.NullInt64
-		enabledBy, expirySetBy, revokedBy                        sql.NullString
-	)
-	dest := append([]any{&k.rowID, &k.ID, &k.Name, &perms, &k.Hint, &k.Enabled, &expiresAt,
-		&k.Capacity, &k.Frequency, &createdAt, &k.CreatedBy, &updatedAt, &k.UpdatedBy,
-		&enabledAt, &enabledBy, &expirySetAt, &expirySetBy, &revokedAt, &revokedBy,
-		&lastUsedAt, &k.UseCount, &k.orgRow, &k.OrgID, &k.orgIDs, &k.OrgOff}, extra...)
-	err := row.Scan(dest...)
-	if err != nil {
+	r := new(keyRow)
+	return r.scan(row, append([]any{&r.k.OrgID, &r.k.orgIDs, &r.k.OrgOff}, extra...)...)
+}
+
+// keyRow reads keyRowColumns. A read of many rows uses one keyRow for all
+// of them, so that its scan destinations are made once, not per row.
+type keyRow struct {
+	k                                                        Key
+	perms                                                    string
+	createdAt, updatedAt                                     int64
+	expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt sql.NullInt64
+	enabledBy, expirySetBy, revokedBy                        sql.NullString
+	dest                                                     []any
+}
+
+// scan reads keyRowColumns, and then extra, from row. Every call of one
+// keyRow must pass the same extra.
+func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
+	if r.dest == nil {
+		r.dest = append([]any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
+			&r.k.Capacity, &r.k.Frequency, &r.createdAt, &r.k.CreatedBy, &r.updatedAt, &r.k.UpdatedBy,
+			&r.enabledAt, &r.enabledBy, &r.expirySetAt, &r.expirySetBy, &r.revokedAt, &r.revokedBy,
+			&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow}, extra...)
+	}
+	if err := row.Scan(r.dest...); err != nil {
 		return Key{}, err
 	}
-	k.Permissions = strings.Fields(perms)
-	k.ExpiresAt = fromUnix(expiresAt)
-	k.CreatedAt = time.Unix(createdAt, 0).UTC()
-	k.UpdatedAt = time.Unix(updatedAt, 0).UTC()
-	k.EnabledAt, k.EnabledBy = fromUnix(enabledAt), enabledBy.String
-	k.ExpirySetAt, k.ExpirySetBy = fromUnix(expirySetAt), expirySetBy.String
-	k.RevokedAt, k.RevokedBy = fromUnix(revokedAt), revokedBy.String
-	k.LastUsedAt = fromUnix(lastUsedAt)
+	k := r.k
+	k.Permissions = strings.Fields(r.perms)
+	k.ExpiresAt = fromUnix(r.expiresAt)
+	k.CreatedAt = time.Unix(r.createdAt, 0).UTC()
+	k.UpdatedAt = time.Unix(r.updatedAt, 0).UTC()
+	k.EnabledAt, k.EnabledBy = fromUnix(r.enabledAt), r.enabledBy.String
+	k.ExpirySetAt, k.ExpirySetBy = fromUnix(r.expirySetAt), r.expirySetBy.String
+	k.RevokedAt, k.RevokedBy = fromUnix(r.revokedAt), r.revokedBy.String
+	k.LastUsedAt = fromUnix(r.lastUsedAt)
 	return k, nil
 }
+
+// keyOrgs reads keyOrgColumns once per organization for a read that meets
+// many keys, in the read's own snapshot, so that the keys it returns say
+// exactly what keyColumns would.
+type keyOrgs struct {
+	stmt  *sql.Stmt
+	byRow map[int64]keyOrg
+}
+
+type keyOrg struct {
+	id, ids string
+	off     bool
+}
+
+func newKeyOrgs(ctx context.Context, tx *sql.Tx) (*keyOrgs, error) {
+	stmt, err := tx.PrepareContext(ctx, `SELECT `+keyOrgColumns+` FROM (SELECT ? AS org_id) k`)
+	if err != nil {
+		return nil, err
+	}
+	return &keyOrgs{stmt: stmt, byRow: map[int64]keyOrg{}}, nil
+}
+
+// fill sets the organization fields of k, read by scanKeyRow.
+func (o *keyOrgs) fill(ctx context.Context, k *Key) error {
+	org, ok := o.byRow[k.orgRow]
+	if !ok {
+		var err error
+		if org, err = o.read(ctx, k.orgRow); err != nil {
+			return err
+		}
+		o.byRow[k.orgRow] = org
+	}
+	k.OrgID, k.orgIDs, k.OrgOff = org.id, org.ids, org.off
+	return nil
+}
+
+func (o *keyOrgs) read(ctx context.Context, row int64) (keyOrg, error) {
+	var org keyOrg
+	err := o.stmt.QueryRowContext(ctx, row).Scan(&org.id, &org.ids, &org.off)
+	return org, err
+}
+
+func (o *keyOrgs) close() error { return o.stmt.Close() }
 
 // keyByID reads the key with a public id, if it is in the scope: a key
 // outside it does not exist for the caller.

@@ -553,8 +553,9 @@ func compareValues(x, y []any, desc bool) int {
 	return 0
 }
 
-// keysByRow reads the keys with these row ids, in the same order.
-func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow) ([]Key, error) {
+// keysByRow reads the keys with these row ids, in the same order; with
+// orgs, reading each organization once for many keys.
+func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow, orgs *keyOrgs) ([]Key, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -564,9 +565,20 @@ func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow) ([]Key, error)
 		holders[i] = a.add(r.id)
 	}
 	byRow := make(map[int64]Key, len(rows))
-	query := `SELECT ` + keyColumns + ` FROM keys k WHERE k.id IN (` + strings.Join(holders, ", ") + `)`
+	columns, scan := keyColumns, func(r rowScanner) (Key, error) { return scanKey(r) }
+	if orgs != nil {
+		var kr keyRow
+		columns, scan = keyRowColumns, func(r rowScanner) (Key, error) {
+			k, err := kr.scan(r)
+			if err != nil {
+				return Key{}, err
+			}
+			return k, orgs.fill(ctx, &k)
+		}
+	}
+	query := `SELECT ` + columns + ` FROM keys k WHERE k.id IN (` + strings.Join(holders, ", ") + `)`
 	traceQuery(query, a.list)
-	err := eachRow(ctx, tx, func(r rowScanner) (Key, error) { return scanKey(r) }, func(k Key) error {
+	err := eachRow(ctx, tx, scan, func(k Key) error {
 		byRow[k.rowID] = k
 		return nil
 	}, query, a.list...)
@@ -653,7 +665,7 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 		if backwards {
 			slices.Reverse(rows)
 		}
-		if page.Keys, err = keysByRow(ctx, tx, rows); err != nil {
+		if page.Keys, err = keysByRow(ctx, tx, rows, nil); err != nil {
 			return err
 		}
 		if len(rows) > 0 {
@@ -739,6 +751,12 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 		if err != nil {
 			return err
 		}
+		// Each key's organization is read once per organization, not per row.
+		orgs, err := newKeyOrgs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer orgs.close()
 		r := read{sort: sort, desc: desc, n: exportChunk}
 		if p.narrow() {
 			r.n = p.candidates // every match at once: reading candidates is the cost
@@ -749,7 +767,7 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 				return err
 			}
 			for chunk := range slices.Chunk(rows, exportChunk) {
-				keys, err := keysByRow(ctx, tx, chunk)
+				keys, err := keysByRow(ctx, tx, chunk, orgs)
 				if err != nil {
 					return err
 				}
