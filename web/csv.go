@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // csvStream writes a CSV download: RFC 4180, a header row, and rows sent
@@ -24,12 +27,24 @@ type csvStream struct {
 // one ends.
 const csvWriteWindow = 30 * time.Second
 
+// compressCSV gzips a download at the fastest level. At the default level
+// a million keys spend more time compressing than being read, for a file
+// only a fifth smaller.
+func compressCSV() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed})
+}
+
+// csvBufferSize is how much of a CSV download is written at a time.
+const csvBufferSize = 64 << 10
+
 func newCSVStream(c echo.Context, name string, now time.Time, header []string) (*csvStream, error) {
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="keydesk-`+name+`-`+now.Format("2006-01-02")+`.csv"`)
 	res.Header().Set("Cache-Control", "no-store")
-	w := csv.NewWriter(res)
+	// csv.Writer writes through this buffer: its own 4 KB one would make
+	// a write to the connection (and a chunk header) every few rows.
+	w := csv.NewWriter(bufio.NewWriterSize(res, csvBufferSize))
 	w.UseCRLF = true
 	s := &csvStream{res: res, rc: http.NewResponseController(res), w: w}
 	s.extendDeadline()

@@ -30,7 +30,7 @@ func (h *handler) routes(e *echo.Echo) {
 	// API keys
 	view, read := store.RightKeysView, store.RightKeysRead
 	in.GET("/keys", h.showKeyListPage, h.requireRights(view, read))
-	in.GET("/keys/export.csv", h.exportKeys, h.requireRights(view, read))
+	in.GET("/keys/export.csv", h.exportKeys, h.requireRights(view, read), compressCSV())
 	in.GET("/keys/new", h.showKeyNewPage, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys", h.createKey, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys/bulk", h.changeKeys, h.requireRights(view, read)) // the action's own right is checked inside
@@ -74,7 +74,7 @@ func (h *handler) routes(e *echo.Echo) {
 
 	// Audit log and settings
 	in.GET("/events", h.showEventListPage, h.requireRights(store.RightAudit))
-	in.GET("/events/export.csv", h.exportEvents, h.requireRights(store.RightAudit))
+	in.GET("/events/export.csv", h.exportEvents, h.requireRights(store.RightAudit), compressCSV())
 	in.GET("/settings", h.showSettingsPage, h.requireRights(store.RightSettings))
 	in.POST("/settings", h.saveSettings, h.requireRights(store.RightSettings))
 	in.POST("/settings/permissions", h.createPermission, h.requireRights(store.RightSettings))
