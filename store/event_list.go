@@ -33,52 +33,74 @@ type EventFilter struct {
 }
 
 // EventQuery is a page of the audit log, newest first. Before and After are
-// event ids from a previous page; at most one is set.
+// event ids from a previous page; at most one is set. Count asks for the
+// number of events that match too, counted up to EventCountLimit.
 type EventQuery struct {
 	EventFilter
 	Before int64
 	After  int64
 	Limit  int
+	Count  bool
 }
+
+// EventCountLimit is how far the audit log counts the events that match:
+// beyond it the page says "more than", rather than read a million rows to
+// say how many.
+const EventCountLimit = 10_000
 
 // EventPage is one page of events and the cursors beside it (0 for none).
 type EventPage struct {
 	Events []Event
 	Next   int64 // Before of the next (older) page
 	Prev   int64 // After of the previous (newer) page
+	// Total is the number of events that match, when the query asked for
+	// it; More is set instead when there are more than EventCountLimit.
+	Total int
+	More  bool
 }
 
-// where builds the condition of f inside tx. Dates become a range of ids,
-// which the primary key serves in order; the at test keeps it exact.
-func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, error) {
+// where builds the condition of f inside tx, and returns with it the
+// number of events the search matches (-1 without a search). Dates become
+// a range of ids, which every index serves in order; the at test keeps it
+// exact.
+//
+// One index leads each query, walking the log newest first. A search that
+// matches few events leads: the others are only tested on its matches (a
+// unary plus keeps SQLite from using their indexes, which would mean
+// sorting). A search that matches many is only tested, on the events of the
+// action, actor or target asked for; alone, it leads still, through the
+// ordered list of its matches.
+func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, int, error) {
 	if f.Action != "" && !slices.Contains(EventActions, f.Action) {
-		return "", Errorf(EINVALID, "action", "There is no event action %q.", f.Action)
+		return "", 0, Errorf(EINVALID, "action", "There is no event action %q.", f.Action)
 	}
 	conds := []string{f.scope.orgCondition(a, "e.org_id")}
+	matches, tested := -1, ""
 	if match, _ := eventSearchQuery(f.Search); match != "" {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_search WHERE event_search MATCH ?`, match).Scan(&n); err != nil {
-			return "", err
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_search WHERE event_search MATCH ?`, match).Scan(&matches); err != nil {
+			return "", 0, err
 		}
 		in := "e.id IN"
-		if n > broadSearch {
-			in = "+e.id IN" // walk the log newest first instead of sorting every match
+		if matches <= broadSearch || !f.indexed() {
+			tested = "+"
+		} else {
+			in = "+e.id IN"
 		}
 		conds = append(conds, in+" (SELECT docid FROM event_search WHERE event_search MATCH "+a.add(match)+")")
 	}
 	if f.Action != "" {
-		conds = append(conds, "e.action = "+a.add(f.Action))
+		conds = append(conds, tested+"e.action = "+a.add(f.Action))
 	}
 	if f.Actor != "" {
-		conds = append(conds, "e.actor_username = "+a.add(strings.ToLower(f.Actor)))
+		conds = append(conds, tested+"e.actor_username = "+a.add(strings.ToLower(f.Actor)))
 	}
 	if f.TargetType != "" {
-		conds = append(conds, "e.target_type = "+a.add(f.TargetType)+" AND e.target_id = "+a.add(f.TargetID))
+		conds = append(conds, tested+"e.target_type = "+a.add(f.TargetType)+" AND "+tested+"e.target_id = "+a.add(f.TargetID))
 	}
 	if !f.From.IsZero() {
 		var lo sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM events WHERE at >= ?`, f.From.Unix()).Scan(&lo); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		conds = append(conds, "e.id >= "+a.add(lo.Int64), "e.at >= "+a.add(f.From.Unix()))
 		if !lo.Valid {
@@ -88,11 +110,17 @@ func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, er
 	if !f.To.IsZero() {
 		var hi sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM events WHERE at < ?`, f.To.Unix()).Scan(&hi); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		conds = append(conds, "e.id <= "+a.add(hi.Int64), "e.at < "+a.add(f.To.Unix()))
 	}
-	return strings.Join(conds, " AND "), nil
+	return strings.Join(conds, " AND "), matches, nil
+}
+
+// indexed reports whether f names an action, actor or target: each has an
+// index of its events in the log's order.
+func (f EventFilter) indexed() bool {
+	return f.Action != "" || f.Actor != "" || f.TargetType != ""
 }
 
 // eventSearchQuery turns what a user typed into an FTS4 prefix query over
@@ -106,6 +134,48 @@ func eventSearchQuery(q string) (string, int) {
 	return strings.Join(terms, " "), len(words)
 }
 
+// eventQueries is the SQL of one page of the audit log and of its count.
+type eventQueries struct {
+	page      string
+	pageArgs  []any
+	count     string // empty when searchMatches is the count
+	countArgs []any
+	// searchMatches is the number of events a search that is the whole
+	// filter matches, or -1.
+	searchMatches int
+}
+
+// sql builds the queries of q inside tx.
+func (q EventQuery) sql(ctx context.Context, tx *sql.Tx) (eventQueries, error) {
+	var a args
+	where, matches, err := q.where(ctx, tx, &a)
+	if err != nil {
+		return eventQueries{}, err
+	}
+	eq := eventQueries{searchMatches: -1}
+	if matches >= 0 && !q.indexed() && q.From.IsZero() && q.To.IsZero() && q.scope.Whole() {
+		eq.searchMatches = matches // the search is the whole filter: its index has one row per event
+	} else {
+		// The count reads at most one row past the limit, whatever matches.
+		eq.count = `SELECT count(*) FROM (SELECT 1 FROM events e WHERE ` + where +
+			` LIMIT ` + strconv.Itoa(EventCountLimit+1) + `)`
+		eq.countArgs = slices.Clone(a.list)
+	}
+	order := "DESC"
+	switch {
+	case q.Before > 0:
+		where += " AND e.id < " + a.add(q.Before)
+	case q.After > 0:
+		// The newer page: read upwards from the cursor, then turn it round.
+		where += " AND e.id > " + a.add(q.After)
+		order = "ASC"
+	}
+	eq.page = `SELECT ` + eventColumns + ` FROM events e WHERE ` + where +
+		` ORDER BY e.id ` + order + ` LIMIT ` + strconv.Itoa(q.Limit+1)
+	eq.pageArgs = a.list
+	return eq, nil
+}
+
 // Events returns one page of the events that q selects, newest first.
 func (s *Store) Events(ctx context.Context, sc Scope, q EventQuery) (EventPage, error) {
 	q.scope = sc
@@ -114,23 +184,26 @@ func (s *Store) Events(ctx context.Context, sc Scope, q EventQuery) (EventPage, 
 	}
 	var page EventPage
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		var a args
-		where, err := q.where(ctx, tx, &a)
+		eq, err := q.sql(ctx, tx)
 		if err != nil {
 			return err
 		}
-		order := "DESC"
-		switch {
-		case q.Before > 0:
-			where += " AND e.id < " + a.add(q.Before)
-		case q.After > 0:
-			// The newer page: read upwards from the cursor, then turn it round.
-			where += " AND e.id > " + a.add(q.After)
-			order = "ASC"
+		if page.Events, err = allRows(ctx, tx, scanEvent, eq.page, eq.pageArgs...); err != nil {
+			return err
 		}
-		page.Events, err = allRows(ctx, tx, scanEvent, `SELECT `+eventColumns+` FROM events e WHERE `+where+
-			` ORDER BY e.id `+order+` LIMIT `+strconv.Itoa(q.Limit+1), a.list...)
-		return err
+		if !q.Count {
+			return nil
+		}
+		page.Total = eq.searchMatches
+		if eq.count != "" {
+			if err := tx.QueryRowContext(ctx, eq.count, eq.countArgs...).Scan(&page.Total); err != nil {
+				return err
+			}
+		}
+		if page.Total > EventCountLimit {
+			page.Total, page.More = EventCountLimit, true
+		}
+		return nil
 	})
 	if err != nil {
 		return EventPage{}, err
@@ -169,7 +242,7 @@ func (s *Store) EachEvent(ctx context.Context, sc Scope, f EventFilter, fn func(
 	n := 0
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var a args
-		where, err := f.where(ctx, tx, &a)
+		where, _, err := f.where(ctx, tx, &a)
 		if err != nil {
 			return err
 		}
