@@ -135,3 +135,12 @@ func valueText(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// eventCount says how many events match: exactly up to the store's count
+// limit, and honestly beyond it.
+func eventCount(page store.EventPage) string {
+	if page.More {
+		return "More than " + thousands(store.EventCountLimit) + " events"
+	}
+	return plural(page.Total, "event", "events")
+}

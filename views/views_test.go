@@ -145,3 +145,21 @@ func TestLayoutCarriesTokenAndConfig(t *testing.T) {
 		t.Fatal("the username is not kept")
 	}
 }
+
+func TestEventResultsSayHowManyMatch(t *testing.T) {
+	p := Page{User: admin(), Now: now}
+	events := []store.Event{{ID: 1, At: now, ActorUsername: "admin", Action: store.ActionLogout}}
+	for _, c := range []struct {
+		page store.EventPage
+		want string
+	}{
+		{store.EventPage{Events: events, Total: 1}, "1 event"},
+		{store.EventPage{Events: events, Total: 9_999}, "9,999 events"},
+		{store.EventPage{Events: events, Total: store.EventCountLimit, More: true}, "More than 10,000 events"},
+	} {
+		d := renderDoc(t, EventResults(p, EventList{Page: c.page}))
+		if got := strings.TrimSpace(d.Find(`[data-testid=event-count]`).Text()); got != c.want {
+			t.Errorf("total %d, more %v: %q, want %q", c.page.Total, c.page.More, got, c.want)
+		}
+	}
+}

@@ -19,7 +19,7 @@ func (h *handler) showEventListPage(c echo.Context) error {
 	if perr != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, perr.Message)
 	}
-	page, err := h.store.Events(ctx, scope(c), store.EventQuery{EventFilter: filter, Before: params.Before, After: params.After, Limit: eventsPerPage})
+	page, err := h.store.Events(ctx, scope(c), store.EventQuery{EventFilter: filter, Before: params.Before, After: params.After, Limit: eventsPerPage, Count: true})
 	if err != nil {
 		return err
 	}
