@@ -15,7 +15,7 @@ import (
 	"github.com/keydesk/keydesk/store"
 )
 
-// TestPageFragmentAndCSVAgree seeds over a thousand keys over a few
+// TestPageFragmentAndCSVAgree seeds a few thousand keys over a few
 // organizations and, for every sort in both directions (and a few filters
 // by name),
 // walks the list page by page (as a page and as the htmx fragment) and
@@ -28,7 +28,7 @@ func TestPageFragmentAndCSVAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tc.store.SeedKeys(ctx, 1200, rng, orgs...); err != nil {
+	if err := tc.store.SeedKeys(ctx, 2000, rng, orgs...); err != nil {
 		t.Fatal(err)
 	}
 	cl := tc.loggedIn("admin")
