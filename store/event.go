@@ -99,7 +99,7 @@ type eventRecord struct {
 
 // logEvent writes an event inside tx, so that it exists exactly when the
 // change it describes does.
-func (s *Store) logEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, e eventRecord) error {
+func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Actor, e eventRecord) error {
 	changes, err := jsonOrEmpty(e.Changes)
 	if err != nil {
 		return err

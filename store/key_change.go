@@ -43,13 +43,23 @@ type changeTx struct {
 	tx    *sql.Tx
 	now   time.Time
 	actor Actor
+	stmts *stmtCache
+}
+
+func newChangeTx(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) *changeTx {
+	return &changeTx{ctx: ctx, tx: tx, now: now, actor: actor, stmts: &stmtCache{tx: tx}}
+}
+
+// exec runs a statement of the change, prepared once per transaction.
+func (c *changeTx) exec(query string, args ...any) (sql.Result, error) {
+	return c.stmts.ExecContext(c.ctx, query, args...)
 }
 
 // update sets columns of k's row (set is "col = ?, …" with its args) and
 // stamps the row and k as changed now by the actor.
 func (c *changeTx) update(k *Key, set string, args ...any) error {
 	args = append(args, c.now.Unix(), c.actor.Username, k.rowID)
-	if _, err := c.tx.ExecContext(c.ctx, `UPDATE keys SET `+set+`, updated_at = ?, updated_by = ? WHERE id = ?`, args...); err != nil {
+	if _, err := c.exec(`UPDATE keys SET `+set+`, updated_at = ?, updated_by = ? WHERE id = ?`, args...); err != nil {
 		return err
 	}
 	k.UpdatedAt, k.UpdatedBy = c.now, c.actor.Username
@@ -180,7 +190,7 @@ func deleteChange() keyChange {
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM key_search WHERE docid = ?`, k.rowID); err != nil {
 			return nil, err
 		}
-		_, err := c.tx.ExecContext(c.ctx, `DELETE FROM keys WHERE id = ?`, k.rowID)
+		_, err := c.exec(`DELETE FROM keys WHERE id = ?`, k.rowID)
 		return ev, err
 	}}
 }
@@ -244,7 +254,7 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyCha
 		if k, err = keyByID(ctx, tx, actor.Scope, id); err != nil {
 			return err
 		}
-		_, err = s.applyKeyChange(&changeTx{ctx: ctx, tx: tx, now: now, actor: actor}, &k, ch, "")
+		_, err = s.applyKeyChange(newChangeTx(ctx, tx, now, actor), &k, ch, "")
 		return err
 	})
 	if err == nil {
@@ -267,7 +277,7 @@ func (s *Store) applyKeyChange(c *changeTx, k *Key, ch keyChange, bulkID string)
 		return false, err
 	}
 	ev.BulkID = bulkID
-	return true, s.logEvent(c.ctx, c.tx, c.now, c.actor, *ev)
+	return true, s.logEvent(c.ctx, c.stmts, c.now, c.actor, *ev)
 }
 
 // KeySelection names the keys of a bulk action: a list of ids, or every key
@@ -309,9 +319,9 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 			return err
 		}
 		res.Selected = len(keys)
-		c := &changeTx{ctx: ctx, tx: tx, now: now, actor: actor}
+		c := newChangeTx(ctx, tx, now, actor)
 		for _, id := range keys {
-			k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, id))
+			k, err := scanKey(c.stmts.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, id))
 			if err != nil {
 				return err
 			}

@@ -338,3 +338,48 @@ func (s *Store) distinctValues(ctx context.Context, sc Scope, table, column, org
 			SELECT x FROM v WHERE x IS NOT NULL`)
 	})
 }
+
+// execer runs statements: a transaction, or a transaction's cache of
+// prepared statements.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// stmtCache prepares each statement once per transaction. A bulk action
+// runs the same few statements for every key it changes, and preparing
+// them again each time would be much of its cost.
+type stmtCache struct {
+	tx      *sql.Tx
+	byQuery map[string]*sql.Stmt
+}
+
+func (c *stmtCache) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.byQuery[query]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.byQuery == nil {
+		c.byQuery = map[string]*sql.Stmt{}
+	}
+	c.byQuery[query] = st // closed with the transaction
+	return st, nil
+}
+
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return c.tx.QueryRowContext(ctx, query, args...) // fails the same way, with the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
