@@ -1,0 +1,169 @@
+// Command keydesk-bench measures the console against its performance
+// budgets and prints one markdown table:
+//
+//	go run ./cmd/keydesk-bench [-sizes 100000,1000000] [-runs 21]
+//
+// For each size it seeds a temporary database with the store's seeding
+// (1,000 organizations, a fixed random seed), serves the real handler on a
+// loopback port of its own process, logs in over HTTP like a browser and
+// times every view on the server: from the handler's start to its last
+// byte, the median of -runs loads after -warmups, as a full page and as
+// the htmx partial. It then downloads the CSV of every key, watching the
+// process's resident memory (the bench process is the server), and last,
+// bulk-revokes and deletes 100,000 keys while another user loads pages.
+//
+// -db measures an existing database instead (no seeding; the bulk actions
+// work on a copy); -keep keeps the seeded databases for that.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "keydesk-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags choose.
+type config struct {
+	sizes    []int
+	orgs     int
+	runs     int // timed loads of each page
+	warmups  int
+	sortRuns int // timed loads of each page of the sweep over every order
+	sorts    []store.KeySort
+	db       string // an existing database to measure, instead of seeding
+	keep     bool   // keep the seeded databases
+	bulk     int    // keys changed by each bulk action; 0 skips them
+}
+
+// errOverBudget is returned, after the table, when a figure missed its
+// budget.
+var errOverBudget = errors.New("over budget")
+
+// run is the whole command, minus the process: the test calls it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "keydesk-bench-")
+	if err != nil {
+		return err
+	}
+	if !cfg.keep {
+		defer os.RemoveAll(dir)
+	}
+	var results []result
+	if cfg.db != "" {
+		r, err := measure(ctx, cfg, dir, database{path: cfg.db}, stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	for _, n := range cfg.sizes {
+		if cfg.db != "" {
+			break
+		}
+		path := tempPath(dir, n)
+		fmt.Fprintf(stderr, "%s keys: seeding %s\n", thousands(n), path)
+		took, err := seedDatabase(ctx, path, n, cfg.orgs)
+		if err != nil {
+			return err
+		}
+		r, err := measure(ctx, cfg, dir, database{path: path, seeded: took, temporary: !cfg.keep}, stderr)
+		if err != nil {
+			return err
+		}
+		if cfg.keep {
+			r.note("kept the database: %s (measure it again with -db %s)", path, path)
+		}
+		results = append(results, r)
+	}
+	fmt.Fprintf(stdout, "Server time in ms (median of %d loads after %d warm-ups; orders: median of %d), "+
+		"MB = 10⁶ bytes; %d organizations.\n\n", cfg.runs, cfg.warmups, cfg.sortRuns, cfg.orgs)
+	over := writeTable(stdout, results)
+	for _, r := range results {
+		fmt.Fprintf(stdout, "\nAt %s keys:\n", thousands(r.keys))
+		for _, n := range r.notes {
+			fmt.Fprintf(stdout, "- %s\n", n)
+		}
+	}
+	if over > 0 {
+		return fmt.Errorf("%d figures: %w", over, errOverBudget)
+	}
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("keydesk-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sizes := fs.String("sizes", "100000,1000000", "numbers of keys to seed and measure, comma-separated (100k, 1M also do)")
+	var cfg config
+	fs.IntVar(&cfg.orgs, "orgs", 1000, "organizations to seed, the same for every size")
+	fs.IntVar(&cfg.runs, "runs", 21, "timed loads of each page; the median is reported")
+	fs.IntVar(&cfg.warmups, "warmups", 2, "loads of each page before the timed ones")
+	fs.IntVar(&cfg.sortRuns, "sort-runs", 5, "timed loads of each page in the sweep over every order (after one warm-up, if -warmups is not 0)")
+	orders := fs.String("sorts", "", "orders of the sweep, comma-separated (default: every one)")
+	fs.StringVar(&cfg.db, "db", "", "measure this database instead of seeding (it gains the bench's users and five keys; the bulk actions work on a copy)")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the seeded databases, to measure them again with -db")
+	fs.IntVar(&cfg.bulk, "bulk", 100_000, "keys that each bulk action changes (seeded for it); 0 skips the bulk actions")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := parseCount(s)
+		if err != nil || n < 1 {
+			return config{}, fmt.Errorf("-sizes: %q is not a number of keys", s)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	cfg.sorts = sorts
+	if *orders != "" {
+		cfg.sorts = nil
+		for _, s := range strings.Split(*orders, ",") {
+			if !store.ValidKeySort(store.KeySort(s)) {
+				return config{}, fmt.Errorf("-sorts: the key list has no order %q", s)
+			}
+			cfg.sorts = append(cfg.sorts, store.KeySort(s))
+		}
+	}
+	if cfg.runs < 1 || cfg.sortRuns < 1 || cfg.warmups < 0 || cfg.orgs < 0 || cfg.bulk < 0 {
+		return config{}, errors.New("-runs and -sort-runs must be at least 1; -warmups, -orgs and -bulk at least 0")
+	}
+	return cfg, nil
+}
+
+// parseCount reads 2000, 100k or 1M.
+func parseCount(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	mult := 1
+	switch {
+	case strings.HasSuffix(s, "k"):
+		s, mult = strings.TrimSuffix(s, "k"), 1_000
+	case strings.HasSuffix(s, "M"):
+		s, mult = strings.TrimSuffix(s, "M"), 1_000_000
+	}
+	n, err := strconv.Atoi(s)
+	return n * mult, err
+}
+
+// since writes an elapsed time for the progress lines.
+func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The bench at a tiny size, with one load per page: the table has every
+// row, and every row a figure. Budgets are not judged here: at this size
+// and this few loads they say nothing.
+func TestBenchTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds a database and serves it")
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-sizes", "2000", "-orgs", "20", "-runs", "1", "-warmups", "0",
+		"-sort-runs", "1", "-sorts", "name,uses", "-bulk", "300"}, &out, io.Discard)
+	if err != nil && !errors.Is(err, errOverBudget) {
+		t.Fatal(err)
+	}
+	rows := tableRows(t, out.String())
+	want := []string{
+		"seed: 20 organizations",
+		"database file (MB)",
+		"database pages in use (MB)",
+		"resident memory at rest",
+		"first page /keys (full / htmx, ms)",
+		"q=ckou (full / htmx, ms)",
+		"q=okka (full / htmx, ms)",
+		"no filter, 4 orders × 3 searches, full page (median / max, ms)",
+		"no filter, 4 orders × 3 searches, htmx (median / max, ms)",
+		"status=available (full",
+		"status=unavailable (full",
+		"status=soon (full",
+		"status=disabled (full",
+		"status=disabled & q=ckou (full",
+		"status=disabled & q=okka (full",
+		"status=disabled, 4 orders × 3 searches, htmx",
+		"permission=securemail (full",
+		"org=large subtree (full",
+		"org=small leaf (full",
+		"status=available&permission=securemail (full",
+		"status=soon&permission=securemail&org=large & q=okka (full",
+		"status=soon&permission=securemail&org=large, 4 orders × 3 searches, full page",
+		"middle page",
+		"last page",
+		"q=e (1 character)",
+		"q=z (1 character",
+		"q=ck (2 characters)",
+		"q=ck&status=soon&permission=securemail",
+		"audit log: first page",
+		"audit log: q=checkout (full",
+		"audit log: q=quokka",
+		"audit log: action=key.created (full",
+		"audit log: action=login.succeeded",
+		"audit log: actor=seed (full",
+		"audit log: actor=bench",
+		"audit log: from=to=the day of the seeding",
+		"audit log: from=to=a day without events",
+		"CSV of every key: wall time (s)",
+		"CSV of every key: resident memory growth (MB)",
+		"bulk revoke of 300 keys (s)",
+		"another user's pages during the bulk revoke",
+		"bulk delete of 300 keys (s)",
+		"another user's pages during the bulk delete",
+	}
+	for _, w := range want {
+		found := false
+		for name := range rows {
+			found = found || strings.HasPrefix(name, w)
+		}
+		if !found {
+			t.Errorf("no row %q in\n%s", w, out.String())
+		}
+	}
+	for name, cell := range rows {
+		for _, v := range strings.Split(cell, " / ") {
+			n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+			switch {
+			case err != nil:
+				t.Errorf("%s: %q is not a number", name, cell)
+			case n < 0, n == 0 && !strings.Contains(name, "growth"):
+				t.Errorf("%s: %q, want a positive figure", name, cell)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "slowest order of status=soon: /keys?") {
+		t.Errorf("the slowest orders are not named:\n%s", out.String())
+	}
+}
+
+// tableRows returns the figure column of each row of the table, by name.
+func tableRows(t *testing.T, out string) map[string]string {
+	t.Helper()
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if !strings.HasPrefix(line, "| ") || len(cells) != 5 || cells[0] == "figure" || cells[0] == "---" {
+			continue
+		}
+		rows[cells[0]] = cells[1]
+	}
+	if len(rows) == 0 {
+		t.Fatalf("no table in\n%s", out)
+	}
+	return rows
+}
