@@ -119,7 +119,7 @@ func (c *client) send(req *http.Request, want int, body io.Writer) (sample, erro
 	defer res.Body.Close()
 	if res.StatusCode != want {
 		text, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
-		c.console.times.took(id)
+		c.console.times.took(id) // not to leave its slot behind
 		return sample{}, fmt.Errorf("%s %s: status %d, want %d: %s", req.Method, req.URL.RequestURI(), res.StatusCode, want, pageText(text))
 	}
 	n, err := io.Copy(body, res.Body)

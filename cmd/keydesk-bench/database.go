@@ -131,6 +131,7 @@ func addRareKeys(ctx context.Context, st *store.Store) error {
 // orgPicks are the organizations whose filters are measured: the one under
 // the root with the most keys below it, and the leaf with the fewest.
 type orgPicks struct {
+	count                    int // organizations, the root included
 	root, large, small       store.Org
 	largeKeys, smallKeys     int
 	haveLarge, haveSmallLeaf bool
@@ -153,7 +154,7 @@ func pickOrgs(ctx context.Context, st *store.Store) (orgPicks, error) {
 			below[o.ParentID] += below[o.ID]
 		}
 	}
-	p := orgPicks{root: orgs[0]}
+	p := orgPicks{count: len(orgs), root: orgs[0]}
 	for _, o := range orgs[1:] {
 		if n := below[o.ID]; n > p.largeKeys {
 			p.large, p.largeKeys, p.haveLarge = o, n, true
@@ -163,6 +164,13 @@ func pickOrgs(ctx context.Context, st *store.Store) (orgPicks, error) {
 		}
 	}
 	return p, nil
+}
+
+// removeDatabase removes a database and the files SQLite keeps beside it.
+func removeDatabase(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
+	}
 }
 
 // tempPath is a file in dir for a database of n keys.

@@ -12,8 +12,9 @@
 // process's resident memory (the bench process is the server), and last,
 // bulk-revokes and deletes 100,000 keys while another user loads pages.
 //
-// -db measures an existing database instead (no seeding; the bulk actions
-// work on a copy); -keep keeps the seeded databases for that.
+// -db measures existing databases instead (no seeding; the bulk actions
+// work on a copy); -keep keeps the seeded databases for that. The table is
+// printed also when a step fails, with what was measured before.
 package main
 
 import (
@@ -48,9 +49,9 @@ type config struct {
 	warmups  int
 	sortRuns int // timed loads of each page of the sweep over every order
 	sorts    []store.KeySort
-	db       string // an existing database to measure, instead of seeding
-	keep     bool   // keep the seeded databases
-	bulk     int    // keys changed by each bulk action; 0 skips them
+	dbs      []string // existing databases to measure, instead of seeding
+	keep     bool     // keep the seeded databases
+	bulk     int      // keys changed by each bulk action; 0 skips them
 }
 
 // errOverBudget is returned, after the table, when a figure missed its
@@ -71,45 +72,65 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	var results []result
-	if cfg.db != "" {
-		r, err := measure(ctx, cfg, dir, database{path: cfg.db}, stderr)
+	for _, db := range plan(cfg, dir) {
+		if db.seed > 0 {
+			fmt.Fprintf(stderr, "%s keys: seeding %s\n", thousands(db.seed), db.path)
+			if db.seeded, err = seedDatabase(ctx, db.path, db.seed, cfg.orgs); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "%s keys: seeded in %s\n", thousands(db.seed), db.seeded.Round(100*time.Millisecond))
+		}
+		r, err := measure(ctx, cfg, dir, db, stderr)
+		if len(r.figures) > 0 {
+			if cfg.keep && db.seed > 0 {
+				r.note("kept the database: measure it again with -db %s", db.path)
+			}
+			results = append(results, r)
+		}
 		if err != nil {
+			// What was measured is worth seeing: it took a while.
+			if len(results) > 0 {
+				report(stdout, cfg, results)
+			}
 			return err
 		}
-		results = append(results, r)
 	}
-	for _, n := range cfg.sizes {
-		if cfg.db != "" {
-			break
-		}
-		path := tempPath(dir, n)
-		fmt.Fprintf(stderr, "%s keys: seeding %s\n", thousands(n), path)
-		took, err := seedDatabase(ctx, path, n, cfg.orgs)
-		if err != nil {
-			return err
-		}
-		r, err := measure(ctx, cfg, dir, database{path: path, seeded: took, temporary: !cfg.keep}, stderr)
-		if err != nil {
-			return err
-		}
-		if cfg.keep {
-			r.note("kept the database: %s (measure it again with -db %s)", path, path)
-		}
-		results = append(results, r)
-	}
-	fmt.Fprintf(stdout, "Server time in ms (median of %d loads after %d warm-ups; orders: median of %d), "+
-		"MB = 10⁶ bytes; %d organizations.\n\n", cfg.runs, cfg.warmups, cfg.sortRuns, cfg.orgs)
-	over := writeTable(stdout, results)
-	for _, r := range results {
-		fmt.Fprintf(stdout, "\nAt %s keys:\n", thousands(r.keys))
-		for _, n := range r.notes {
-			fmt.Fprintf(stdout, "- %s\n", n)
-		}
-	}
+	over := report(stdout, cfg, results)
 	if over > 0 {
 		return fmt.Errorf("%d figures: %w", over, errOverBudget)
 	}
 	return nil
+}
+
+// plan lists the databases to measure: those given, or one to seed for
+// each size.
+func plan(cfg config, dir string) []database {
+	var dbs []database
+	for _, path := range cfg.dbs {
+		dbs = append(dbs, database{path: path})
+	}
+	if len(dbs) > 0 {
+		return dbs
+	}
+	for _, n := range cfg.sizes {
+		dbs = append(dbs, database{path: tempPath(dir, n), seed: n, temporary: !cfg.keep})
+	}
+	return dbs
+}
+
+// report prints the table and the notes of each size below it, and
+// returns how many figures missed their budget.
+func report(w io.Writer, cfg config, results []result) (over int) {
+	fmt.Fprintf(w, "Server time in ms (median of %d loads after %d warm-ups; orders: median of %d); MB = 10⁶ bytes.\n\n",
+		cfg.runs, cfg.warmups, cfg.sortRuns)
+	over = writeTable(w, results)
+	for _, r := range results {
+		fmt.Fprintf(w, "\nAt %s keys:\n", thousands(r.keys))
+		for _, n := range r.notes {
+			fmt.Fprintf(w, "- %s\n", n)
+		}
+	}
+	return over
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -122,7 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.warmups, "warmups", 2, "loads of each page before the timed ones")
 	fs.IntVar(&cfg.sortRuns, "sort-runs", 5, "timed loads of each page in the sweep over every order (after one warm-up, if -warmups is not 0)")
 	orders := fs.String("sorts", "", "orders of the sweep, comma-separated (default: every one)")
-	fs.StringVar(&cfg.db, "db", "", "measure this database instead of seeding (it gains the bench's users and five keys; the bulk actions work on a copy)")
+	dbs := fs.String("db", "", "measure these databases (comma-separated) instead of seeding; they gain the bench's users and five keys, and the bulk actions work on a copy")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the seeded databases, to measure them again with -db")
 	fs.IntVar(&cfg.bulk, "bulk", 100_000, "keys that each bulk action changes (seeded for it); 0 skips the bulk actions")
 	if err := fs.Parse(args); err != nil {
@@ -134,6 +155,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return config{}, fmt.Errorf("-sizes: %q is not a number of keys", s)
 		}
 		cfg.sizes = append(cfg.sizes, n)
+	}
+	if *dbs != "" {
+		cfg.dbs = strings.Split(*dbs, ",")
 	}
 	cfg.sorts = sorts
 	if *orders != "" {

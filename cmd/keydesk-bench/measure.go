@@ -13,7 +13,8 @@ import (
 // database is the file one column of the table is measured on.
 type database struct {
 	path   string
-	seeded time.Duration // 0 when it was not seeded by this run
+	seed   int           // keys to seed first; 0 for a database that exists
+	seeded time.Duration // how long the seeding took
 	// temporary marks a database nobody keeps: the bulk actions change it
 	// in place rather than on a copy.
 	temporary bool
@@ -70,6 +71,7 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	if b.orgs, err = pickOrgs(ctx, st); err != nil {
 		return *res, err
 	}
+	res.note("%s organizations under the root", thousands(b.orgs.count-1))
 	if b.orgs.haveLarge {
 		res.note("org=large subtree: %s, %s keys at it and below", b.orgs.large.Path, thousands(b.orgs.largeKeys))
 	}
@@ -97,10 +99,12 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	if db.temporary {
 		return *res, b.bulk(ctx, password)
 	}
-	copied, err := b.onCopy(ctx, filepath.Join(dir, "bulk.db"), password)
+	copyPath := filepath.Join(dir, fmt.Sprintf("bulk-copy-%d.db", res.keys))
+	copied, err := b.onCopy(ctx, copyPath, password)
 	if err != nil {
 		return *res, err
 	}
+	defer removeDatabase(copyPath)
 	defer copied.st.Close()
 	defer copied.con.close()
 	return *res, copied.bulk(ctx, password)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -161,7 +162,7 @@ func (b *sizeBench) everySort(ctx context.Context, f listFilter) error {
 	lists := fmt.Sprintf("%d orders × 3 searches", 2*len(b.cfg.sorts))
 	b.res.add(f.name+", "+lists+", full page (median / max, ms)", filterBudget, ms(median(fulls)), ms(slices.Max(fulls)))
 	b.res.add(f.name+", "+lists+", htmx (median / max, ms)", filterBudget, ms(median(partials)), ms(slices.Max(partials)))
-	slowest := slices.MaxFunc(all, func(a, b timed) int { return int(a.full - b.full) })
+	slowest := slices.MaxFunc(all, func(a, b timed) int { return cmp.Compare(a.full, b.full) })
 	b.res.note("slowest order of %s: %s (%s ms full, %s ms htmx)", f.name, slowest.path,
 		number(ms(slowest.full), "ms"), number(ms(slowest.htmx), "ms"))
 	return nil
