@@ -43,8 +43,10 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	if err != nil {
 		return *res, err
 	}
-	// What seeding left in this process goes back to the system first.
+	// What seeding left in this process goes back to the system first:
+	// the figures are those of a server started on the database.
 	atRest()
+	trimHeap()
 	st, err := store.Open(ctx, db.path)
 	if err != nil {
 		return *res, err
