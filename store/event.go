@@ -128,8 +128,15 @@ func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Ac
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (?, ?)`, id,
-		strings.Join(searchWords(actor.Username+" "+e.Action+" "+e.TargetType+" "+e.TargetID+" "+e.TargetName+" "+e.BulkID), " "))
+		eventTerms(actor.Username, e.Action, e.TargetType, e.TargetID, e.TargetName, e.BulkID))
 	return err
+}
+
+// eventTerms is the text indexed for an event: the words of its actor,
+// action, target and bulk id. The view event_search_text computes it
+// from the stored event, for the index to read back.
+func eventTerms(actor, action, targetType, targetID, targetName, bulkID string) string {
+	return strings.Join(searchWords(actor+" "+action+" "+targetType+" "+targetID+" "+targetName+" "+bulkID), " ")
 }
 
 func jsonOrEmpty[M ~map[string]V, V any](m M) (string, error) {

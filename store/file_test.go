@@ -155,7 +155,7 @@ func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
 // it: the new migrations fill in what they add for the keys already there.
 func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open(driverName, "file:"+path+"?_foreign_keys=on")
+	db, err := sql.Open(DriverName, "file:"+path+"?_foreign_keys=on")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,5 +218,98 @@ func TestALinkToTheDatabaseSharesItsLock(t *testing.T) {
 	defer first.Release()
 	if _, err := LockServer(link); err == nil {
 		t.Fatal("a server on a link to the database got the lock")
+	}
+}
+
+// TestADatabaseOfVersion5UpgradesInPlace builds a database as Keydesk left
+// it before its indexes got smaller (search indexes with a copy of their
+// text, names sorted by digit runs padded to 20) and opens it: the keys
+// sort and search as before, and the search indexes keep up with changes.
+func TestADatabaseOfVersion5UpgradesInPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open(DriverName, "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"001_init.sql", "002_logins.sql", "003_event_search.sql", "004_natural_name_order.sql", "005_organizations.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	names := []string{"apac-100", "apac-9", "APAC-10", "billing-prod-eu", "z-123456789012345678901234"}
+	for i, name := range names {
+		id := "id" + strconv.Itoa(i)
+		res, err := db.Exec(`INSERT INTO keys (public_id, name, name_fold, name_sort, permissions, secret_hash, hint, enabled,
+			created_at, created_by, updated_at, updated_by) VALUES (?, ?, ?, ?, 'chat', ?, 'kd_x…y', 1, 0, 'old', 0, 'old')`,
+			id, name, foldName(name), paddedSortName(name), []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, _ := res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO key_search (docid, terms) VALUES (?, ?)`, row, searchTerms(name, "old", id)); err != nil {
+			t.Fatal(err)
+		}
+		res, err = db.Exec(`INSERT INTO events (at, actor_username, action, target_type, target_id, target_name)
+			VALUES (0, 'old', 'key.created', 'key', ?, ?)`, id, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, _ = res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO event_search (docid, terms) VALUES (?, ?)`, row,
+			eventTerms("old", "key.created", "key", id, name, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("PRAGMA user_version = 5"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	checkSearchIndexes(t, s)
+	keyNames := func(q KeyQuery) string {
+		t.Helper()
+		page, err := s.Keys(ctx, Scope{}, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, k := range page.Keys {
+			got = append(got, k.Name)
+		}
+		return strings.Join(got, " ")
+	}
+	// A new key sorts among the old ones: their sort keys were rewritten.
+	mustCreateKey(t, s, NewKey{Name: "apac-50"})
+	if got, want := keyNames(KeyQuery{Sort: SortName}), "apac-9 APAC-10 apac-50 apac-100 billing-prod-eu z-123456789012345678901234"; got != want {
+		t.Fatalf("upgraded keys in name order: %q, want %q", got, want)
+	}
+	if got := keyNames(KeyQuery{KeyFilter: KeyFilter{Search: "illin"}, Sort: SortName}); got != "billing-prod-eu" {
+		t.Fatalf("search after the upgrade: %q", got)
+	}
+	if page, err := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Search: "apac"}}); err != nil || len(page.Events) != 4 {
+		t.Fatalf("event search after the upgrade: %d events, %v", len(page.Events), err)
+	}
+	if _, err := s.RenameKey(ctx, testActor, "id3", "checkout-prod-eu"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteKey(ctx, testActor, "id0"); err != nil {
+		t.Fatal(err)
+	}
+	checkSearchIndexes(t, s)
+	if got := keyNames(KeyQuery{KeyFilter: KeyFilter{Search: "heck"}, Sort: SortName}); got != "checkout-prod-eu" {
+		t.Fatalf("search after a rename: %q", got)
+	}
+	if got := keyNames(KeyQuery{KeyFilter: KeyFilter{Search: "illin"}, Sort: SortName}); got != "" {
+		t.Fatalf("the old name still found: %q", got)
 	}
 }

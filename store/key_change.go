@@ -156,6 +156,8 @@ func renameChange(name string) keyChange {
 				return nil, err
 			}
 		}
+		// Before the row changes: the index reads the words it drops from
+		// the row (key_search_text).
 		if _, err := c.tx.ExecContext(c.ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`,
 			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
 			return nil, err
@@ -187,6 +189,7 @@ func deleteChange() keyChange {
 	return keyChange{action: KeyDelete, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
 		ev := keyEvent(k, ActionKeyDeleted, nil)
 		ev.Details = map[string]any{"permissions": k.Permissions, "status": k.Status(c.now).String()}
+		// First: the index reads the words it drops from the row.
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM key_search WHERE docid = ?`, k.rowID); err != nil {
 			return nil, err
 		}

@@ -90,6 +90,7 @@ func TestKeyLifecycle(t *testing.T) {
 	if n := count(t, s, "key_permissions") + count(t, s, "key_search"); n != 0 {
 		t.Fatalf("%d rows about the deleted key remain", n)
 	}
+	checkSearchIndexes(t, s)
 
 	want := []string{ActionKeyCreated, ActionKeyDisabled, ActionKeyEnabled, ActionKeyExpirySet,
 		ActionKeyExpired, ActionKeyExpiryClear, ActionKeyRevoked, ActionKeyDeleted}
@@ -204,5 +205,21 @@ func TestRenameKeyKeepsItsHistory(t *testing.T) {
 	page, _ := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Search: "old-name"}})
 	if len(page.Events) == 0 {
 		t.Fatal("the old name no longer finds the key's events")
+	}
+	checkSearchIndexes(t, s)
+}
+
+// TestSearchIndexesNoticeADrift proves checkSearchIndexes can fail: a name
+// changed behind the index's back leaves it holding words the row no
+// longer has.
+func TestSearchIndexesNoticeADrift(t *testing.T) {
+	s, _ := newTestStore(t)
+	k, _ := mustCreateKey(t, s, NewKey{Name: "before"})
+	checkSearchIndexes(t, s)
+	if _, err := s.writer.Exec(`UPDATE keys SET name = 'after' WHERE public_id = ?`, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.Exec(`INSERT INTO key_search (key_search) VALUES ('integrity-check')`); err == nil {
+		t.Fatal("the integrity check passed an index that lost track of a rename")
 	}
 }

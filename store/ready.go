@@ -39,7 +39,7 @@ func (s *Store) readyCheck(ctx context.Context) error {
 		return err
 	}
 	// The same settings as the store's read pool, in the DSN.
-	db, err := sql.Open(driverName, "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
+	db, err := sql.Open(DriverName, "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ func searchWords(text string) []string {
 	})
 }
 
-// searchTerms is the text indexed for a key.
+// searchTerms is the text indexed for a key. The view key_search_text
+// computes it from the stored key, for the index to read back.
 func searchTerms(name, creator, publicID string) string {
 	var b strings.Builder
 	for _, w := range append(searchWords(name), searchWords(creator)...) {

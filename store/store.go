@@ -19,17 +19,22 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// driverName is SQLite with Keydesk's functions on every connection:
-// migrations use them to fill in derived columns.
-const driverName = "sqlite3_keydesk"
+// DriverName is SQLite with Keydesk's functions on every connection:
+// migrations use them to fill in derived columns, and the search indexes
+// read their text through views that call them. A tool that opens the file
+// itself uses it too: without the functions, reading that text fails, and
+// PRAGMA integrity_check says it cannot check the search indexes.
+const DriverName = "sqlite3_keydesk"
 
 func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{
+	sql.Register(DriverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
-			if err := conn.RegisterFunc("keydesk_sort_name", sortName, true); err != nil {
-				return err
-			}
-			return conn.RegisterFunc("keydesk_public_id", newPublicID, false)
+			return errors.Join(
+				conn.RegisterFunc("keydesk_sort_name", sortName, true),
+				conn.RegisterFunc("keydesk_public_id", newPublicID, false),
+				conn.RegisterFunc("keydesk_key_terms", searchTerms, true),
+				conn.RegisterFunc("keydesk_event_terms", eventTerms, true),
+			)
 		},
 	})
 }
@@ -96,7 +101,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if !create {
 		mode = "rw"
 	}
-	writer, err := sql.Open(driverName, base+"?mode="+mode+
+	writer, err := sql.Open(DriverName, base+"?mode="+mode+
 		"&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
@@ -113,7 +118,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		return nil, err
 	}
 	// The read pool opens after migration so the file exists and is in WAL mode.
-	reader, err := sql.Open(driverName, base+"?mode=ro&_busy_timeout=5000&_foreign_keys=on")
+	reader, err := sql.Open(DriverName, base+"?mode=ro&_busy_timeout=5000&_foreign_keys=on")
 	if err != nil {
 		writer.Close()
 		return nil, err

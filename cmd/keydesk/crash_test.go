@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/keydesk/keydesk/store"
 )
 
 const crashAdminPassword = "crash-test-password"
@@ -398,7 +398,9 @@ func TestKillNineUnderWrites(t *testing.T) {
 // checkDatabase reads the file the killed and restarted program wrote.
 func checkDatabase(t *testing.T, path string, ws []*worker) {
 	t.Helper()
-	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	// The store's driver: integrity_check reads the search indexes' text
+	// through its functions.
+	conn, err := sql.Open(store.DriverName, "file:"+path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
