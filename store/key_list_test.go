@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -276,6 +277,74 @@ func TestEachKeyFollowsTheListOrder(t *testing.T) {
 	if len(paged) == 0 || !slices.Equal(paged, streamed) {
 		t.Fatalf("export order differs: %d paged, %d streamed", len(paged), len(streamed))
 	}
+}
+
+// TestSeededKeysAreLikeCreatedOnes checks what the seed writes in bulk
+// against what the store's own writes make: each key's permissions, its
+// key.created event, and the search entries of both, whether the seed
+// builds the indexes again (an empty database) or adds to them (a seed
+// smaller than what is there).
+func TestSeededKeysAreLikeCreatedOnes(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	orgs, err := s.SeedOrgs(ctx, 3, rand.New(rand.NewPCG(5, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedKeys(ctx, 300, rand.New(rand.NewPCG(5, 5)), orgs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedKeys(ctx, 100, rand.New(rand.NewPCG(6, 6)), orgs...); err != nil {
+		t.Fatal(err)
+	}
+	checkSearchIndexes(t, s)
+	var n int
+	err = eachRow(ctx, mustTx(t, s), func(r rowScanner) ([]any, error) {
+		var id, org int64
+		var keyPerms, evOrg, details, actor string
+		var at int64
+		var kp sql.NullString
+		err := r.Scan(&id, &org, &keyPerms, &kp, &at, &actor, &details, &evOrg)
+		return []any{id, org, keyPerms, kp.String, at, actor, details, evOrg}, err
+	}, func(v []any) error {
+		n++
+		perms := strings.Fields(v[2].(string))
+		if got := v[3].(string); got != strings.Join(perms, " ") {
+			t.Errorf("key %d: permissions %q, key_permissions %q", v[0], v[2], got)
+		}
+		want, _ := jsonOrEmpty(map[string]any{"permissions": perms, "seeded": true})
+		if v[6] != want || v[5] != "seed" || v[4] != clock.now.Unix() || fmt.Sprint(v[1]) != v[7] {
+			t.Errorf("key %d: event %v, want details %s", v[0], v, want)
+		}
+		return nil
+	}, `SELECT k.id, k.org_id, k.permissions,
+			(SELECT group_concat(permission, ' ' ORDER BY permission) FROM key_permissions WHERE key_id = k.id),
+			e.at, e.actor_username, e.details, e.org_id
+		FROM keys k JOIN events e ON e.target_id = k.public_id AND e.action = 'key.created' ORDER BY k.id`)
+	if err != nil || n != 400 {
+		t.Fatalf("%d seeded keys with their events, %v", n, err)
+	}
+	// The key list finds them by a word inside their names.
+	page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: "illin"}, Sort: SortName, Limit: 500})
+	if err != nil || page.Total == 0 {
+		t.Fatalf("search: %d, %v", page.Total, err)
+	}
+	for _, k := range page.Keys {
+		if !strings.Contains(k.Name, "billing") {
+			t.Fatalf("search for illin found %q", k.Name)
+		}
+	}
+}
+
+// mustTx opens a read transaction that ends with the test.
+func mustTx(t *testing.T, s *Store) *sql.Tx {
+	t.Helper()
+	tx, err := s.reader.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return tx
 }
 
 func TestSeedKeys(t *testing.T) {
