@@ -209,15 +209,15 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 	return k, secret, nil
 }
 
-// insertKeySQL writes a key row from keyRow's values.
+// insertKeySQL writes a key row from insertKeyArgs's values.
 const insertKeySQL = `
 	INSERT INTO keys (public_id, name, name_fold, name_sort, permissions, secret_hash, hint, enabled,
 		expires_at, capacity, frequency, created_at, created_by, updated_at, updated_by,
 		expiry_set_at, expiry_set_by, revoked_at, revoked_by, last_used_at, use_count, org_id)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// keyRow is the values insertKeySQL writes for k.
-func keyRow(k *Key, hash []byte) []any {
+// insertKeyArgs is the values insertKeySQL writes for k.
+func insertKeyArgs(k *Key, hash []byte) []any {
 	return []any{k.ID, k.Name, foldName(k.Name), sortName(k.Name), strings.Join(k.Permissions, " "), hash, k.Hint, k.Enabled,
 		unix(k.ExpiresAt), k.Capacity, k.Frequency, k.CreatedAt.Unix(), k.CreatedBy,
 		k.UpdatedAt.Unix(), k.UpdatedBy, unix(k.ExpirySetAt), nullString(k.ExpirySetBy),
@@ -226,7 +226,7 @@ func keyRow(k *Key, hash []byte) []any {
 
 // insertKey writes a new key with its permissions and search terms.
 func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
-	res, err := tx.ExecContext(ctx, insertKeySQL, keyRow(k, hash)...)
+	res, err := tx.ExecContext(ctx, insertKeySQL, insertKeyArgs(k, hash)...)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org
 	return nil
 }
 
-// seedChunk is a run of seeded keys, each as keyRow's values.
+// seedChunk is a run of seeded keys, each as insertKeyArgs's values.
 type seedChunk [][]any
 
 // generateSeedRows makes n seeded keys, spread over orgs (the root when
@@ -125,7 +125,7 @@ func generateSeedRows(ctx context.Context, out chan<- seedChunk, n int, rng *ran
 		k.orgRow = org
 		secret := NewSecret()
 		k.Hint = secretHint(secret)
-		chunk = append(chunk, keyRow(&k, HashSecret(secret)))
+		chunk = append(chunk, insertKeyArgs(&k, HashSecret(secret)))
 		if len(chunk) == cap(chunk) || i == n-1 {
 			select {
 			case out <- chunk:
