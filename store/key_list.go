@@ -113,9 +113,13 @@ const CountCap = 10_000
 //
 // Either way no query reads the whole table or sorts it.
 
-// readCap is the most candidates a query reads whole; tests lower it to
-// try the walking path.
-var readCap = 50_000
+// readCap is the most candidates a query reads whole, and searchReadCap
+// the most for a search: reading a candidate and its sort values costs a
+// microsecond or two. Tests lower them to try the walking path.
+var (
+	readCap       = 10_000
+	searchReadCap = 50_000
+)
 
 // broadSearch is the number of search matches above which the audit log
 // walks its order instead of sorting every match.
@@ -137,6 +141,9 @@ type filterPart struct {
 	cond   string
 	driver string
 	exact  bool // the driver lists exactly the keys that meet cond
+	// readCap is the most candidates that the part's driver has when the
+	// query reads them all: 0 for readCap.
+	readCap int
 }
 
 // keyDriver lists the keys that meet any of conds, each of which an index
@@ -159,11 +166,11 @@ func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
 	var parts []filterPart
 	if !f.scope.Whole() {
 		cond := f.scope.orgCondition(a, "k.org_id")
-		parts = append(parts, filterPart{cond, keyDriver(cond), true})
+		parts = append(parts, filterPart{cond: cond, driver: keyDriver(cond), exact: true})
 	}
 	if f.CreatedBy != "" {
 		cond := "k.created_by = " + a.add(f.CreatedBy)
-		parts = append(parts, filterPart{cond, keyDriver(cond), true})
+		parts = append(parts, filterPart{cond: cond, driver: keyDriver(cond), exact: true})
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		parts = append(parts, searchPart(a, q))
@@ -210,23 +217,29 @@ func searchPart(a *args, q string) filterPart {
 		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}
 	}
 	var conds, terms []string
+	exact := true
 	for _, w := range words {
 		p := a.add(likePattern(w))
 		cond := "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
 		if utf8.RuneCountInString(w) >= 2 {
 			// The start of a public id; one letter would pick ids at random.
 			cond += " OR k.public_id LIKE " + a.add(strings.TrimPrefix(likePattern(w), "%")) + ` ESCAPE '\'`
-			// Words hold only letters and digits, so they cannot form FTS
-			// syntax; lowercase keeps them from being read as AND, OR or NOT.
-			terms = append(terms, w+"*")
+		} else {
+			exact = false // the index finds those ids all the same
 		}
 		conds = append(conds, "("+cond+")")
+		// Words hold only letters and digits, so they cannot form FTS
+		// syntax; lowercase keeps them from being read as AND, OR or NOT.
+		terms = append(terms, w+"*")
 	}
-	part := filterPart{cond: "(" + strings.Join(conds, " AND ") + ")"}
-	if len(terms) > 0 {
-		part.driver = "SELECT docid AS id FROM key_search WHERE key_search MATCH " + a.add(strings.Join(terms, " "))
+	return filterPart{
+		cond:   "(" + strings.Join(conds, " AND ") + ")",
+		driver: "SELECT docid AS id FROM key_search WHERE key_search MATCH " + a.add(strings.Join(terms, " ")),
+		exact:  exact,
+		// Walking a sort for a search can be long: the matches of a word
+		// of a name sit together in name order.
+		readCap: searchReadCap,
 	}
-	return part
 }
 
 // bindTimes puts the placeholders of now and of the end of the soon window
@@ -245,6 +258,14 @@ type keyPlan struct {
 	driver     string // "" when no part has an index
 	candidates int    // how many ids the driver lists, counted up to readCap+1
 	exact      bool   // the driver lists exactly the matches
+	readCap    int    // the most candidates of the driver read whole
+}
+
+func (part filterPart) cap() int {
+	if part.readCap > 0 {
+		return part.readCap
+	}
+	return readCap
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
@@ -255,24 +276,25 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		return nil, err
 	}
 	p.exact = len(parts) == 1 && parts[0].exact
+
 	conds := []string{"1"}
 	for _, part := range parts {
 		conds = append(conds, part.cond)
 		if part.driver == "" {
 			continue
 		}
-		// Counting stops at the best so far: a later part only matters if
-		// it has fewer.
-		limit := readCap + 1
+		// Counting stops past what the part could read, and at the best so
+		// far: a later part only matters if it has fewer.
+		limit := part.cap() + 1
 		if p.driver != "" {
-			limit = p.candidates
+			limit = min(limit, p.candidates)
 		}
 		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`)`, p.a.list)
 		if err != nil {
 			return nil, err
 		}
 		if p.driver == "" || n < p.candidates {
-			p.driver, p.candidates = part.driver, n
+			p.driver, p.candidates, p.readCap = part.driver, n, part.cap()
 		}
 	}
 	p.where = strings.Join(conds, " AND ")
@@ -280,7 +302,7 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 }
 
 // narrow reports whether the plan reads every candidate.
-func (p *keyPlan) narrow() bool { return p.driver != "" && p.candidates <= readCap }
+func (p *keyPlan) narrow() bool { return p.driver != "" && p.candidates <= p.readCap }
 
 // from is the FROM clause that visits the driver's candidates, or every key.
 func (p *keyPlan) from() string {

@@ -241,8 +241,7 @@ func TestSearch(t *testing.T) {
 	}
 	// Walking the sort order instead of reading every candidate gives the
 	// same answers.
-	defer func(n int) { readCap = n }(readCap)
-	readCap = 0
+	defer setReadCaps(0)()
 	for q, want := range cases {
 		if got := search(q); got != want {
 			t.Errorf("broad search %q = %q, want %q", q, got, want)

@@ -8,6 +8,14 @@ import (
 	"testing"
 )
 
+// setReadCaps sets how many candidates every part of a filter reads whole
+// (0: none, so that every query walks), and returns what restores them.
+func setReadCaps(n int) (restore func()) {
+	old, oldSearch := readCap, searchReadCap
+	readCap, searchReadCap = n, n
+	return func() { readCap, searchReadCap = old, oldSearch }
+}
+
 // keyIDs returns the public ids of keys.
 func keyIDs(keys []Key) []string {
 	ids := make([]string, len(keys))
@@ -83,14 +91,14 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 	for _, st := range StatusFilters {
 		filters = append(filters, KeyFilter{Statuses: []StatusFilter{st}})
 	}
-	defer func(n int) { readCap = n }(readCap)
+	defer setReadCaps(50_000)()
 	for _, f := range filters {
 		for sort := range keySortExprs {
 			for _, desc := range []bool{false, true} {
 				q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: 97}
-				readCap = 50_000
+				setReadCaps(50_000)
 				read, readFirst := everyPage(t, s, q)
-				readCap = 0
+				setReadCaps(0)
 				walked, walkedFirst := everyPage(t, s, q)
 				if !slices.Equal(read, walked) {
 					t.Fatalf("%+v by %s desc=%v: reading candidates gives %d keys, walking %d, or another order", f, sort, desc, len(read), len(walked))
@@ -121,9 +129,9 @@ func TestCountsStopAtTheCap(t *testing.T) {
 	if err := s.SeedKeys(ctx, CountCap+30, rand.New(rand.NewPCG(5, 5))); err != nil {
 		t.Fatal(err)
 	}
-	defer func(n int) { readCap = n }(readCap)
+	defer setReadCaps(50_000)()
 	for _, cap := range []int{50_000, 0} {
-		readCap = cap
+		setReadCaps(cap)
 		for _, f := range []KeyFilter{{}, {Statuses: StatusFilters}, {Search: "-"}} {
 			page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: f, Sort: SortName})
 			if err != nil {
@@ -144,6 +152,31 @@ func TestCountsStopAtTheCap(t *testing.T) {
 		page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: strings.Repeat("z", 9)}, Sort: SortName})
 		if err != nil || page.Total != 0 || page.More {
 			t.Fatalf("no match: %d, %v, %v", page.Total, page.More, err)
+		}
+	}
+}
+
+// TestSearchFindsAnySubstring: the search index holds every suffix of
+// every word, so a search finds a word's end however long the word, and
+// one letter finds a word's last letter; its count agrees with LIKE's.
+func TestSearchFindsAnySubstring(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	long := strings.Repeat("a", 40) + "quux" + strings.Repeat("b", 20)
+	mustCreateKey(t, s, NewKey{Name: "svc-" + long})
+	mustCreateKey(t, s, NewKey{Name: "ends-inq"})
+	mustCreateKey(t, s, NewKey{Name: "other"})
+	defer setReadCaps(50_000)()
+	for _, cap := range []int{50_000, 0} {
+		setReadCaps(cap)
+		for q, want := range map[string]int{"quux": 1, "aquuxb": 1, "q": 2, "nq": 1, "xyz": 0} {
+			page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Search: q}, Sort: SortName})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Keys) != want || page.Total != want {
+				t.Errorf("read cap %d, search %q: %d keys, count %d, want %d", cap, q, len(page.Keys), page.Total, want)
+			}
 		}
 	}
 }

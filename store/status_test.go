@@ -89,8 +89,9 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 	}
 
 	// Both ways of listing (reading candidates, walking an index) agree.
-	defer func(n int) { readCap = n }(readCap)
-	for _, readCap = range []int{50_000, 0} {
+	defer setReadCaps(50_000)()
+	for _, cap := range []int{50_000, 0} {
+		setReadCaps(cap)
 		checkStatusViews(t, s, now, keys)
 	}
 	// A status that contradicts a filter is never read for it, and one
