@@ -286,14 +286,17 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		// Counting stops past what the part could read, and at the best so
 		// far: a later part only matters if it has fewer.
 		limit := part.cap() + 1
-		if p.driver != "" {
+		if p.narrow() {
 			limit = min(limit, p.candidates)
 		}
 		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`)`, p.a.list)
 		if err != nil {
 			return nil, err
 		}
-		if p.driver == "" || n < p.candidates {
+		// A part whose candidates can be read whole beats one whose cannot,
+		// whatever their numbers; then the fewest win.
+		readable := n <= part.cap()
+		if p.driver == "" || (readable && !p.narrow()) || (readable == p.narrow() && n < p.candidates) {
 			p.driver, p.candidates, p.readCap = part.driver, n, part.cap()
 		}
 	}
