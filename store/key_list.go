@@ -162,7 +162,7 @@ func keyDriver(conds ...string) string {
 
 // parts returns the filter's parts at now. Their SQL is fixed text and
 // placeholders; every value is bound in a.
-func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
+func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, error) {
 	var parts []filterPart
 	if !f.scope.Whole() {
 		cond := f.scope.orgCondition(a, "k.org_id")
@@ -183,8 +183,8 @@ func (f KeyFilter) parts(a *args, now time.Time) ([]filterPart, error) {
 			if !ok {
 				return nil, Errorf(EINVALID, "status", "There is no status filter %q.", st)
 			}
-			conds = append(conds, bindTimes(r.sql(), n, soon))
-			for _, d := range r.drivers {
+			conds = append(conds, bindTimes(r.sql(noneOff), n, soon))
+			for _, d := range r.driverConds(noneOff) {
 				drivers = append(drivers, bindTimes(d, n, soon))
 			}
 		}
@@ -259,6 +259,7 @@ type keyPlan struct {
 	candidates int    // how many ids the driver lists, counted up to readCap+1
 	exact      bool   // the driver lists exactly the matches
 	readCap    int    // the most candidates of the driver read whole
+	noneOff    bool   // no organization has API keys switched off
 }
 
 func (part filterPart) cap() int {
@@ -271,7 +272,14 @@ func (part filterPart) cap() int {
 // planKeys measures the parts of f inside tx and picks the driver.
 func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*keyPlan, error) {
 	p := &keyPlan{now: now, filter: f}
-	parts, err := f.parts(&p.a, now)
+	// Almost always no organization has its API keys switched off: then
+	// the statuses need not ask, and an index can serve what they ask.
+	off, err := queryInt(ctx, tx, `SELECT EXISTS (SELECT 1 FROM organizations INDEXED BY organizations_keys_off WHERE api_keys_enabled = 0)`, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.noneOff = off == 0
+	parts, err := f.parts(&p.a, now, p.noneOff)
 	if err != nil {
 		return nil, err
 	}
@@ -473,15 +481,38 @@ func scanSortedRow(rows *sql.Rows, n int) (sortedRow, error) {
 // walk reads a page by walking the sort's index from the cursor, testing
 // each key against the filter.
 func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, error) {
+	query, a, n, err := p.walkSQL(r, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sortedRow
+	for rows.Next() {
+		row, err := scanSortedRow(rows, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// walkSQL is the query of a walk: columns (none, or keyRowColumns), then
+// the n sort values; to the end of the list when r.n is 0.
+func (p *keyPlan) walkSQL(r read, columns string) (query string, list []any, n int, err error) {
 	a := args{list: slices.Clone(p.a.list)}
 	exprs, err := order(&a, r.sort, p.now)
 	if err != nil {
-		return nil, err
+		return "", nil, 0, err
 	}
 	where := p.where
 	if r.cursor != nil {
 		if len(r.cursor) != len(exprs) {
-			return nil, errBadCursor
+			return "", nil, 0, errBadCursor
 		}
 		holders := make([]string, len(r.cursor))
 		for i, v := range r.cursor {
@@ -490,24 +521,90 @@ func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, er
 		op := map[bool]string{false: ">", true: "<"}[r.desc]
 		where += " AND (" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(holders, ", ") + ")"
 	}
+	if columns != "" {
+		columns += ", "
+	}
 	dir := map[bool]string{false: " ASC", true: " DESC"}[r.desc]
-	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + sortIndexes[r.sort] + ` WHERE ` + where +
-		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir + ` LIMIT ` + strconv.Itoa(r.n)
+	query = `SELECT ` + columns + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + sortIndexes[r.sort] + ` WHERE ` + where +
+		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
+	if r.n > 0 {
+		query += ` LIMIT ` + strconv.Itoa(r.n)
+	}
 	traceQuery(query, a.list)
-	rows, err := tx.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []sortedRow
-	for rows.Next() {
-		row, err := scanSortedRow(rows, len(exprs))
+	return query, a.list, len(exprs), nil
+}
+
+// each calls fn for every key of the plan in the order of sort: in one
+// pass over the sort's index, or, for a plan that reads its candidates
+// whole, from them; the status order one status after another.
+func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool, orgs *keyOrgs, fn func(Key) error) error {
+	if p.narrow() {
+		rows, _, err := p.rows(ctx, tx, read{sort: sort, desc: desc, n: p.candidates})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, row)
+		for chunk := range slices.Chunk(rows, exportChunk) {
+			keys, err := keysByRow(ctx, tx, chunk, orgs)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := fn(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
-	return out, rows.Err()
+	if sort == SortStatus {
+		ranks := statusRanks()
+		if desc {
+			slices.Reverse(ranks)
+		}
+		for _, st := range ranks {
+			if !p.mayHave(st) {
+				continue
+			}
+			sub, err := p.status(ctx, tx, st)
+			if err != nil {
+				return err
+			}
+			if err := sub.each(ctx, tx, SortName, desc, orgs, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	query, a, n, err := p.walkSQL(read{sort: sort, desc: desc}, keyRowColumns)
+	if err != nil {
+		return err
+	}
+	var kr keyRow
+	values := make([]any, n)
+	extra := make([]any, n)
+	for i := range values {
+		extra[i] = &values[i]
+	}
+	return eachRow(ctx, tx, func(r rowScanner) (Key, error) {
+		k, err := kr.scan(r, extra...)
+		if err != nil {
+			return Key{}, err
+		}
+		return k, orgs.fill(ctx, &k)
+	}, fn, query, a...)
+}
+
+// mayHave reports whether keys of status st can match the plan.
+func (p *keyPlan) mayHave(st Status) bool {
+	return admits(p.filter.Statuses, st) && !(p.noneOff && st == StatusOrgOff)
+}
+
+// status plans the keys of the plan that have status st.
+func (p *keyPlan) status(ctx context.Context, tx *sql.Tx, st Status) (*keyPlan, error) {
+	f := p.filter
+	cond, driver := st.condition(p.noneOff)
+	f.also = &filterPart{cond: cond, driver: driver}
+	return planKeys(ctx, tx, f, p.now)
 }
 
 // walkByStatus reads a page in status order, which no index holds: one
@@ -520,7 +617,7 @@ func (p *keyPlan) walkByStatus(ctx context.Context, tx *sql.Tx, r read) ([]sorte
 	}
 	var out []sortedRow
 	for _, st := range ranks {
-		if !admits(p.filter.Statuses, st) {
+		if !p.mayHave(st) {
 			continue
 		}
 		rank := int64(st)
@@ -534,10 +631,7 @@ func (p *keyPlan) walkByStatus(ctx context.Context, tx *sql.Tx, r read) ([]sorte
 				cursor = r.cursor[1:]
 			}
 		}
-		f := p.filter
-		cond, driver := st.condition()
-		f.also = &filterPart{cond: cond, driver: driver}
-		sub, err := planKeys(ctx, tx, f, p.now)
+		sub, err := p.status(ctx, tx, st)
 		if err != nil {
 			return nil, err
 		}
@@ -782,32 +876,10 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 			return err
 		}
 		defer orgs.close()
-		r := read{sort: sort, desc: desc, n: exportChunk}
-		if p.narrow() {
-			r.n = p.candidates // every match at once: reading candidates is the cost
-		}
-		for {
-			rows, _, err := p.rows(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			for chunk := range slices.Chunk(rows, exportChunk) {
-				keys, err := keysByRow(ctx, tx, chunk, orgs)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					n++
-					if err := fn(k); err != nil {
-						return err
-					}
-				}
-			}
-			if len(rows) < r.n || p.narrow() {
-				return nil
-			}
-			r.cursor = rows[len(rows)-1].values
-		}
+		return p.each(ctx, tx, sort, desc, orgs, func(k Key) error {
+			n++
+			return fn(k)
+		})
 	})
 	if err != nil {
 		return n, fmt.Errorf("store: list keys: %w", err)

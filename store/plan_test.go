@@ -32,14 +32,15 @@ func queryPlan(t *testing.T, s *Store, query string, args []any) string {
 // opposed to walking an index in order, which stops at the page's end, or
 // visiting candidates), or a temporary sort.
 func planProblem(query, plan string) string {
-	walks := strings.Contains(query, " ORDER BY ") && strings.Contains(query, " LIMIT ")
+	// Walking the sort's index in order: a page stops when it is full, an
+	// export reads every key it lists anyway.
+	walks := strings.Contains(query, " ORDER BY ")
 	for _, line := range strings.Split(plan, "\n") {
 		line = strings.TrimSpace(line)
 		switch {
 		case strings.Contains(line, "TEMP B-TREE"):
 			return line
 		case strings.HasPrefix(line, "SCAN k USING ") && walks:
-			// Walking the sort's index, which stops when the page is full.
 		case line == "SCAN k" || line == "SCAN kp" || strings.HasPrefix(line, "SCAN k USING ") || strings.HasPrefix(line, "SCAN kp USING "):
 			return line // every key, or every key's permissions
 		}
@@ -90,7 +91,14 @@ func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
 	}
 	defer setReadCaps(50_000)()
 	seen := map[string]bool{}
-	for _, cap := range []int{50_000, 0} {
+	for i, cap := range []int{50_000, 0, 50_000, 0} {
+		if i == 2 {
+			// Then with no organization switched off, which the queries
+			// leave out.
+			if _, err := s.SetOrgPolicy(ctx, SystemActor("test"), orgs[3].ID, Policy{APIKeysEnabled: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		setReadCaps(cap)
 		log := recordQueries(func() {
 			for _, f := range filters {

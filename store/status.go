@@ -122,13 +122,18 @@ func statusRanks() []Status {
 // condition is the SQL that a key has status st (its fact, and none of the
 // more final ones), and a condition an index serves that every such key
 // meets: its own fact, or for Available, not expiring soon.
-func (st Status) condition() (cond, driver string) {
+//
+// With noneOff, as in filterRule.sql, no key is of StatusOrgOff (see
+// keyPlan.mayHave), and the other statuses need not say they are not.
+func (st Status) condition(noneOff bool) (cond, driver string) {
 	var conds []string
 	for _, r := range statusRules {
 		if r.status == st {
 			return strings.Join(append(conds, r.fact.sql), " AND "), r.fact.sql
 		}
-		conds = append(conds, r.fact.not)
+		if !(noneOff && r.fact.isOrgOff()) {
+			conds = append(conds, r.fact.not)
+		}
 	}
 	return strings.Join(conds, " AND "), factExpiringSoon.not
 }
@@ -254,28 +259,47 @@ func (f StatusFilter) Matches(k Key, now time.Time) bool {
 }
 
 // sql is the filter's condition, with the placeholders {now} and {soon}.
-func (f StatusFilter) sql() (string, bool) {
-	r, ok := filterRules[f]
-	if !ok {
-		return "", false
-	}
-	return r.sql(), true
-}
-
-func (r filterRule) sql() string {
+// With noneOff (no organization has API keys switched off) the fact that a
+// key's organization is off, which cannot hold, is left out, so that an
+// index can serve what is left.
+func (r filterRule) sql(noneOff bool) string {
 	var parts []string
 	for _, c := range r.all {
+		if noneOff && c.isOrgOff() {
+			return "0"
+		}
 		parts = append(parts, c.sql)
 	}
 	for _, c := range r.none {
-		parts = append(parts, c.not)
+		if !(noneOff && c.isOrgOff()) {
+			parts = append(parts, c.not)
+		}
 	}
 	if len(r.any) > 0 {
 		var any []string
 		for _, c := range r.any {
-			any = append(any, c.sql)
+			if !(noneOff && c.isOrgOff()) {
+				any = append(any, c.sql)
+			}
+		}
+		if len(any) == 0 {
+			return "0"
 		}
 		parts = append(parts, "("+strings.Join(any, " OR ")+")")
 	}
 	return "(" + strings.Join(parts, " AND ") + ")"
 }
+
+// driverConds are the filter's drivers, without the one of organizations
+// switched off when none is (see sql).
+func (r filterRule) driverConds(noneOff bool) []string {
+	var out []string
+	for _, d := range r.drivers {
+		if !(noneOff && d == factOrgOff.sql) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (f keyFact) isOrgOff() bool { return f.sql == factOrgOff.sql }

@@ -94,6 +94,23 @@ func TestEveryViewOfStatusAgrees(t *testing.T) {
 		setReadCaps(cap)
 		checkStatusViews(t, s, now, keys)
 	}
+	// With no organization switched off, the queries leave that fact out.
+	if _, err := s.SetOrgPolicy(ctx, testActor, dark.ID, Policy{APIKeysEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	lit := slices.Clone(keys)
+	for i := range lit {
+		if lit[i].key, err = s.Key(ctx, Scope{}, lit[i].key.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cap := range []int{50_000, 0} {
+		setReadCaps(cap)
+		checkStatusViews(t, s, now, lit)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, dark.ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
 	// A status that contradicts a filter is never read for it, and one
 	// that a matching key has always is.
 	for _, k := range keys {
