@@ -176,16 +176,7 @@ func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec("PRAGMA user_version = 3"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, db, path, 3)
 	page, err := s.Keys(context.Background(), Scope{}, KeyQuery{Sort: SortName})
 	if err != nil {
 		t.Fatal(err)
@@ -264,16 +255,7 @@ func TestADatabaseOfVersion5UpgradesInPlace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec("PRAGMA user_version = 5"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, db, path, 5)
 	ctx := context.Background()
 	checkSearchIndexes(t, s)
 	keyNames := func(q KeyQuery) string {
@@ -312,4 +294,20 @@ func TestADatabaseOfVersion5UpgradesInPlace(t *testing.T) {
 	if got := keyNames(KeyQuery{KeyFilter: KeyFilter{Search: "illin"}, Sort: SortName}); got != "" {
 		t.Fatalf("the old name still found: %q", got)
 	}
+}
+
+// upgrade marks the database that db holds (at path) as at version, closes
+// it and opens it with the store, which upgrades it.
+func upgrade(t *testing.T, db *sql.DB, path string, version int) *Store {
+	t.Helper()
+	if _, err := db.Exec("PRAGMA user_version = " + strconv.Itoa(version)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

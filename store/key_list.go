@@ -101,17 +101,23 @@ const CountCap = 10_000
 // A filter is a list of parts (the organization scope, the search, the
 // status filters, the permission, the creator). Each part is a condition
 // on a key, and most parts can also list, from an index, the ids of a
-// superset of the keys they match: their candidates. The part with the
-// fewest candidates drives the query.
+// superset of the keys they match: their candidates. One part drives the
+// query: one whose candidates can be read whole (at most its read cap),
+// the fewest first.
 //
-//   - When it has at most readCap candidates, every candidate is read and
-//     tested against the whole filter, and the matches are sorted in Go:
-//     the cost is that of the candidates, and the count is exact.
+//   - When the driver's candidates can be read whole, every one is read
+//     and tested against the whole filter, and the matches are sorted in
+//     Go: the cost is that of the candidates, and the count is exact.
 //   - Otherwise every part matches many keys, and so, most likely, does
 //     the filter: a page of them is found by walking the sort's index and
-//     testing each key, which stops as soon as the page is full.
+//     testing each key, which stops as soon as the page is full; the count
+//     stops at CountCap. The status order, which no index holds, walks one
+//     status after another, each planned on its own.
 //
-// Either way no query reads the whole table or sorts it.
+// Either way no query reads the whole table or sorts it. What it cannot
+// bound is a walk whose matches all sit at the far end of the sort's order
+// (a filter that the order's own column decides, as an OR): see the
+// performance table in the README.
 
 // readCap is the most candidates a query reads whole, and searchReadCap
 // the most for a search: reading a candidate and its sort values costs a
@@ -256,7 +262,7 @@ type keyPlan struct {
 	filter     KeyFilter
 	where      string
 	driver     string // "" when no part has an index
-	candidates int    // how many ids the driver lists, counted up to readCap+1
+	candidates int    // how many ids the driver lists, counted up to its read cap + 1
 	exact      bool   // the driver lists exactly the matches
 	readCap    int    // the most candidates of the driver read whole
 	noneOff    bool   // no organization has API keys switched off
