@@ -191,15 +191,38 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 			}
 		}
 	}
-	// Tree order with siblings by name: sort by the chain of names.
-	slices.SortStableFunc(all, func(a, b Org) int { return strings.Compare(strings.ToLower(a.Path), strings.ToLower(b.Path)) })
-	return slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) }), nil
+	// Tree order with siblings by name: sort by the chain of names, folded
+	// once per organization rather than once per comparison.
+	all = slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) })
+	keys := make([]string, len(all))
+	order := make([]int, len(all))
+	for i := range all {
+		keys[i], order[i] = strings.ToLower(all[i].Path), i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	sorted := make([]Org, len(all))
+	for i, j := range order {
+		sorted[i] = all[j]
+	}
+	return sorted, nil
 }
 
 // Orgs returns the organizations in the scope, in tree order, for menus and
 // paths: keys and users are not counted (see OrgsCounted).
+// Every list page shows them: they come from the organizations kept in
+// memory, as verification's do.
 func (s *Store) Orgs(ctx context.Context, sc Scope) ([]Org, error) {
-	return readValue(ctx, s, func(tx *sql.Tx) ([]Org, error) { return orgTree(ctx, tx, sc) })
+	x, err := s.orgs.get()
+	if err != nil {
+		return nil, err
+	}
+	var orgs []Org
+	for _, o := range x.tree {
+		if sc.contains(o.ids) {
+			orgs = append(orgs, o)
+		}
+	}
+	return orgs, nil
 }
 
 // OrgsCounted is Orgs with each organization's keys and users counted.

@@ -21,6 +21,7 @@ type orgInfo struct {
 type orgIndex struct {
 	byID  map[string]*orgInfo
 	byRow map[int64]*orgInfo
+	tree  []Org // every organization in tree order, for menus
 }
 
 // orgCache keeps every organization in memory, so that a verification reads
@@ -66,6 +67,10 @@ func (s *Store) loadOrgIndex() (*orgIndex, error) {
 	x := &orgIndex{byID: map[string]*orgInfo{}, byRow: map[int64]*orgInfo{}}
 	ctx := context.Background()
 	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if x.tree, err = orgTree(ctx, tx, Scope{}); err != nil {
+			return err
+		}
 		return eachRow(ctx, tx, func(r rowScanner) (orgInfo, error) {
 			var o orgInfo
 			var enabled bool
