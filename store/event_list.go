@@ -97,22 +97,28 @@ func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, in
 	if f.TargetType != "" {
 		conds = append(conds, tested+"e.target_type = "+a.add(f.TargetType)+" AND "+tested+"e.target_id = "+a.add(f.TargetID))
 	}
-	if !f.From.IsZero() {
-		var lo sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM events WHERE at >= ?`, f.From.Unix()).Scan(&lo); err != nil {
+	if !f.From.IsZero() || !f.To.IsZero() {
+		// The ids of the events in the window bound those of the matches:
+		// read over the window alone, which for a day is a day's events.
+		var window []string
+		var bounds []any
+		if !f.From.IsZero() {
+			window, bounds = append(window, "at >= ?"), append(bounds, f.From.Unix())
+			conds = append(conds, "e.at >= "+a.add(f.From.Unix()))
+		}
+		if !f.To.IsZero() {
+			window, bounds = append(window, "at < ?"), append(bounds, f.To.Unix())
+			conds = append(conds, "e.at < "+a.add(f.To.Unix()))
+		}
+		var lo, hi sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(id), max(id) FROM events WHERE `+strings.Join(window, " AND "), bounds...).Scan(&lo, &hi); err != nil {
 			return "", 0, err
 		}
-		conds = append(conds, "e.id >= "+a.add(lo.Int64), "e.at >= "+a.add(f.From.Unix()))
 		if !lo.Valid {
-			conds = append(conds, "0")
+			conds = append(conds, "0") // no event at all in the window
+		} else {
+			conds = append(conds, "e.id >= "+a.add(lo.Int64), "e.id <= "+a.add(hi.Int64))
 		}
-	}
-	if !f.To.IsZero() {
-		var hi sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM events WHERE at < ?`, f.To.Unix()).Scan(&hi); err != nil {
-			return "", 0, err
-		}
-		conds = append(conds, "e.id <= "+a.add(hi.Int64), "e.at < "+a.add(f.To.Unix()))
 	}
 	return strings.Join(conds, " AND "), matches, nil
 }

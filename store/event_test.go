@@ -87,6 +87,15 @@ func TestEventPagingAndFiltersAt100000(t *testing.T) {
 	if len(day) != 1440 {
 		t.Fatalf("%d events in a day", len(day))
 	}
+	// A day before the first event has none; each bound alone splits the log.
+	if before := allEvents(t, s, EventFilter{From: start.Add(-48 * time.Hour), To: start.Add(-24 * time.Hour)}, 100); len(before) != 0 {
+		t.Fatalf("%d events before the log began", len(before))
+	}
+	since := allEvents(t, s, EventFilter{From: start.Add(24 * time.Hour)}, 5000)
+	until := allEvents(t, s, EventFilter{To: start.Add(24 * time.Hour)}, 5000)
+	if len(since)+len(until) != 100_000 || len(until) == 0 || len(since) == 0 {
+		t.Fatalf("%d events since the second day, %d before it", len(since), len(until))
+	}
 	// Back and forth: the newer page of the second page is the first.
 	p1, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 50})
 	p2, _ := s.Events(ctx, Scope{}, EventQuery{Limit: 50, Before: p1.Next})
