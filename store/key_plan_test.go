@@ -8,6 +8,26 @@ import (
 	"testing"
 )
 
+// seedSwitchedOff seeds keys over organizations with a random seed, and
+// switches API keys off in the organization at index off: a tree with
+// every status in it.
+func seedSwitchedOff(t *testing.T, s *Store, seed uint64, orgs, keys, off int) []Org {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	all, err := s.SeedOrgs(ctx, orgs, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedKeys(ctx, keys, rng, all...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, SystemActor("test"), all[off].ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
 // setReadCaps sets how many candidates every part of a filter reads whole
 // (0: none, so that every query walks), and returns what restores them.
 func setReadCaps(n int) (restore func()) {
@@ -71,17 +91,7 @@ func everyPage(t *testing.T, s *Store, q KeyQuery) (ids []string, first KeyPage)
 func TestBothWaysOfListingAgree(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(11, 11))
-	orgs, err := s.SeedOrgs(ctx, 8, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SeedKeys(ctx, 1500, rng, orgs...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SetOrgPolicy(ctx, SystemActor("test"), orgs[2].ID, Policy{APIKeysEnabled: false}); err != nil {
-		t.Fatal(err)
-	}
+	orgs := seedSwitchedOff(t, s, 11, 8, 1500, 2)
 	filters := []KeyFilter{
 		{}, {Search: "bill"}, {Search: "o"}, {Search: "ckou eu"}, {Permission: "chat"}, {CreatedBy: "carol"},
 		{Org: orgs[1].ID}, {Org: orgs[2].ID, Statuses: []StatusFilter{FilterDisabled}},

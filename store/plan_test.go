@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -69,17 +68,7 @@ func recordQueries(fn func()) []loggedQuery {
 func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(7, 7))
-	orgs, err := s.SeedOrgs(ctx, 6, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SeedKeys(ctx, 300, rng, orgs...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SetOrgPolicy(ctx, SystemActor("test"), orgs[3].ID, Policy{APIKeysEnabled: false}); err != nil {
-		t.Fatal(err)
-	}
+	orgs := seedSwitchedOff(t, s, 7, 6, 300, 3)
 	filters := []KeyFilter{
 		{}, {Search: "bill"}, {Search: "o"}, {Search: "%"}, {Search: "bill o"},
 		{Permission: "chat"}, {CreatedBy: "alice"}, {Org: orgs[1].ID},
