@@ -48,6 +48,10 @@ type EventQuery struct {
 // say how many.
 const EventCountLimit = 10_000
 
+// broadSearch is the number of search matches above which the audit log
+// walks its order instead of sorting every match.
+var broadSearch = 5000
+
 // EventPage is one page of events and the cursors beside it (0 for none).
 type EventPage struct {
 	Events []Event

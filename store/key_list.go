@@ -127,10 +127,6 @@ var (
 	searchReadCap = 50_000
 )
 
-// broadSearch is the number of search matches above which the audit log
-// walks its order instead of sorting every match.
-var broadSearch = 5000
-
 // args collects named SQL parameters; add returns the placeholder for one.
 type args struct{ list []any }
 
