@@ -29,24 +29,25 @@ const (
 	SortUses        KeySort = "uses"
 )
 
-// keySortExprs maps each sort to the SQL expression it orders by. Every
-// expression but status's is a column with an index in the schema; name_sort
-// (the natural order of names) and id break ties. statusRank needs the clock and is built per query.
-var keySortExprs = map[KeySort]string{
-	SortName:        "k.name_sort",
-	SortPermissions: "k.permissions",
-	SortEnabled:     "k.enabled",
-	SortExpires:     "k.expires_sort",
-	SortCreatedBy:   "k.created_by",
-	SortCreated:     "k.created_at",
-	SortLastUsed:    "k.last_used_sort",
-	SortUses:        "k.use_count",
-	SortStatus:      "", // see statusRank
+// keySorts maps each sort to the SQL expression it orders by and the index
+// that holds that order; name_sort (the natural order of names) and id
+// break ties, and end every index. Status has neither: its rank needs the
+// clock (see order), and it is walked status by status (walkByStatus).
+var keySorts = map[KeySort]struct{ expr, index string }{
+	SortName:        {"k.name_sort", "keys_by_name"},
+	SortPermissions: {"k.permissions", "keys_by_permissions"},
+	SortEnabled:     {"k.enabled", "keys_by_enabled"},
+	SortExpires:     {"k.expires_sort", "keys_by_expiry"},
+	SortCreatedBy:   {"k.created_by", "keys_by_creator"},
+	SortCreated:     {"k.created_at", "keys_by_created"},
+	SortLastUsed:    {"k.last_used_sort", "keys_by_last_used"},
+	SortUses:        {"k.use_count", "keys_by_uses"},
+	SortStatus:      {},
 }
 
 // ValidKeySort reports whether s names a sort order.
 func ValidKeySort(s KeySort) bool {
-	_, ok := keySortExprs[s]
+	_, ok := keySorts[s]
 	return ok
 }
 
@@ -130,6 +131,12 @@ var (
 // args collects named SQL parameters; add returns the placeholder for one.
 type args struct{ list []any }
 
+// times adds the placeholders of now and of the end of the soon window,
+// which status conditions use (see bindTimes).
+func (a *args) times(now time.Time) (n, soon string) {
+	return a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+}
+
 func (a *args) add(v any) string {
 	name := "p" + strconv.Itoa(len(a.list)+1)
 	a.list = append(a.list, sql.Named(name, v))
@@ -178,7 +185,7 @@ func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, er
 		parts = append(parts, searchPart(a, q))
 	}
 	if len(f.Statuses) > 0 {
-		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+		n, soon := a.times(now)
 		var conds, drivers []string
 		for _, st := range f.Statuses {
 			r, ok := filterRules[st]
@@ -203,15 +210,16 @@ func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, er
 		})
 	}
 	if f.also != nil {
-		n, soon := a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
+		n, soon := a.times(now)
 		parts = append(parts, filterPart{cond: bindTimes(f.also.cond, n, soon), driver: keyDriver(bindTimes(f.also.driver, n, soon))})
 	}
 	return parts, nil
 }
 
 // searchPart is what the user typed as a filter: each word of it is in a
-// word of the key's name or creator, or starts its public id. LIKE decides;
-// the search index lists the candidates of words of two letters or more.
+// word of the key's name or creator, or (two letters or more) starts its
+// public id. LIKE decides; the search index lists the candidates, exactly
+// the matches when no word is a single letter.
 func searchPart(a *args, q string) filterPart {
 	words := searchWords(q)
 	if len(words) == 0 {
@@ -329,13 +337,11 @@ func (p *keyPlan) from() string {
 
 // count returns how many keys match, up to CountCap, and whether more do.
 func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
+	matches := `SELECT 1 FROM ` + p.from() + ` WHERE ` + p.where
 	if p.exact {
-		// Counting the driver's index alone.
-		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+p.driver+` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
-		return min(n, CountCap), n > CountCap, err
+		matches = p.driver // its index alone
 	}
-	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (SELECT 1 FROM `+p.from()+` WHERE `+p.where+
-		` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
+	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+matches+` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
 	return min(n, CountCap), n > CountCap, err
 }
 
@@ -374,29 +380,18 @@ type sortedRow struct {
 	values []any
 }
 
-// sortIndexes names the index that serves each sort (status has none: see
-// walkByStatus).
-var sortIndexes = map[KeySort]string{
-	SortName:        "keys_by_name",
-	SortPermissions: "keys_by_permissions",
-	SortEnabled:     "keys_by_enabled",
-	SortExpires:     "keys_by_expiry",
-	SortCreatedBy:   "keys_by_creator",
-	SortCreated:     "keys_by_created",
-	SortLastUsed:    "keys_by_last_used",
-	SortUses:        "keys_by_uses",
-}
-
 // order returns the sort expressions of sort: the sort's own, then the
 // tie-breakers.
 func order(a *args, sort KeySort, now time.Time) ([]string, error) {
-	expr, ok := keySortExprs[sort]
+	ks, ok := keySorts[sort]
+	expr := ks.expr
 	if !ok {
 		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", sort)
 	}
 	switch sort {
 	case SortStatus:
-		expr = bindTimes(statusRankSQL(), a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix()))
+		n, soon := a.times(now)
+		expr = bindTimes(statusRankSQL(), n, soon)
 	case SortName:
 		return []string{"k.name_sort", "k.id"}, nil
 	}
@@ -527,7 +522,7 @@ func (p *keyPlan) walkSQL(r read, columns string) (query string, list []any, n i
 		columns += ", "
 	}
 	dir := map[bool]string{false: " ASC", true: " DESC"}[r.desc]
-	query = `SELECT ` + columns + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + sortIndexes[r.sort] + ` WHERE ` + where +
+	query = `SELECT ` + columns + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + keySorts[r.sort].index + ` WHERE ` + where +
 		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	if r.n > 0 {
 		query += ` LIMIT ` + strconv.Itoa(r.n)

@@ -53,7 +53,7 @@ func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
 			clock.Advance(time.Second)
 		}
 	}
-	for sort := range keySortExprs {
+	for sort := range keySorts {
 		for _, desc := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s desc=%v", sort, desc), func(t *testing.T) {
 				got := allPages(t, s, KeyQuery{Sort: sort, Desc: desc, Limit: 20})

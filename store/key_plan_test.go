@@ -103,7 +103,7 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 	}
 	defer setReadCaps(50_000)()
 	for _, f := range filters {
-		for sort := range keySortExprs {
+		for sort := range keySorts {
 			for _, desc := range []bool{false, true} {
 				q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: 97}
 				setReadCaps(50_000)

@@ -91,7 +91,7 @@ func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
 		setReadCaps(cap)
 		log := recordQueries(func() {
 			for _, f := range filters {
-				for sort := range keySortExprs {
+				for sort := range keySorts {
 					for _, desc := range []bool{false, true} {
 						q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: 7}
 						first, err := s.Keys(ctx, Scope{}, q)

@@ -146,22 +146,16 @@ func admits(filters []StatusFilter, st Status) bool {
 	if len(filters) == 0 {
 		return true
 	}
-	known := map[*keyFact]bool{} // the facts that st decides
-	for i := range statusRules {
-		r := &statusRules[i]
+	known := map[string]bool{} // the facts that st decides, by their SQL
+	for _, r := range statusRules {
+		known[r.fact.sql] = r.status == st
 		if r.status == st {
-			known[&r.fact] = true
 			break
 		}
-		known[&r.fact] = false
 	}
 	decided := func(f keyFact, want bool) bool {
-		for fact, holds := range known {
-			if fact.sql == f.sql {
-				return holds == want
-			}
-		}
-		return false
+		holds, ok := known[f.sql]
+		return ok && holds == want
 	}
 	for _, f := range filters {
 		r := filterRules[f]
