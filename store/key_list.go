@@ -30,9 +30,10 @@ const (
 )
 
 // keySorts maps each sort to the SQL expression it orders by and the index
-// that holds that order; name_sort (the natural order of names) and id
-// break ties, and end every index. Status has neither: its rank needs the
-// clock (see order), and it is walked status by status (walkByStatus).
+// that holds that order; the id (the order the keys were created in)
+// breaks ties, and ends every index. Status has neither: its rank needs the
+// clock (see order), and it is walked status by status (walkByStatus), each
+// in name order.
 var keySorts = map[KeySort]struct{ expr, index string }{
 	SortName:        {"k.name_sort", "keys_by_name"},
 	SortPermissions: {"k.permissions", "keys_by_permissions"},
@@ -388,14 +389,11 @@ func order(a *args, sort KeySort, now time.Time) ([]string, error) {
 	if !ok {
 		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", sort)
 	}
-	switch sort {
-	case SortStatus:
+	if sort == SortStatus {
 		n, soon := a.times(now)
-		expr = bindTimes(statusRankSQL(), n, soon)
-	case SortName:
-		return []string{"k.name_sort", "k.id"}, nil
+		return []string{bindTimes(statusRankSQL(), n, soon), "k.name_sort", "k.id"}, nil
 	}
-	return []string{expr, "k.name_sort", "k.id"}, nil
+	return []string{expr, "k.id"}, nil
 }
 
 // read is one read of the list: in the order of sort (descending when
@@ -754,11 +752,12 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 		}
 		r := read{sort: q.Sort, desc: q.Desc != backwards, n: q.Limit + 1}
 		if cursorText != "" {
-			n := 3
-			if q.Sort == SortName {
-				n = 2
+			// A cursor holds one value per sort expression.
+			exprs, err := order(&args{}, q.Sort, now)
+			if err != nil {
+				return err
 			}
-			if r.cursor, err = decodeCursor(cursorText, n); err != nil {
+			if r.cursor, err = decodeCursor(cursorText, len(exprs)); err != nil {
 				return err
 			}
 		}

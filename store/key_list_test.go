@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -31,6 +32,33 @@ func allPages(t *testing.T, s *Store, q KeyQuery) []string {
 		}
 		q.After = page.Next
 	}
+}
+
+// columnOrders compares two keys as the list's order by one column does,
+// before its tie-breaker.
+var columnOrders = map[KeySort]func(a, b Key) int{
+	SortPermissions: func(a, b Key) int {
+		return strings.Compare(strings.Join(a.Permissions, " "), strings.Join(b.Permissions, " "))
+	},
+	SortEnabled: func(a, b Key) int { return cmp.Compare(boolInt(a.Enabled), boolInt(b.Enabled)) },
+	SortExpires: func(a, b Key) int {
+		never := func(k Key) bool { return k.ExpiresAt.IsZero() }
+		if c := cmp.Compare(boolInt(never(a)), boolInt(never(b))); c != 0 {
+			return c // a key that never expires after every date
+		}
+		return a.ExpiresAt.Compare(b.ExpiresAt)
+	},
+	SortCreatedBy: func(a, b Key) int { return strings.Compare(a.CreatedBy, b.CreatedBy) },
+	SortCreated:   func(a, b Key) int { return a.CreatedAt.Compare(b.CreatedAt) },
+	SortLastUsed:  func(a, b Key) int { return a.LastUsedAt.Compare(b.LastUsedAt) },
+	SortUses:      func(a, b Key) int { return cmp.Compare(a.UseCount, b.UseCount) },
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
@@ -78,6 +106,21 @@ func TestKeysetPagingVisitsEveryKeyOnce(t *testing.T) {
 				}
 				if !slices.Equal(got, ref) {
 					t.Fatalf("paged order differs from the one-page order")
+				}
+				// Every order but the name's and the status's is its
+				// column's, ties in the order the keys were created in;
+				// descending reverses both.
+				if by, ok := columnOrders[sort]; ok {
+					oracle := slices.Clone(want) // in the order of creation
+					slices.SortStableFunc(oracle, by)
+					if desc {
+						slices.Reverse(oracle)
+					}
+					for i, k := range oracle {
+						if ref[i] != k.Name {
+							t.Fatalf("position %d is %s, want %s", i, ref[i], k.Name)
+						}
+					}
 				}
 			})
 		}

@@ -254,7 +254,7 @@ func (s *Store) Org(ctx context.Context, sc Scope, id string) (Org, error) {
 func withCounts(ctx context.Context, tx *sql.Tx, orgs []Org) error {
 	for i := range orgs {
 		o := &orgs[i]
-		// Each an index range: keys_by_org, users_by_org.
+		// Each an index range: keys_org_name, users_by_org.
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys WHERE org_id = ?`, o.rowID).Scan(&o.Keys); err != nil {
 			return err
 		}
