@@ -238,9 +238,11 @@ func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) VALUES (?, ?)`,
-		k.rowID, searchTerms(k.Name, k.CreatedBy, k.ID))
-	return err
+	words := keyWords(k.Name, k.CreatedBy)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) VALUES (?, ?)`, k.rowID, words); err != nil {
+		return err
+	}
+	return addWords(ctx, tx, strings.Fields(words))
 }
 
 func checkPermissionsExist(ctx context.Context, tx *sql.Tx, perms []string) error {

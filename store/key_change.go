@@ -158,8 +158,11 @@ func renameChange(name string) keyChange {
 		}
 		// Before the row changes: the index reads the words it drops from
 		// the row (key_search_text).
-		if _, err := c.tx.ExecContext(c.ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`,
-			searchTerms(name, k.CreatedBy, k.ID), k.rowID); err != nil {
+		words := keyWords(name, k.CreatedBy)
+		if _, err := c.tx.ExecContext(c.ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`, words, k.rowID); err != nil {
+			return nil, err
+		}
+		if err := addWords(c.ctx, c.tx, strings.Fields(words)); err != nil {
 			return nil, err
 		}
 		ev := keyEvent(k, ActionKeyRenamed, map[string]Change{"name": {Before: k.Name, After: name}})

@@ -172,7 +172,7 @@ func keyDriver(conds ...string) string {
 
 // parts returns the filter's parts at now. Their SQL is fixed text and
 // placeholders; every value is bound in a.
-func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, error) {
+func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time, noneOff bool) ([]filterPart, error) {
 	var parts []filterPart
 	if !f.scope.Whole() {
 		cond := f.scope.orgCondition(a, "k.org_id")
@@ -183,7 +183,11 @@ func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, er
 		parts = append(parts, filterPart{cond: cond, driver: keyDriver(cond), exact: true})
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
-		parts = append(parts, searchPart(a, q))
+		part, err := searchPart(ctx, tx, a, q)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, part)
 	}
 	if len(f.Statuses) > 0 {
 		n, soon := a.times(now)
@@ -219,38 +223,69 @@ func (f KeyFilter) parts(a *args, now time.Time, noneOff bool) ([]filterPart, er
 
 // searchPart is what the user typed as a filter: each word of it is in a
 // word of the key's name or creator, or (two letters or more) starts its
-// public id. LIKE decides; the search index lists the candidates, exactly
-// the matches when no word is a single letter.
-func searchPart(a *args, q string) filterPart {
+// public id. LIKE decides. The candidates are the keys that have, for each
+// query word, one of the words that contain it (see search.go), and the
+// keys whose public id starts with a query word; they are exactly the
+// matches for a search of one word. A query word found in too many words
+// is left to LIKE; when every one is, the search lists no candidates.
+func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart, error) {
 	words := searchWords(q)
 	if len(words) == 0 {
 		// Only punctuation: match it literally in names.
-		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}
+		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}, nil
 	}
-	var conds, terms []string
-	exact := true
+	var (
+		conds  []string // each query word, as LIKE decides it
+		inWord []string // each query word that word_search lists, in the name or creator
+		groups []string // the words that contain each of those, ORed
+		ids    []string // each query word that can start a public id, as a range of its index
+		empty  bool     // a query word is in no word
+	)
 	for _, w := range words {
 		p := a.add(likePattern(w))
 		cond := "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
+		found, listed, err := wordsContaining(ctx, tx, w)
+		if err != nil {
+			return filterPart{}, err
+		}
+		if listed {
+			inWord = append(inWord, "("+cond+")")
+			groups = append(groups, "("+strings.Join(found, " OR ")+")")
+			empty = empty || len(found) == 0
+		}
 		if utf8.RuneCountInString(w) >= 2 {
 			// The start of a public id; one letter would pick ids at random.
 			cond += " OR k.public_id LIKE " + a.add(strings.TrimPrefix(likePattern(w), "%")) + ` ESCAPE '\'`
-		} else {
-			exact = false // the index finds those ids all the same
+			// Ids are lowercase letters and digits: "{" follows them all.
+			ids = append(ids, "(k.public_id >= "+a.add(w)+" AND k.public_id < "+a.add(w+"{")+")")
 		}
 		conds = append(conds, "("+cond+")")
-		// Words hold only letters and digits, so they cannot form FTS
-		// syntax; lowercase keeps them from being read as AND, OR or NOT.
-		terms = append(terms, w+"*")
 	}
-	return filterPart{
-		cond:   "(" + strings.Join(conds, " AND ") + ")",
-		driver: "SELECT docid AS id FROM key_search WHERE key_search MATCH " + a.add(strings.Join(terms, " ")),
-		exact:  exact,
+	part := filterPart{
+		cond: "(" + strings.Join(conds, " AND ") + ")",
 		// Walking a sort for a search can be long: the matches of a word
 		// of a name sit together in name order.
 		readCap: searchReadCap,
 	}
+	if len(groups) == 0 {
+		return part, nil // every query word is in too many words to list
+	}
+	// A key that matches has every listed query word in its words, or one
+	// of them starting its id.
+	var selects []string
+	if !empty {
+		selects = append(selects, "SELECT docid AS id FROM key_search WHERE key_search MATCH "+a.add(strings.Join(groups, " ")))
+	}
+	if len(ids) > 0 {
+		// Those the words did not list.
+		selects = append(selects, "SELECT k.id AS id FROM keys k WHERE ("+strings.Join(ids, " OR ")+") AND NOT ("+strings.Join(inWord, " AND ")+")")
+	}
+	if len(selects) == 0 {
+		selects = []string{"SELECT 0 AS id WHERE 0"} // a word of one letter that no word has
+	}
+	part.driver = strings.Join(selects, " UNION ALL ")
+	part.exact = len(words) == 1 && len(inWord) == 1
+	return part, nil
 }
 
 // bindTimes puts the placeholders of now and of the end of the soon window
@@ -290,7 +325,7 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		return nil, err
 	}
 	p.noneOff = off == 0
-	parts, err := f.parts(&p.a, now, p.noneOff)
+	parts, err := f.parts(ctx, tx, &p.a, now, p.noneOff)
 	if err != nil {
 		return nil, err
 	}

@@ -277,17 +277,24 @@ func TestSearch(t *testing.T) {
 		"AND":          "", // not FTS syntax
 		`"billing`:     "Billing Staging,billing-prod-eu",
 	}
-	for q, want := range cases {
-		if got := search(q); got != want {
-			t.Errorf("search %q = %q, want %q", q, got, want)
-		}
-	}
-	// Walking the sort order instead of reading every candidate gives the
-	// same answers.
-	defer setReadCaps(0)()
-	for q, want := range cases {
-		if got := search(q); got != want {
-			t.Errorf("broad search %q = %q, want %q", q, got, want)
+	// A query word may start a public id while the others are in words.
+	cafe, billing := ids["café-orders"], ids["billing-prod-eu"]
+	cases[strings.ToUpper(cafe[:6])+" orders"] = "café-orders"
+	cases[cafe[:6]+" carol"] = "café-orders"
+	cases["orders "+billing[:6]] = ""
+	cases[cafe[:6]+" "+billing[:6]] = ""
+	// Walking the sort order instead of reading every candidate, and
+	// leaving query words found in too many words to LIKE, give the same
+	// answers.
+	defer setReadCaps(50_000)()
+	defer func(old int) { searchWordCap = old }(searchWordCap)
+	for _, caps := range [][2]int{{50_000, 1000}, {0, 1000}, {50_000, 1}, {50_000, 0}, {0, 1}} {
+		setReadCaps(caps[0])
+		searchWordCap = caps[1]
+		for q, want := range cases {
+			if got := search(q); got != want {
+				t.Errorf("read cap %d, word cap %d: search %q = %q, want %q", caps[0], caps[1], q, got, want)
+			}
 		}
 	}
 	// A public id, whole or its start.

@@ -244,6 +244,9 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	if _, err := tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) SELECT rowid, terms FROM key_search_text WHERE rowid > ?`, lastKey); err != nil {
 		return err
 	}
+	if err := addSearchWords(ctx, tx, lastKey); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) SELECT rowid, terms FROM event_search_text WHERE rowid > ?`, lastEvent); err != nil {
 		return err
 	}

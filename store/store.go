@@ -32,7 +32,9 @@ func init() {
 			return errors.Join(
 				conn.RegisterFunc("keydesk_sort_name", sortName, true),
 				conn.RegisterFunc("keydesk_public_id", newPublicID, false),
-				conn.RegisterFunc("keydesk_key_terms", searchTerms, true),
+				conn.RegisterFunc("keydesk_key_words", keyWords, true),
+				conn.RegisterFunc("keydesk_key_terms", keyWordsOld, true),
+				conn.RegisterFunc("keydesk_word_suffixes", wordSuffixes, true),
 				conn.RegisterFunc("keydesk_event_terms", eventTerms, true),
 			)
 		},

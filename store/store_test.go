@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,6 +65,18 @@ func checkSearchIndexes(t testing.TB, s *Store) {
 		if _, err := s.writer.Exec(`INSERT INTO ` + table + ` (` + table + `) VALUES ('integrity-check')`); err != nil {
 			t.Fatalf("%s: %v", table, err)
 		}
+	}
+	// Every word of every key is a search word, which its suffixes find.
+	var missing, unfound int
+	err := s.writer.QueryRow(`SELECT count(*) FROM key_search_text t, json_each(` + strings.Replace(wordsAsJSON, "%s", "t.terms", 1) + `) j
+		WHERE t.terms != '' AND j.value NOT IN (SELECT word FROM search_words)`).Scan(&missing)
+	if err != nil || missing > 0 {
+		t.Fatalf("%d words of keys are not search words (%v)", missing, err)
+	}
+	err = s.writer.QueryRow(`SELECT count(*) FROM search_words w
+		WHERE w.id NOT IN (SELECT docid FROM word_search WHERE word_search MATCH substr(w.word, -1) || '*')`).Scan(&unfound)
+	if err != nil || unfound > 0 {
+		t.Fatalf("%d search words are not found by their last letter (%v)", unfound, err)
 	}
 }
 
