@@ -121,12 +121,15 @@ const CountCap = 10_000
 // (a filter that the order's own column decides, as an OR): see the
 // performance table in the README.
 
-// readCap is the most candidates a query reads whole, and searchReadCap
-// the most for a search: reading a candidate and its sort values costs a
-// microsecond or two. Tests lower them to try the walking path.
+// readCap is the most candidates a query reads whole: reading a candidate
+// and its sort values costs a few microseconds. probeCap is the most
+// candidates of a search that a walk tests each key of its index against,
+// before it reads the key: a walk whose matches sit far along the order
+// then costs a fraction of a microsecond per key it passes, not a read.
+// Tests lower them to try the other paths.
 var (
-	readCap       = 10_000
-	searchReadCap = 50_000
+	readCap  = 10_000
+	probeCap = 200_000
 )
 
 // args collects named SQL parameters; add returns the placeholder for one.
@@ -151,9 +154,9 @@ type filterPart struct {
 	cond   string
 	driver string
 	exact  bool // the driver lists exactly the keys that meet cond
-	// readCap is the most candidates that the part's driver has when the
-	// query reads them all: 0 for readCap.
-	readCap int
+	// probe is set when the driver lists its candidates from a small index
+	// (the search's), quickly enough to test a walk's keys against.
+	probe bool
 }
 
 // keyDriver lists the keys that meet any of conds, each of which an index
@@ -202,7 +205,9 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 				drivers = append(drivers, bindTimes(d, n, soon))
 			}
 		}
-		parts = append(parts, filterPart{cond: "(" + strings.Join(conds, " OR ") + ")", driver: keyDriver(drivers...)})
+		// The drivers of each filter list exactly its keys, and keyDriver
+		// lists each key once.
+		parts = append(parts, filterPart{cond: "(" + strings.Join(conds, " OR ") + ")", driver: keyDriver(drivers...), exact: true})
 	}
 	if f.Permission != "" {
 		p := a.add(f.Permission)
@@ -262,10 +267,8 @@ func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart,
 		conds = append(conds, "("+cond+")")
 	}
 	part := filterPart{
-		cond: "(" + strings.Join(conds, " AND ") + ")",
-		// Walking a sort for a search can be long: the matches of a word
-		// of a name sit together in name order.
-		readCap: searchReadCap,
+		cond:  "(" + strings.Join(conds, " AND ") + ")",
+		probe: true,
 	}
 	if len(groups) == 0 {
 		return part, nil // every query word is in too many words to list
@@ -302,17 +305,13 @@ type keyPlan struct {
 	filter     KeyFilter
 	where      string
 	driver     string // "" when no part has an index
-	candidates int    // how many ids the driver lists, counted up to its read cap + 1
+	candidates int    // how many ids the driver lists, counted up to readCap + 1 (probeCap + 1 for a probe)
 	exact      bool   // the driver lists exactly the matches
-	readCap    int    // the most candidates of the driver read whole
 	noneOff    bool   // no organization has API keys switched off
-}
-
-func (part filterPart) cap() int {
-	if part.readCap > 0 {
-		return part.readCap
-	}
-	return readCap
+	// probe is the driver of a part with probe set and at most probeCap
+	// candidates, the fewest: a walk tests each key's id against it first.
+	probe      string
+	probeCount int
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
@@ -337,9 +336,12 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		if part.driver == "" {
 			continue
 		}
-		// Counting stops past what the part could read, and at the best so
-		// far: a later part only matters if it has fewer.
-		limit := part.cap() + 1
+		// Counting stops past what the part could read (or probe), and at
+		// the best so far: a later part only matters if it has fewer.
+		limit := readCap + 1
+		if part.probe {
+			limit = probeCap + 1
+		}
 		if p.narrow() {
 			limit = min(limit, p.candidates)
 		}
@@ -349,9 +351,12 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		}
 		// A part whose candidates can be read whole beats one whose cannot,
 		// whatever their numbers; then the fewest win.
-		readable := n <= part.cap()
+		readable := n <= readCap
 		if p.driver == "" || (readable && !p.narrow()) || (readable == p.narrow() && n < p.candidates) {
-			p.driver, p.candidates, p.readCap = part.driver, n, part.cap()
+			p.driver, p.candidates = part.driver, n
+		}
+		if part.probe && n <= probeCap && (p.probe == "" || n < p.probeCount) {
+			p.probe, p.probeCount = part.driver, n
 		}
 	}
 	p.where = strings.Join(conds, " AND ")
@@ -359,7 +364,7 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 }
 
 // narrow reports whether the plan reads every candidate.
-func (p *keyPlan) narrow() bool { return p.driver != "" && p.candidates <= p.readCap }
+func (p *keyPlan) narrow() bool { return p.driver != "" && p.candidates <= readCap }
 
 // from is the FROM clause that visits the driver's candidates, or every key.
 func (p *keyPlan) from() string {
@@ -540,6 +545,11 @@ func (p *keyPlan) walkSQL(r read, columns string) (query string, list []any, n i
 		return "", nil, 0, err
 	}
 	where := p.where
+	if p.probe != "" {
+		// The id is in the index walked: a key that is not a candidate is
+		// passed over without reading its row.
+		where = "k.id IN (" + p.probe + ") AND " + where
+	}
 	if r.cursor != nil {
 		if len(r.cursor) != len(exprs) {
 			return "", nil, 0, errBadCursor

@@ -288,12 +288,14 @@ func TestSearch(t *testing.T) {
 	// answers.
 	defer setReadCaps(50_000)()
 	defer func(old int) { searchWordCap = old }(searchWordCap)
-	for _, caps := range [][2]int{{50_000, 1000}, {0, 1000}, {50_000, 1}, {50_000, 0}, {0, 1}} {
+	defer setProbeCap(probeCap)()
+	for _, caps := range [][3]int{{50_000, 1000, 0}, {0, 1000, 50_000}, {0, 1000, 0}, {50_000, 1, 0}, {50_000, 0, 0}, {0, 1, 50_000}} {
 		setReadCaps(caps[0])
 		searchWordCap = caps[1]
+		probeCap = caps[2]
 		for q, want := range cases {
 			if got := search(q); got != want {
-				t.Errorf("read cap %d, word cap %d: search %q = %q, want %q", caps[0], caps[1], q, got, want)
+				t.Errorf("read cap %d, word cap %d, probe cap %d: search %q = %q, want %q", caps[0], caps[1], caps[2], q, got, want)
 			}
 		}
 	}

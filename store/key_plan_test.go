@@ -31,9 +31,17 @@ func seedSwitchedOff(t *testing.T, s *Store, seed uint64, orgs, keys, off int) [
 // setReadCaps sets how many candidates every part of a filter reads whole
 // (0: none, so that every query walks), and returns what restores them.
 func setReadCaps(n int) (restore func()) {
-	old, oldSearch := readCap, searchReadCap
-	readCap, searchReadCap = n, n
-	return func() { readCap, searchReadCap = old, oldSearch }
+	old := readCap
+	readCap = n
+	return func() { readCap = old }
+}
+
+// setProbeCap sets how many candidates of a search a walk tests keys
+// against (0: none), and returns what restores it.
+func setProbeCap(n int) (restore func()) {
+	old := probeCap
+	probeCap = n
+	return func() { probeCap = old }
 }
 
 // keyIDs returns the public ids of keys.
@@ -112,6 +120,12 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 				walked, walkedFirst := everyPage(t, s, q)
 				if !slices.Equal(read, walked) {
 					t.Fatalf("%+v by %s desc=%v: reading candidates gives %d keys, walking %d, or another order", f, sort, desc, len(read), len(walked))
+				}
+				restore := setProbeCap(0)
+				unprobed, _ := everyPage(t, s, q)
+				restore()
+				if !slices.Equal(read, unprobed) {
+					t.Fatalf("%+v by %s desc=%v: walking without the search's candidates gives %d keys, or another order", f, sort, desc, len(unprobed))
 				}
 				if readFirst.Total != len(read) || walkedFirst.Total != len(read) || readFirst.More || walkedFirst.More {
 					t.Fatalf("%+v: counts %d and %d for %d keys", f, readFirst.Total, walkedFirst.Total, len(read))

@@ -207,22 +207,16 @@ var StatusFilters = []StatusFilter{FilterAvailable, FilterUnavailable, FilterSoo
 // filterRule is a status filter as facts: a key matches when every fact of
 // all holds, none of none does, and (when any is not empty) one of any
 // does.
-//
-// drivers are conditions that an index serves each, and every matching key
-// meets one of: together they list a filter's candidates (see planKeys).
 type filterRule struct {
 	all, none, any []keyFact
-	drivers        []string
 }
 
 var filterRules = map[StatusFilter]filterRule{
-	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}, drivers: []string{factExpired.not}},
-	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}, drivers: []string{factRevoked.sql, factExpired.sql}},
-	FilterSoon: {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired},
-		drivers: []string{factExpired.not + " AND " + factExpiringSoon.sql}},
+	FilterAvailable:   {none: []keyFact{factRevoked, factExpired}},
+	FilterUnavailable: {any: []keyFact{factRevoked, factExpired}},
+	FilterSoon:        {all: []keyFact{factExpiringSoon}, none: []keyFact{factRevoked, factExpired}},
 	// Switched off by hand, or with its organization.
-	FilterDisabled: {any: []keyFact{factDisabled, factOrgOff}, none: []keyFact{factRevoked, factExpired},
-		drivers: []string{factDisabled.sql, factOrgOff.sql}},
+	FilterDisabled: {any: []keyFact{factDisabled, factOrgOff}, none: []keyFact{factRevoked, factExpired}},
 }
 
 // Matches reports whether the key is selected by the filter at now.
@@ -257,40 +251,38 @@ func (f StatusFilter) Matches(k Key, now time.Time) bool {
 // key's organization is off, which cannot hold, is left out, so that an
 // index can serve what is left.
 func (r filterRule) sql(noneOff bool) string {
-	var parts []string
+	drivers := r.driverConds(noneOff)
+	if len(drivers) == 0 {
+		return "0"
+	}
+	return "(" + strings.Join(drivers, " OR ") + ")"
+}
+
+// driverConds are conditions whose union is the filter: one for each fact
+// of any (or one, when any is empty), with the facts of all and none.
+// Every fact is a range or an equality on a column of the key, so an index
+// serves each: keys_by_expiry serves available and soon alone, its
+// columns being the expiry, whether revoked and whether enabled.
+func (r filterRule) driverConds(noneOff bool) []string {
+	var base []string
 	for _, c := range r.all {
 		if noneOff && c.isOrgOff() {
-			return "0"
+			return nil
 		}
-		parts = append(parts, c.sql)
+		base = append(base, c.sql)
 	}
 	for _, c := range r.none {
 		if !(noneOff && c.isOrgOff()) {
-			parts = append(parts, c.not)
+			base = append(base, c.not)
 		}
 	}
-	if len(r.any) > 0 {
-		var any []string
-		for _, c := range r.any {
-			if !(noneOff && c.isOrgOff()) {
-				any = append(any, c.sql)
-			}
-		}
-		if len(any) == 0 {
-			return "0"
-		}
-		parts = append(parts, "("+strings.Join(any, " OR ")+")")
+	if len(r.any) == 0 {
+		return []string{strings.Join(base, " AND ")}
 	}
-	return "(" + strings.Join(parts, " AND ") + ")"
-}
-
-// driverConds are the filter's drivers, without the one of organizations
-// switched off when none is (see sql).
-func (r filterRule) driverConds(noneOff bool) []string {
 	var out []string
-	for _, d := range r.drivers {
-		if !(noneOff && d == factOrgOff.sql) {
-			out = append(out, d)
+	for _, c := range r.any {
+		if !(noneOff && c.isOrgOff()) {
+			out = append(out, strings.Join(append([]string{c.sql}, base...), " AND "))
 		}
 	}
 	return out
