@@ -129,7 +129,7 @@ const CountCap = 10_000
 // Tests lower them to try the other paths.
 var (
 	readCap  = 10_000
-	probeCap = 200_000
+	probeCap = 50_000
 )
 
 // args collects named SQL parameters; add returns the placeholder for one.
@@ -157,6 +157,9 @@ type filterPart struct {
 	// probe is set when the driver lists its candidates from a small index
 	// (the search's), quickly enough to test a walk's keys against.
 	probe bool
+	// member tests, without reading the key's row, that the key whose id
+	// is d.id meets cond ("" when that needs the row).
+	member string
 }
 
 // keyDriver lists the keys that meet any of conds, each of which an index
@@ -217,6 +220,7 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 			cond:   "instr(' ' || k.permissions || ' ', ' ' || " + p + " || ' ') > 0",
 			driver: "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission = " + p,
 			exact:  true,
+			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission = " + p + ")",
 		})
 	}
 	if f.also != nil {
@@ -312,6 +316,10 @@ type keyPlan struct {
 	// candidates, the fewest: a walk tests each key's id against it first.
 	probe      string
 	probeCount int
+	// counted lists the matches from the driver's index and the other
+	// parts' members, without reading a key's row ("" when some part
+	// needs the row).
+	counted string
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
@@ -331,7 +339,8 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 	p.exact = len(parts) == 1 && parts[0].exact
 
 	conds := []string{"1"}
-	for _, part := range parts {
+	driverPart := -1
+	for i, part := range parts {
 		conds = append(conds, part.cond)
 		if part.driver == "" {
 			continue
@@ -353,14 +362,38 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		// whatever their numbers; then the fewest win.
 		readable := n <= readCap
 		if p.driver == "" || (readable && !p.narrow()) || (readable == p.narrow() && n < p.candidates) {
-			p.driver, p.candidates = part.driver, n
+			p.driver, p.candidates, driverPart = part.driver, n, i
 		}
 		if part.probe && n <= probeCap && (p.probe == "" || n < p.probeCount) {
 			p.probe, p.probeCount = part.driver, n
 		}
 	}
 	p.where = strings.Join(conds, " AND ")
+	p.counted = countedSQL(parts, driverPart, p.probe)
 	return p, nil
+}
+
+// countedSQL lists the matches of parts from the driver's index, testing
+// each id against the other parts' members, when every part is exact and
+// every other one has a member ("" otherwise). The search's member is its
+// candidates, when a walk probes them.
+func countedSQL(parts []filterPart, driver int, probe string) string {
+	if driver < 0 || len(parts) < 2 {
+		return ""
+	}
+	var members []string
+	for i, part := range parts {
+		if part.probe && part.driver == probe && probe != "" {
+			part.member = "d.id IN (" + part.driver + ")"
+		}
+		if !part.exact || (i != driver && part.member == "") {
+			return ""
+		}
+		if i != driver {
+			members = append(members, part.member)
+		}
+	}
+	return "SELECT 1 FROM (" + parts[driver].driver + ") AS d WHERE " + strings.Join(members, " AND ")
 }
 
 // narrow reports whether the plan reads every candidate.
@@ -379,8 +412,11 @@ func (p *keyPlan) from() string {
 // count returns how many keys match, up to CountCap, and whether more do.
 func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
 	matches := `SELECT 1 FROM ` + p.from() + ` WHERE ` + p.where
-	if p.exact {
+	switch {
+	case p.exact:
 		matches = p.driver // its index alone
+	case p.counted != "":
+		matches = p.counted
 	}
 	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+matches+` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
 	return min(n, CountCap), n > CountCap, err
