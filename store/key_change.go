@@ -319,7 +319,13 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 		res  BulkResult
 		keys []int64
 	)
-	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	// A bulk action may change most pages of the keys' tables and indexes.
+	conn, done, err := s.writerWithCache(ctx, bulkCacheKiB)
+	if err != nil {
+		return BulkResult{}, err
+	}
+	defer done()
+	err = s.writeOn(ctx, conn, func(tx *sql.Tx, now time.Time) error {
 		var err error
 		if keys, err = selectKeys(ctx, tx, actor.Scope, sel, now); err != nil {
 			return err

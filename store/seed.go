@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,22 +45,11 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org
 	if len(perms) == 0 {
 		return fmt.Errorf("store: seed: the permission catalog is empty")
 	}
-	// The writer pool has one connection: this holds it until the seed is done.
-	conn, err := s.writer.Conn(ctx)
+	conn, done, err := s.writerWithCache(ctx, seedCacheKiB)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	var cache int
-	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil { // 1 GiB
-		return err
-	}
-	// The pool keeps the connection: the serving process gets it back with
-	// its own cache (and memory).
-	defer conn.ExecContext(context.Background(), `PRAGMA cache_size = `+strconv.Itoa(cache))
+	defer done()
 
 	var spread []int64
 	for _, o := range orgs {

@@ -227,7 +227,14 @@ func (s *Store) migrate(ctx context.Context) error {
 // returns nil and rolled back otherwise. now is the transaction's one time:
 // every time the change writes, and the event that records it, use it.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	return s.writeOn(ctx, s.writer, fn)
+}
+
+// writeOn is write on db: the writer, or its connection held.
+func (s *Store) writeOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *sql.Tx, now time.Time) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -237,6 +244,37 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) er
 	}
 	return tx.Commit()
 }
+
+// writerWithCache holds the writer's one connection with its page cache
+// raised to kib KiB, for work that changes most pages of a large table in
+// one transaction: with the usual cache, dirty pages spill to the WAL
+// before the commit, many of them again and again. done gives the
+// connection back to the pool with its usual cache, which frees the rest.
+func (s *Store) writerWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error) {
+	if conn, err = s.writer.Conn(ctx); err != nil {
+		return nil, nil, err
+	}
+	var usual int
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(kib)); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, func() {
+		conn.ExecContext(context.Background(), `PRAGMA cache_size = `+strconv.Itoa(usual))
+		conn.Close()
+	}, nil
+}
+
+// Page caches of the writer for work on most of a table: seeding, and
+// bulk actions.
+const (
+	seedCacheKiB = 1 << 20   // 1 GiB
+	bulkCacheKiB = 512 << 10 // 512 MiB
+)
 
 // read runs fn in a read transaction on the reader pool, so that the queries
 // inside it see one snapshot.
