@@ -120,19 +120,6 @@ func ExpiryProblem(expiresAt, now time.Time) string {
 
 func foldName(name string) string { return strings.ToLower(name) }
 
-// foldedNameSQL is a key's folded name in SQL, as the unique index of
-// names in an organization holds it: keys.name_fold is ” when the folded
-// name is the name itself (see storedFold).
-const foldedNameSQL = "coalesce(nullif(k.name_fold, ''), k.name)"
-
-// storedFold is what keys.name_fold holds for name.
-func storedFold(name string) string {
-	if f := foldName(name); f != name {
-		return f
-	}
-	return ""
-}
-
 // CreateKey creates a key and returns it with its secret, which exists only
 // in this return value.
 func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, string, error) {
@@ -231,7 +218,7 @@ const insertKeySQL = `
 
 // insertKeyArgs is the values insertKeySQL writes for k.
 func insertKeyArgs(k *Key, hash []byte) []any {
-	return []any{k.ID, k.Name, storedFold(k.Name), sortName(k.Name), strings.Join(k.Permissions, " "), hash, k.Hint, k.Enabled,
+	return []any{k.ID, k.Name, foldName(k.Name), sortName(k.Name), strings.Join(k.Permissions, " "), hash, k.Hint, k.Enabled,
 		unix(k.ExpiresAt), k.Capacity, k.Frequency, k.CreatedAt.Unix(), k.CreatedBy,
 		k.UpdatedAt.Unix(), k.UpdatedBy, unix(k.ExpirySetAt), nullString(k.ExpirySetBy),
 		unix(k.RevokedAt), nullString(k.RevokedBy), unix(k.LastUsedAt), k.UseCount, max(k.orgRow, RootOrg)}
@@ -275,7 +262,7 @@ func checkPermissionsExist(ctx context.Context, tx *sql.Tx, perms []string) erro
 // checkKeyNameFree refuses a name that a key of the organization has.
 func checkKeyNameFree(ctx context.Context, tx *sql.Tx, org int64, name string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM keys k WHERE k.org_id = ? AND `+foldedNameSQL+` = ?`, org, foldName(name)).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM keys WHERE org_id = ? AND name_fold = ?`, org, foldName(name)).Scan(&one)
 	switch {
 	case err == nil:
 		return Errorf(EINVALID, "name", "A key named %q already exists in this organization. Choose another name.", name)
@@ -438,7 +425,7 @@ func (s *Store) NextCopyName(ctx context.Context, k Key) (string, error) {
 				highest = n
 			}
 			return nil
-		}, `SELECT k.name FROM keys k WHERE k.org_id = ? AND `+foldedNameSQL+` >= ? AND `+foldedNameSQL+` < ?`, k.orgRow, lo, hi)
+		}, `SELECT name FROM keys WHERE org_id = ? AND name_fold >= ? AND name_fold < ?`, k.orgRow, lo, hi)
 	})
 	if err != nil {
 		return "", err

@@ -168,7 +168,7 @@ func renameChange(name string) keyChange {
 		ev := keyEvent(k, ActionKeyRenamed, map[string]Change{"name": {Before: k.Name, After: name}})
 		ev.TargetName = name
 		k.Name = name
-		return ev, c.update(k, "name = ?, name_fold = ?, name_sort = ?", name, storedFold(name), sortName(name))
+		return ev, c.update(k, "name = ?, name_fold = ?, name_sort = ?", name, foldName(name), sortName(name))
 	}}
 }
 

@@ -241,7 +241,7 @@ func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart,
 	words := searchWords(q)
 	if len(words) == 0 {
 		// Only punctuation: match it literally in names.
-		return filterPart{cond: foldedNameSQL + " LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}, nil
+		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}, nil
 	}
 	var (
 		conds  []string // each query word, as LIKE decides it
@@ -252,7 +252,7 @@ func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart,
 	)
 	for _, w := range words {
 		p := a.add(likePattern(w))
-		cond := foldedNameSQL + " LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
+		cond := "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
 		found, listed, err := wordsContaining(ctx, tx, w)
 		if err != nil {
 			return filterPart{}, err

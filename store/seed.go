@@ -139,7 +139,7 @@ func takenKeyNames(ctx context.Context, conn *sql.Conn, orgs []int64) (map[orgKe
 		in[o] = true
 	}
 	taken := map[orgKeyName]bool{}
-	rows, err := conn.QueryContext(ctx, `SELECT k.org_id, `+foldedNameSQL+` FROM keys k`)
+	rows, err := conn.QueryContext(ctx, `SELECT org_id, name_fold FROM keys`)
 	if err != nil {
 		return nil, err
 	}
