@@ -104,17 +104,21 @@ const CountCap = 10_000
 // status filters, the permission, the creator). Each part is a condition
 // on a key, and most parts can also list, from an index, the ids of a
 // superset of the keys they match: their candidates. One part drives the
-// query: one whose candidates can be read whole (at most its read cap),
-// the fewest first.
+// query: one whose candidates can be read whole (at most readCap), the
+// fewest first.
 //
 //   - When the driver's candidates can be read whole, every one is read
 //     and tested against the whole filter, and the matches are sorted in
 //     Go: the cost is that of the candidates, and the count is exact.
 //   - Otherwise every part matches many keys, and so, most likely, does
 //     the filter: a page of them is found by walking the sort's index and
-//     testing each key, which stops as soon as the page is full; the count
-//     stops at CountCap. The status order, which no index holds, walks one
-//     status after another, each planned on its own.
+//     testing each key, which stops as soon as the page is full. A
+//     search's candidates (up to probeCap) are tested first, on the id
+//     the index holds, so that keys that are not candidates cost no read.
+//     The count stops at CountCap; it reads only indexes when the parts
+//     can tell a match from its id (see countedSQL). The status order,
+//     which no index holds, walks one status after another, each planned
+//     on its own.
 //
 // Either way no query reads the whole table or sorts it. What it cannot
 // bound is a walk whose matches all sit at the far end of the sort's order
