@@ -64,9 +64,6 @@ type KeyFilter struct {
 
 	// scope is the caller's scope narrowed to Org: see resolveScope.
 	scope Scope
-	// also is one more part every key must match, for the store's own
-	// queries (a status of the status sort).
-	also *filterPart
 }
 
 // KeyQuery is a page of a filtered, sorted key list. After and Before are
@@ -227,10 +224,6 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission = " + p + ")",
 		})
 	}
-	if f.also != nil {
-		n, soon := a.times(now)
-		parts = append(parts, filterPart{cond: bindTimes(f.also.cond, n, soon), driver: keyDriver(bindTimes(f.also.driver, n, soon))})
-	}
 	return parts, nil
 }
 
@@ -313,9 +306,11 @@ type keyPlan struct {
 	filter     KeyFilter
 	where      string
 	driver     string // "" when no part has an index
-	candidates int    // how many ids the driver lists, counted up to readCap + 1 (probeCap + 1 for a probe)
-	exact      bool   // the driver lists exactly the matches
-	noneOff    bool   // no organization has API keys switched off
+	parts      []filterPart
+	candidates int  // how many ids the driver lists, counted up to limit
+	limit      int  // how far the driver's ids were counted
+	exact      bool // the driver lists exactly the matches
+	noneOff    bool // no organization has API keys switched off
 	// probe is the driver of a part with probe set and at most probeCap
 	// candidates, the fewest: a walk tests each key's id against it first.
 	probe      string
@@ -340,6 +335,12 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 	if err != nil {
 		return nil, err
 	}
+	return p, p.choose(ctx, tx, parts)
+}
+
+// choose measures parts inside tx and picks the driver.
+func (p *keyPlan) choose(ctx context.Context, tx *sql.Tx, parts []filterPart) error {
+	p.parts = parts
 	p.exact = len(parts) == 1 && parts[0].exact
 
 	conds := []string{"1"}
@@ -360,13 +361,13 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 		}
 		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`)`, p.a.list)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// A part whose candidates can be read whole beats one whose cannot,
 		// whatever their numbers; then the fewest win.
 		readable := n <= readCap
 		if p.driver == "" || (readable && !p.narrow()) || (readable == p.narrow() && n < p.candidates) {
-			p.driver, p.candidates, driverPart = part.driver, n, i
+			p.driver, p.candidates, p.limit, driverPart = part.driver, n, limit, i
 		}
 		if part.probe && n <= probeCap && (p.probe == "" || n < p.probeCount) {
 			p.probe, p.probeCount = part.driver, n
@@ -374,7 +375,7 @@ func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*key
 	}
 	p.where = strings.Join(conds, " AND ")
 	p.counted = countedSQL(parts, driverPart, p.probe)
-	return p, nil
+	return nil
 }
 
 // countedSQL lists the matches of parts from the driver's index, testing
@@ -415,6 +416,10 @@ func (p *keyPlan) from() string {
 
 // count returns how many keys match, up to CountCap, and whether more do.
 func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
+	if p.exact && p.limit > CountCap {
+		// The plan counted the driver's ids far enough already.
+		return min(p.candidates, CountCap), p.candidates > CountCap, nil
+	}
 	matches := `SELECT 1 FROM ` + p.from() + ` WHERE ` + p.where
 	switch {
 	case p.exact:
@@ -679,12 +684,14 @@ func (p *keyPlan) mayHave(st Status) bool {
 	return admits(p.filter.Statuses, st) && !(p.noneOff && st == StatusOrgOff)
 }
 
-// status plans the keys of the plan that have status st.
+// status plans the keys of the plan that have status st: its parts (and
+// what they looked up) and one more, the status.
 func (p *keyPlan) status(ctx context.Context, tx *sql.Tx, st Status) (*keyPlan, error) {
-	f := p.filter
+	sub := &keyPlan{now: p.now, filter: p.filter, noneOff: p.noneOff, a: args{list: slices.Clone(p.a.list)}}
 	cond, driver := st.condition(p.noneOff)
-	f.also = &filterPart{cond: cond, driver: driver}
-	return planKeys(ctx, tx, f, p.now)
+	n, soon := sub.a.times(p.now)
+	also := filterPart{cond: bindTimes(cond, n, soon), driver: keyDriver(bindTimes(driver, n, soon))}
+	return sub, sub.choose(ctx, tx, append(slices.Clone(p.parts), also))
 }
 
 // walkByStatus reads a page in status order, which no index holds: one
