@@ -561,7 +561,7 @@ func scanSortedRow(rows *sql.Rows, n int) (sortedRow, error) {
 // walk reads a page by walking the sort's index from the cursor, testing
 // each key against the filter.
 func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, error) {
-	query, a, n, err := p.walkSQL(r, "")
+	query, a, n, err := p.walkSQL(r)
 	if err != nil {
 		return nil, err
 	}
@@ -581,9 +581,9 @@ func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, er
 	return out, rows.Err()
 }
 
-// walkSQL is the query of a walk: columns (none, or keyRowColumns), then
-// the n sort values; to the end of the list when r.n is 0.
-func (p *keyPlan) walkSQL(r read, columns string) (query string, list []any, n int, err error) {
+// walkSQL is the query of a walk, which selects the n sort values; to the
+// end of the list when r.n is 0.
+func (p *keyPlan) walkSQL(r read) (query string, list []any, n int, err error) {
 	a := args{list: slices.Clone(p.a.list)}
 	exprs, err := order(&a, r.sort, p.now)
 	if err != nil {
@@ -606,11 +606,8 @@ func (p *keyPlan) walkSQL(r read, columns string) (query string, list []any, n i
 		op := map[bool]string{false: ">", true: "<"}[r.desc]
 		where += " AND (" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(holders, ", ") + ")"
 	}
-	if columns != "" {
-		columns += ", "
-	}
 	dir := map[bool]string{false: " ASC", true: " DESC"}[r.desc]
-	query = `SELECT ` + columns + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + keySorts[r.sort].index + ` WHERE ` + where +
+	query = `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k INDEXED BY ` + keySorts[r.sort].index + ` WHERE ` + where +
 		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	if r.n > 0 {
 		query += ` LIMIT ` + strconv.Itoa(r.n)
@@ -660,23 +657,41 @@ func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool,
 		}
 		return nil
 	}
-	query, a, n, err := p.walkSQL(read{sort: sort, desc: desc}, keyRowColumns)
+	kr := keyRow{listed: true}
+	query, a, err := p.sortSQL(sort, desc, kr.columns())
 	if err != nil {
 		return err
 	}
-	var kr keyRow
-	values := make([]any, n)
-	extra := make([]any, n)
-	for i := range values {
-		extra[i] = &values[i]
-	}
 	return eachRow(ctx, tx, func(r rowScanner) (Key, error) {
-		k, err := kr.scan(r, extra...)
+		k, err := kr.scan(r)
 		if err != nil {
 			return Key{}, err
 		}
 		return k, orgs.fill(ctx, &k)
 	}, fn, query, a...)
+}
+
+// sortSQL is the query of an export that reads more than readCap keys:
+// every match, found by reading the table in its own order (or the
+// search's candidates by their ids) and put in the order of sort by
+// SQLite's sorter, which spills to temporary files past a few megabytes.
+// Walking the sort's index instead would read each row from a random
+// place in the table: at a million keys, twice as long.
+func (p *keyPlan) sortSQL(sort KeySort, desc bool, columns string) (string, []any, error) {
+	a := args{list: slices.Clone(p.a.list)}
+	exprs, err := order(&a, sort, p.now)
+	if err != nil {
+		return "", nil, err
+	}
+	where := p.where
+	if p.probe != "" {
+		where = "k.id IN (" + p.probe + ") AND " + where
+	}
+	dir := map[bool]string{false: " ASC", true: " DESC"}[desc]
+	query := `SELECT ` + columns + ` FROM keys k NOT INDEXED WHERE ` + where +
+		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
+	traceQuery(query, a.list)
+	return query, a.list, nil
 }
 
 // mayHave reports whether keys of status st can match the plan.
@@ -760,7 +775,8 @@ func compareValues(x, y []any, desc bool) int {
 }
 
 // keysByRow reads the keys with these row ids, in the same order; with
-// orgs, reading each organization once for many keys.
+// orgs, as an export does: what a list shows of them (keyListedColumns),
+// reading each organization once for many keys.
 func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow, orgs *keyOrgs) ([]Key, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -773,8 +789,8 @@ func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow, orgs *keyOrgs)
 	byRow := make(map[int64]Key, len(rows))
 	columns, scan := keyColumns, func(r rowScanner) (Key, error) { return scanKey(r) }
 	if orgs != nil {
-		var kr keyRow
-		columns, scan = keyRowColumns, func(r rowScanner) (Key, error) {
+		kr := keyRow{listed: true}
+		columns, scan = kr.columns(), func(r rowScanner) (Key, error) {
 			k, err := kr.scan(r)
 			if err != nil {
 				return Key{}, err
@@ -946,7 +962,10 @@ const exportChunk = 1000
 // EachKey calls fn for every key that f selects, in the order of sort and
 // desc: the pages of the list one after another, read in one transaction,
 // so that an export holds exactly what the list shows and memory stays
-// flat. It returns the number of keys passed to fn.
+// flat. Each key holds what the list shows of it (keyListedColumns): not
+// who changed it last (the times and names of enabling, setting the
+// expiry, revoking and updating), nor its rate limit or use count. It
+// returns the number of keys passed to fn.
 func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort, desc bool, fn func(Key) error) (int, error) {
 	now := s.now()
 	n := 0
