@@ -2,14 +2,15 @@ package web
 
 import (
 	"bufio"
-	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
 
 // csvStream writes a CSV download: RFC 4180, a header row, and rows sent
@@ -27,11 +28,16 @@ type csvStream struct {
 // one ends.
 const csvWriteWindow = 30 * time.Second
 
-// compressCSV gzips a download at the fastest level. At the default level
-// a million keys spend more time compressing than being read, for a file
-// only a fifth smaller.
+// compressCSV compresses a download at the fastest level, with
+// klauspost/compress: at a million keys, the standard library's gzip
+// (even at its fastest) took as long as reading the keys. A browser that
+// takes zstd gets zstd, faster still.
 func compressCSV() echo.MiddlewareFunc {
-	return middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed})
+	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return echo.WrapMiddleware(func(h http.Handler) http.Handler { return wrap(h) })
 }
 
 // csvBufferSize is how much of a CSV download is written at a time.
@@ -93,4 +99,58 @@ func csvTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// readAheadBatch is how many rows readAhead hands over at a time.
+const readAheadBatch = 256
+
+// readAhead runs each (an export's reading from the store, which passes
+// every row to its callback) on a goroutine of its own and hands the rows
+// to fn in batches, so that the database is read on one core while the
+// download is written and compressed on another. At most a few batches
+// wait, so memory stays flat; when fn fails, the reading stops. It
+// returns what each returns, or fn's error.
+func readAhead[T any](ctx context.Context, each func(context.Context, func(T) error) (int, error), fn func(T) error) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []T, 2)
+	var (
+		n       int
+		readErr error
+	)
+	send := func(batch []T) error {
+		select {
+		case batches <- batch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	go func() {
+		defer close(batches)
+		batch := make([]T, 0, readAheadBatch)
+		n, readErr = each(ctx, func(v T) error {
+			if batch = append(batch, v); len(batch) < readAheadBatch {
+				return nil
+			}
+			err := send(batch)
+			batch = make([]T, 0, readAheadBatch)
+			return err
+		})
+		if readErr == nil && len(batch) > 0 {
+			readErr = send(batch)
+		}
+	}()
+	for batch := range batches {
+		for _, v := range batch {
+			if err := fn(v); err != nil {
+				cancel()
+				for range batches {
+					// Wait for the reader to stop.
+				}
+				return 0, err
+			}
+		}
+	}
+	return n, readErr
 }

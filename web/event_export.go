@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -23,7 +24,10 @@ func (h *handler) exportEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EachEvent(c.Request().Context(), scope(c), filter, func(e store.Event) error {
+	each := func(ctx context.Context, fn func(store.Event) error) (int, error) {
+		return h.store.EachEvent(ctx, scope(c), filter, fn)
+	}
+	n, err := readAhead(c.Request().Context(), each, func(e store.Event) error {
 		return out.write(strconv.FormatInt(e.ID, 10), csvTime(e.At), e.ActorUsername, e.Action, e.TargetType, e.TargetID,
 			e.TargetName, e.ChangesJSON(), e.DetailsJSON(), e.BulkID, e.ClientAddr, e.UserAgent)
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,10 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.store.EachKey(c.Request().Context(), scope(c), params.Filter(), params.Sort, params.Desc, func(k store.Key) error {
+	each := func(ctx context.Context, fn func(store.Key) error) (int, error) {
+		return h.store.EachKey(ctx, scope(c), params.Filter(), params.Sort, params.Desc, fn)
+	}
+	n, err := readAhead(c.Request().Context(), each, func(k store.Key) error {
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
 			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), k.Hint, paths[k.OrgID])
 	})
