@@ -58,28 +58,6 @@ func wordSuffixes(word string) string {
 	return b.String()
 }
 
-// wordsAsJSON reads the space-separated words of keyWords as a JSON
-// array, for json_each: words hold only letters and digits.
-const wordsAsJSON = `'["' || replace(%s, ' ', '","') || '"]'`
-
-// addSearchWords adds the words of keys whose id is above afterKey to
-// search_words and word_search, in two statements: for a new key, a
-// renamed one, a migration or seeding.
-func addSearchWords(ctx context.Context, tx *sql.Tx, afterKey int64) error {
-	var lastWord int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM search_words`).Scan(&lastWord); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT OR IGNORE INTO search_words (word)
-		SELECT j.value FROM key_search_text t, json_each(`+strings.Replace(wordsAsJSON, "%s", "t.terms", 1)+`) j
-		WHERE t.rowid > ? AND t.terms != ''`, afterKey); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO word_search (docid, terms) SELECT id, keydesk_word_suffixes(word) FROM search_words WHERE id > ?`, lastWord)
-	return err
-}
-
 // addWords adds words to search_words and word_search, each once.
 func addWords(ctx context.Context, tx execer, words []string) error {
 	for _, w := range words {

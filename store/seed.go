@@ -89,17 +89,24 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org
 	return nil
 }
 
-// seedChunk is a run of seeded keys, each as insertKeyArgs's values.
-type seedChunk [][]any
+// seedChunk is a run of seeded keys, each as insertKeyArgs's values, and
+// the words of their search entries that no chunk before had.
+type seedChunk struct {
+	rows  [][]any
+	words []string
+}
 
 // generateSeedRows makes n seeded keys, spread over orgs (the root when
 // there are none), and sends them in chunks until ctx ends. Names are
 // unique within their organization: taken holds the names there already,
-// and gets the new ones.
+// and gets the new ones. The few thousand distinct words of a million
+// keys are gathered here, beside the writes, rather than read back from
+// every key's search entry.
 func generateSeedRows(ctx context.Context, out chan<- seedChunk, n int, rng *rand.Rand, now time.Time,
 	perms []Permission, orgs []int64, taken map[orgKeyName]bool) {
 	used := map[string]int{}
-	chunk := make(seedChunk, 0, 1000)
+	seen := map[string]bool{}
+	chunk := seedChunk{rows: make([][]any, 0, 1000)}
 	for i := range n {
 		org := RootOrg
 		if len(orgs) > 0 {
@@ -113,14 +120,20 @@ func generateSeedRows(ctx context.Context, out chan<- seedChunk, n int, rng *ran
 		k.orgRow = org
 		secret := NewSecret()
 		k.Hint = secretHint(secret)
-		chunk = append(chunk, insertKeyArgs(&k, HashSecret(secret)))
-		if len(chunk) == cap(chunk) || i == n-1 {
+		chunk.rows = append(chunk.rows, insertKeyArgs(&k, HashSecret(secret)))
+		for _, w := range strings.Fields(keyWords(k.Name, k.CreatedBy)) {
+			if !seen[w] {
+				seen[w] = true
+				chunk.words = append(chunk.words, w)
+			}
+		}
+		if len(chunk.rows) == cap(chunk.rows) || i == n-1 {
 			select {
 			case out <- chunk:
 			case <-ctx.Done():
 				return
 			}
-			chunk = make(seedChunk, 0, 1000)
+			chunk = seedChunk{rows: make([][]any, 0, 1000)}
 		}
 	}
 }
@@ -196,6 +209,7 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 		return err
 	}
 	defer insert.Close()
+	var words []string
 	for written := 0; written < size; {
 		var chunk seedChunk
 		select {
@@ -203,12 +217,13 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		for _, row := range chunk {
+		for _, row := range chunk.rows {
 			if _, err := insert.ExecContext(ctx, row...); err != nil {
 				return err
 			}
 		}
-		written += len(chunk)
+		written += len(chunk.rows)
+		words = append(words, chunk.words...)
 	}
 	// keys.permissions lists them, space-separated: names have no spaces.
 	if _, err := tx.ExecContext(ctx, `
@@ -232,7 +247,7 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	if _, err := tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) SELECT rowid, terms FROM key_search_text WHERE rowid > ?`, lastKey); err != nil {
 		return err
 	}
-	if err := addSearchWords(ctx, tx, lastKey); err != nil {
+	if err := addWords(ctx, tx, words); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) SELECT rowid, terms FROM event_search_text WHERE rowid > ?`, lastEvent); err != nil {
