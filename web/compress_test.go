@@ -48,6 +48,24 @@ func TestPagesAreCompressed(t *testing.T) {
 	}
 }
 
+// TestARefusedDownloadSaysWhy: a download whose query is refused answers
+// with its error page, compressed or not, as any page does.
+func TestARefusedDownloadSaysWhy(t *testing.T) {
+	tc := newTestConsole(t)
+	cl := tc.loggedIn("admin")
+	for _, path := range []string{"/keys/export.csv?status=bogus", "/events/export.csv?action=bogus"} {
+		for _, encoding := range []string{"", "gzip", "zstd"} {
+			res := cl.get(path, "Accept-Encoding", encoding)
+			if res.Code < 400 || res.Code >= 500 {
+				t.Errorf("%s (%q): status %d", path, encoding, res.Code)
+			}
+			if ct := res.Header().Get("Content-Type"); strings.Contains(ct, "csv") {
+				t.Errorf("%s (%q): the error page came as %s", path, encoding, ct)
+			}
+		}
+	}
+}
+
 // TestEveryPageMasksTheCSRFTokenAfresh checks that no page carries the
 // CSRF token as it is (compression would leak it), that two pages carry it
 // differently, and that each masked form works.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -32,12 +33,29 @@ const csvWriteWindow = 30 * time.Second
 // klauspost/compress: at a million keys, the standard library's gzip
 // (even at its fastest) took as long as reading the keys. A browser that
 // takes zstd gets zstd, faster still.
+//
+// The handler writes through the compressor while it runs; the response
+// gets its own writer back before an error is answered, since the
+// compressor is closed (and pooled) by then.
 func compressCSV() echo.MiddlewareFunc {
 	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(gzip.BestSpeed))
 	if err != nil {
 		panic(err) // the options are constants
 	}
-	return echo.WrapMiddleware(func(h http.Handler) http.Handler { return wrap(h) })
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			res := c.Response()
+			own := res.Writer
+			var err error
+			wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				res.Writer = w
+				c.SetRequest(r)
+				err = next(c)
+			})).ServeHTTP(own, c.Request())
+			res.Writer = own
+			return err
+		}
+	}
 }
 
 // csvBufferSize is how much of a CSV download is written at a time.
@@ -128,6 +146,12 @@ func readAhead[T any](ctx context.Context, each func(context.Context, func(T) er
 	}
 	go func() {
 		defer close(batches)
+		// The request's goroutine recovers its own panics, not this one's.
+		defer func() {
+			if p := recover(); p != nil {
+				readErr = fmt.Errorf("reading the export: %v", p)
+			}
+		}()
 		batch := make([]T, 0, readAheadBatch)
 		n, readErr = each(ctx, func(v T) error {
 			if batch = append(batch, v); len(batch) < readAheadBatch {

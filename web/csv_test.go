@@ -64,3 +64,17 @@ func TestReadAheadStopsTheReader(t *testing.T) {
 		t.Fatalf("a reader's error came back as %v", err)
 	}
 }
+
+// TestReadAheadRecoversTheReader: a panic while reading ends the export
+// with an error, not the server, which recovers only the request's own
+// goroutine.
+func TestReadAheadRecoversTheReader(t *testing.T) {
+	_, err := readAhead(context.Background(), func(ctx context.Context, fn func(int) error) (int, error) {
+		var m map[string]int
+		m["boom"]++ // a nil map: panics
+		return 0, nil
+	}, func(int) error { return nil })
+	if err == nil {
+		t.Fatal("a reader that panicked gave no error")
+	}
+}

@@ -24,8 +24,9 @@ func (h *handler) exportEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sc := scope(c) // the reading goroutine gets values, not the request's context
 	each := func(ctx context.Context, fn func(store.Event) error) (int, error) {
-		return h.store.EachEvent(ctx, scope(c), filter, fn)
+		return h.store.EachEvent(ctx, sc, filter, fn)
 	}
 	n, err := readAhead(c.Request().Context(), each, func(e store.Event) error {
 		return out.write(strconv.FormatInt(e.ID, 10), csvTime(e.At), e.ActorUsername, e.Action, e.TargetType, e.TargetID,

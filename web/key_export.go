@@ -31,8 +31,10 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The reading goroutine gets values, not the request's context.
+	sc, filter := scope(c), params.Filter()
 	each := func(ctx context.Context, fn func(store.Key) error) (int, error) {
-		return h.store.EachKey(ctx, scope(c), params.Filter(), params.Sort, params.Desc, fn)
+		return h.store.EachKey(ctx, sc, filter, params.Sort, params.Desc, fn)
 	}
 	n, err := readAhead(c.Request().Context(), each, func(k store.Key) error {
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
