@@ -28,8 +28,9 @@ const (
 var BulkActions = []KeyAction{KeyEnable, KeyDisable, KeyRevoke, KeyDelete}
 
 // keyChange is one change to a key: its action, and apply, which checks
-// the change against the key's state, makes it in the database and in k,
-// and returns the event that records it (nil when the change is already
+// the change against the key's state, makes it in the database (a
+// deletion at the transaction's next flush) and in k, and returns the
+// event that records it (nil when the change is already
 // in effect, as when enabling an enabled key). A change that the key's
 // state rules out is an ECONFLICT error. Each action is one function below.
 type keyChange struct {
@@ -333,8 +334,9 @@ type BulkResult struct {
 	Skipped  int // keys whose state ruled the action out, or already had it
 }
 
-// bulkChunk is how many keys a bulk action deletes at a time.
-const bulkChunk = 500
+// bulkChunk is how many keys a bulk action deletes at a time (a variable
+// for the tests).
+var bulkChunk = 500
 
 // ChangeKeys applies one bulk action to the selected keys in one
 // transaction: all of it happens, or none. Keys the action does not apply to

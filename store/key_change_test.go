@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -170,6 +171,35 @@ func TestChangeKeysByFilter(t *testing.T) {
 	if page.Total != 1 || page.Keys[0].Name != "other" {
 		t.Fatalf("left: %+v", page.Keys)
 	}
+}
+
+// TestBulkDeleteInChunks deletes keys over several of the chunks a bulk
+// action deletes at a time: every key goes, with its permissions and its
+// search entry, and each has its event.
+func TestBulkDeleteInChunks(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	defer func(n int) { bulkChunk = n }(bulkChunk)
+	bulkChunk = 4
+	for i := range 11 {
+		mustCreateKey(t, s, NewKey{Name: "gone-" + strconv.Itoa(i), Permissions: []string{"chat", "securemail"}})
+	}
+	kept, _ := mustCreateKey(t, s, NewKey{Name: "kept"})
+	res, err := s.ChangeKeys(ctx, testActor, KeyDelete, KeySelection{Filter: &KeyFilter{Search: "gone"}})
+	if err != nil || res.Changed != 11 {
+		t.Fatalf("delete: %+v, %v", res, err)
+	}
+	if n := count(t, s, "keys"); n != 1 {
+		t.Fatalf("%d keys left", n)
+	}
+	var perms, entries, events int
+	s.reader.QueryRow(`SELECT count(*) FROM key_permissions WHERE key_id != ?`, kept.rowID).Scan(&perms)
+	s.reader.QueryRow(`SELECT count(*) FROM key_search WHERE docid != ?`, kept.rowID).Scan(&entries)
+	s.reader.QueryRow(`SELECT count(*) FROM events WHERE action = ?`, ActionKeyDeleted).Scan(&events)
+	if perms != 0 || entries != 0 || events != 11 {
+		t.Fatalf("left %d permissions and %d search entries of deleted keys; %d events", perms, entries, events)
+	}
+	checkSearchIndexes(t, s)
 }
 
 func TestRenameKeyKeepsItsHistory(t *testing.T) {

@@ -117,7 +117,8 @@ const CountCap = 10_000
 //     which no index holds, walks one status after another, each planned
 //     on its own.
 //
-// Either way no query reads the whole table or sorts it. What it cannot
+// Either way no query of a page reads the whole table or sorts it (an
+// export of many keys does: see sortSQL). What it cannot
 // bound is a walk whose matches all sit at the far end of the sort's order
 // (a filter that the order's own column decides, as an OR): see the
 // performance table in the README.
@@ -616,9 +617,9 @@ func (p *keyPlan) walkSQL(r read) (query string, list []any, n int, err error) {
 	return query, a.list, len(exprs), nil
 }
 
-// each calls fn for every key of the plan in the order of sort: in one
-// pass over the sort's index, or, for a plan that reads its candidates
-// whole, from them; the status order one status after another.
+// each calls fn for every key of the plan in the order of sort: for a plan
+// that reads its candidates whole, from them; otherwise sorted by SQLite
+// (see sortSQL); the status order one status after another.
 func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool, orgs *keyOrgs, fn func(Key) error) error {
 	if p.narrow() {
 		rows, _, err := p.rows(ctx, tx, read{sort: sort, desc: desc, n: p.candidates})
@@ -657,8 +658,16 @@ func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool,
 		}
 		return nil
 	}
+	fromDriver := false
+	if p.driver != "" && p.probe == "" {
+		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+p.driver+` LIMIT `+strconv.Itoa(exportScanFrom)+`)`, p.a.list)
+		if err != nil {
+			return err
+		}
+		fromDriver = n < exportScanFrom
+	}
 	kr := keyRow{listed: true}
-	query, a, err := p.sortSQL(sort, desc, kr.columns())
+	query, a, err := p.sortSQL(sort, desc, kr.columns(), fromDriver)
 	if err != nil {
 		return err
 	}
@@ -671,24 +680,33 @@ func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool,
 	}, fn, query, a...)
 }
 
+// exportScanFrom is the number of candidates from which an export reads
+// the whole table rather than look each candidate up by its id: a tenth
+// of a million keys, read in the table's order, take as long.
+const exportScanFrom = 100_000
+
 // sortSQL is the query of an export that reads more than readCap keys:
-// every match, found by reading the table in its own order (or the
-// search's candidates by their ids) and put in the order of sort by
-// SQLite's sorter, which spills to temporary files past a few megabytes.
-// Walking the sort's index instead would read each row from a random
-// place in the table: at a million keys, twice as long.
-func (p *keyPlan) sortSQL(sort KeySort, desc bool, columns string) (string, []any, error) {
+// every match, found by reading the table in its own order, or with
+// fromDriver the driver's candidates (or else the search's) by their ids,
+// and put in the order of sort by SQLite's sorter, which spills to
+// temporary files past a few megabytes. Walking the sort's index instead
+// would read each row from a random place in the table: at a million
+// keys, twice as long.
+func (p *keyPlan) sortSQL(sort KeySort, desc bool, columns string, fromDriver bool) (string, []any, error) {
 	a := args{list: slices.Clone(p.a.list)}
 	exprs, err := order(&a, sort, p.now)
 	if err != nil {
 		return "", nil, err
 	}
-	where := p.where
-	if p.probe != "" {
+	from, where := "keys k NOT INDEXED", p.where
+	switch {
+	case fromDriver:
+		from = p.from()
+	case p.probe != "":
 		where = "k.id IN (" + p.probe + ") AND " + where
 	}
 	dir := map[bool]string{false: " ASC", true: " DESC"}[desc]
-	query := `SELECT ` + columns + ` FROM keys k NOT INDEXED WHERE ` + where +
+	query := `SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where +
 		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	traceQuery(query, a.list)
 	return query, a.list, nil
@@ -956,13 +974,13 @@ func decodeCursor(cursor string, n int) ([]any, error) {
 	return values, nil
 }
 
-// exportChunk is how many keys EachKey reads at a time.
+// exportChunk is how many keys EachKey reads at a time from candidates
+// read whole.
 const exportChunk = 1000
 
 // EachKey calls fn for every key that f selects, in the order of sort and
-// desc: the pages of the list one after another, read in one transaction,
-// so that an export holds exactly what the list shows and memory stays
-// flat. Each key holds what the list shows of it (keyListedColumns): not
+// desc: the keys the list shows, read in one transaction, so that an
+// export holds exactly what the list shows; memory stays flat. Each key holds what the list shows of it (keyListedColumns): not
 // who changed it last (the times and names of enabling, setting the
 // expiry, revoking and updating), nor its rate limit or use count. It
 // returns the number of keys passed to fn.
