@@ -223,6 +223,27 @@ func BenchmarkVerifyCached(b *testing.B) {
 // BenchmarkVerifyCachedWithOrg is BenchmarkVerifyCached for a service that
 // names its organization: a cluster key asked about an organization three
 // levels down.
+// BenchmarkVerifyCachedInGrace verifies a key's previous secret, in its
+// grace period after a rotation.
+func BenchmarkVerifyCachedInGrace(b *testing.B) {
+	s, secret := benchSecret(b)
+	ctx := context.Background()
+	v, err := s.VerifyKey(ctx, secret, "chat", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.RotateKey(ctx, SystemActor("bench"), v.ID, MaxGraceDays); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := s.VerifyKey(ctx, secret, "chat", "")
+		if err != nil || !v.Valid || v.GraceUntil.IsZero() {
+			b.Fatalf("%+v, %v", v, err)
+		}
+	}
+}
+
 func BenchmarkVerifyCachedWithOrg(b *testing.B) {
 	s, secret := benchSecret(b)
 	ctx := context.Background()

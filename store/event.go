@@ -39,6 +39,8 @@ const (
 	ActionKeyDeleted        = "key.deleted"
 	ActionKeyRenamed        = "key.renamed"
 	ActionKeyRateLimitSet   = "key.rate_limit_set"
+	ActionKeyRotated        = "key.rotated"
+	ActionKeyGraceEnded     = "key.grace_ended"
 	ActionKeysExported      = "keys.exported"
 	ActionEventsExported    = "events.exported"
 	ActionEventsPruned      = "events.pruned"

@@ -22,6 +22,8 @@ const (
 	KeyDelete    KeyAction = "delete"
 	KeyRename    KeyAction = "rename"
 	KeyRateLimit KeyAction = "rate_limit"
+	KeyRotate    KeyAction = "rotate"
+	KeyEndGrace  KeyAction = "end_grace"
 )
 
 // BulkActions are the actions that apply to many keys at once.
@@ -87,11 +89,14 @@ func (c *changeTx) flush() error {
 	return nil
 }
 
-// update sets columns of k's row (set is "col = ?, …" with its args) and
-// stamps the row and k as changed now by the actor.
+// update sets columns of k's row (set is "col = ?, …" with its args, or
+// empty) and stamps the row and k as changed now by the actor.
 func (c *changeTx) update(k *Key, set string, args ...any) error {
 	args = append(args, c.now.Unix(), c.actor.Username, k.rowID)
-	if _, err := c.exec(`UPDATE keys SET `+set+`, updated_at = ?, updated_by = ? WHERE id = ?`, args...); err != nil {
+	if set != "" {
+		set += ", "
+	}
+	if _, err := c.exec(`UPDATE keys SET `+set+`updated_at = ?, updated_by = ? WHERE id = ?`, args...); err != nil {
 		return err
 	}
 	k.UpdatedAt, k.UpdatedBy = c.now, c.actor.Username

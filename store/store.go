@@ -63,10 +63,12 @@ type Store struct {
 	// close the database file.
 	file *os.File
 
-	// Verification reads keys through a cache, and a prepared lookup.
-	cache      *keyCache
-	orgs       orgCache
-	verifyStmt *sql.Stmt
+	// Verification reads keys through a cache, and prepared lookups: by
+	// the current secret, then by a previous one.
+	cache              *keyCache
+	orgs               orgCache
+	verifyStmt         *sql.Stmt
+	verifyPreviousStmt *sql.Stmt
 	// changes notices writes by other processes; see ReloadIfChanged.
 	changes dataVersion
 
@@ -148,6 +150,10 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.verifyPreviousStmt, err = reader.PrepareContext(ctx, verifyPreviousLookup); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if _, err := s.ReloadIfChanged(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -161,8 +167,10 @@ func (s *Store) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var stmtErr error
-	if s.verifyStmt != nil {
-		stmtErr = s.verifyStmt.Close()
+	for _, st := range []*sql.Stmt{s.verifyStmt, s.verifyPreviousStmt} {
+		if st != nil {
+			stmtErr = errors.Join(stmtErr, st.Close())
+		}
 	}
 	err := errors.Join(s.FlushUsage(ctx), stmtErr, s.reader.Close(), s.writer.Close())
 	if s.file != nil { // last: see Store.file

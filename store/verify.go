@@ -40,6 +40,9 @@ type Verification struct {
 	OrgID       string // the key's organization
 	OrgName     string
 	orgIDs      string
+	// GraceUntil is set when the secret presented is one the key had
+	// before a rotation: it verifies until then.
+	GraceUntil time.Time
 
 	// The key's rate limit after this verification.
 	Limit      int
@@ -61,6 +64,7 @@ type cachedKey struct {
 	enabled     bool
 	orgRow      int64
 	org         *orgInfo // the key's organization, as the org cache had it
+	graceUntil  int64    // Unix seconds; 0: the key's current secret
 	limiter     *limiter
 	usage       *usage
 }
@@ -118,12 +122,14 @@ type usage struct {
 	last  atomic.Int64 // Unix nanoseconds
 }
 
-// keyCache maps secret hashes to cached keys. Rate limits and usage live
-// by row id, so that they outlive a cache entry that a change dropped.
+// keyCache maps secret hashes to cached keys: a key's current secret and
+// its previous ones each have an entry. Rate limits and usage live by row
+// id, so that they are the key's whichever secret is presented, and
+// outlive a cache entry that a change dropped.
 type keyCache struct {
 	mu       sync.RWMutex
 	byHash   map[[sha256.Size]byte]*cachedKey
-	byRow    map[int64][sha256.Size]byte
+	byRow    map[int64][][sha256.Size]byte
 	limiters map[int64]*limiter
 	usage    map[int64]*usage
 	// gen moves on at every change, so that a lookup that read the
@@ -137,7 +143,7 @@ const maxCachedKeys = 200_000
 func newKeyCache() *keyCache {
 	return &keyCache{
 		byHash:   map[[sha256.Size]byte]*cachedKey{},
-		byRow:    map[int64][sha256.Size]byte{},
+		byRow:    map[int64][][sha256.Size]byte{},
 		limiters: map[int64]*limiter{},
 		usage:    map[int64]*usage{},
 	}
@@ -169,15 +175,27 @@ func (c *keyCache) put(h [sha256.Size]byte, e *cachedKey, capacity, frequency in
 	if c.gen.Load() != gen {
 		return
 	}
-	if len(c.byHash) >= maxCachedKeys {
-		for old, row := range c.byHash { // any entry: map order is random
-			delete(c.byHash, old)
-			delete(c.byRow, row.rowID)
+	if _, ok := c.byHash[h]; !ok && len(c.byHash) >= maxCachedKeys {
+		for old, oldKey := range c.byHash { // any entry: map order is random
+			c.forget(old, oldKey.rowID)
 			break
 		}
 	}
+	if _, ok := c.byHash[h]; !ok {
+		c.byRow[e.rowID] = append(c.byRow[e.rowID], h)
+	}
 	c.byHash[h] = e
-	c.byRow[e.rowID] = h
+}
+
+// forget drops the entry of one secret of the key of row.
+func (c *keyCache) forget(h [sha256.Size]byte, row int64) {
+	delete(c.byHash, h)
+	hashes := slices.DeleteFunc(c.byRow[row], func(x [sha256.Size]byte) bool { return x == h })
+	if len(hashes) == 0 {
+		delete(c.byRow, row)
+	} else {
+		c.byRow[row] = hashes
+	}
 }
 
 // drop forgets the cached keys of rows (all of them when rows is nil).
@@ -192,10 +210,10 @@ func (c *keyCache) drop(rows []int64, deleted bool) {
 		return
 	}
 	for _, row := range rows {
-		if h, ok := c.byRow[row]; ok {
+		for _, h := range c.byRow[row] {
 			delete(c.byHash, h)
-			delete(c.byRow, row)
 		}
+		delete(c.byRow, row)
 		if deleted {
 			delete(c.limiters, row)
 			delete(c.usage, row) // its uses have nowhere to go
@@ -247,8 +265,15 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}
-	// The status decides, as it does everywhere else a key is judged.
+	// The status decides, as it does everywhere else a key is judged; a
+	// previous secret verifies until its grace ends.
 	v.Code = e.status(now).verifyCode()
+	if e.graceUntil != 0 {
+		v.GraceUntil = time.Unix(e.graceUntil, 0).UTC()
+		if v.Code == "" && now.Unix() >= e.graceUntil {
+			v.Code = CodeExpired
+		}
+	}
 	if v.Code == "" && org != "" {
 		// A key serves its organization and every one below it: the
 		// organization asked about must be at or below the key's. An
@@ -279,10 +304,17 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	return v, nil
 }
 
-// verifyLookup reads one key by its secret's hash; its organization comes
-// from the org cache.
-const verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, coalesce(revoked_at, 0),
-	capacity, frequency, org_id FROM keys WHERE secret_hash = ?`
+// verifyLookup reads one key by its current secret's hash, and
+// verifyPreviousLookup by a previous one's, with the end of its grace. The
+// key's organization comes from the org cache. (As one UNION ALL, the
+// lookup of a current secret took twice as long.)
+const (
+	verifyLookup = `SELECT id, public_id, name, permissions, expires_at, enabled, coalesce(revoked_at, 0),
+	capacity, frequency, org_id, 0 FROM keys WHERE secret_hash = ?`
+	verifyPreviousLookup = `SELECT k.id, k.public_id, k.name, k.permissions, k.expires_at, k.enabled, coalesce(k.revoked_at, 0),
+	k.capacity, k.frequency, k.org_id, p.grace_until FROM previous_secrets p JOIN keys k ON k.id = p.key_id
+	WHERE p.secret_hash = ?`
+)
 
 // loadVerifiedKey reads a key by its secret's hash and caches it. It
 // returns nil when there is no such key.
@@ -294,7 +326,11 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 		expires             sql.NullInt64
 		capacity, frequency int
 	)
-	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgRow)
+	dest := []any{&e.rowID, &e.id, &e.name, &perms, &expires, &e.enabled, &e.revokedAt, &capacity, &frequency, &e.orgRow, &e.graceUntil}
+	err := s.verifyStmt.QueryRowContext(ctx, h[:]).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.verifyPreviousStmt.QueryRowContext(ctx, h[:]).Scan(dest...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
