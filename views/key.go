@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/keydesk/keydesk/store"
@@ -166,6 +167,21 @@ func revokeMessage(store.Key) string {
 
 func deleteMessage(store.Key) string {
 	return "It disappears from the list and stops working; its history stays in the audit log. This cannot be undone."
+}
+
+// anyInGrace reports whether a previous secret among secrets still works.
+func anyInGrace(secrets []store.Secret, now time.Time) bool {
+	for _, s := range secrets {
+		if s.InGrace(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// rotateMessage is the confirmation of a rotation.
+func rotateMessage(k store.Key) string {
+	return "The new secret is shown once. The current secret of " + quoted(k.Name) + " keeps working for the grace period you chose."
 }
 
 // confirmTitle asks the question of a confirmation: "Revoke “billing”?".

@@ -29,13 +29,16 @@ type verifyRequest struct {
 }
 
 type verifyValid struct {
-	Valid       bool          `json:"valid"`
-	ID          string        `json:"id"`
-	Name        string        `json:"name"`
-	Permissions []string      `json:"permissions"`
-	ExpiresAt   *string       `json:"expires_at"`
-	RateLimit   rateLimitJSON `json:"ratelimit"`
-	Org         orgJSON       `json:"org"`
+	Valid       bool     `json:"valid"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+	ExpiresAt   *string  `json:"expires_at"`
+	// GraceUntil is set when the secret is one the key had before a
+	// rotation: the caller should move to the new one before then.
+	GraceUntil *string       `json:"grace_until,omitempty"`
+	RateLimit  rateLimitJSON `json:"ratelimit"`
+	Org        orgJSON       `json:"org"`
 }
 
 // orgJSON names the key's organization in a valid answer.
@@ -164,6 +167,10 @@ func (h *handler) verifyKey(c echo.Context) error {
 	if !v.ExpiresAt.IsZero() {
 		t := v.ExpiresAt.Format(time.RFC3339)
 		res.ExpiresAt = &t
+	}
+	if !v.GraceUntil.IsZero() {
+		t := v.GraceUntil.Format(time.RFC3339)
+		res.GraceUntil = &t
 	}
 	return c.JSON(http.StatusOK, res)
 }

@@ -39,8 +39,12 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	v := views.KeyDetails{Key: k, Org: org, Events: events, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
-		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency)}
+	secrets, err := h.store.KeySecrets(ctx, scope(c), k.ID)
+	if err != nil {
+		return views.KeyDetails{}, err
+	}
+	v := views.KeyDetails{Key: k, Org: org, Events: events, Secrets: secrets, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
+		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency), GraceDays: strconv.Itoa(store.DefaultGraceDays)}
 	if !k.ExpiresAt.IsZero() {
 		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)
 	}

@@ -1,0 +1,61 @@
+package e2e_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// TestRotateAndEndGrace rotates a key from its page, after a confirmation,
+// sees the new secret once, finds both secrets listed, and ends the old
+// one's grace; the services' answers follow each step.
+func TestRotateAndEndGrace(t *testing.T) {
+	c := newConsole(t)
+	c.login("admin", adminPassword)
+	k, old := c.createKey("rotating")
+	c.do(
+		chromedp.Navigate(c.url+"/keys/"+k.ID),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=rotate-form]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=grace-days]`), "3"),
+		chromedp.Click(chromedp.CSS(`[data-testid=rotate]`)),
+	)
+	c.confirm("Rotate “rotating”?")
+	c.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)))
+	secret := eval[string](c, `document.querySelector('[data-testid=secret]').value`)
+	if !store.WellFormedSecret(secret) || secret == old {
+		t.Fatalf("the new secret shown is %q", secret)
+	}
+	if lead := c.text(`[data-testid=rotated-lead]`); !strings.Contains(lead, "works until") {
+		t.Fatalf("the answer says %q", lead)
+	}
+	c.screenshot("rotated")
+	ctx := context.Background()
+	if v, err := c.store.VerifyKey(ctx, old, "", ""); err != nil || !v.Valid || v.GraceUntil.IsZero() {
+		t.Fatalf("the old secret in its grace: %+v, %v", v, err)
+	}
+
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=view-details]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=secrets]`)))
+	if n := eval[int](c, `document.querySelectorAll('[data-testid=secret-row]').length`); n != 2 {
+		t.Fatalf("%d secrets listed", n)
+	}
+	if html := eval[string](c, `document.documentElement.outerHTML`); strings.Contains(html, secret) || strings.Contains(html, old) {
+		t.Fatal("the key's page shows a whole secret")
+	}
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=end-grace]`)))
+	c.confirm("will be refused")
+	c.waitFor(`document.querySelector('[data-testid=flash]')?.textContent.includes('no longer work')`)
+	if state := c.text(`[data-testid=secret-row]:nth-child(2) [data-testid=secret-state]`); !strings.HasPrefix(state, "Ended") {
+		t.Fatalf("the old secret is %q", state)
+	}
+	c.screenshot("secrets")
+	if v, err := c.store.VerifyKey(ctx, old, "", ""); err != nil || v.Code != store.CodeExpired {
+		t.Fatalf("the old secret after its grace was ended: %+v, %v", v, err)
+	}
+	if v, err := c.store.VerifyKey(ctx, secret, "", ""); err != nil || !v.Valid {
+		t.Fatalf("the new secret: %+v, %v", v, err)
+	}
+}

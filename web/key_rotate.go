@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
+	"github.com/keydesk/keydesk/views/form"
+)
+
+// rotateKey gives a key a new secret and shows it, the one time it is
+// shown, as creating a key does. A refused grace period comes back beside
+// its field, as typed.
+func (h *handler) rotateKey(c echo.Context) error {
+	id := c.Param("id")
+	typed := strings.TrimSpace(c.FormValue("grace_days"))
+	var errs form.Errors
+	days := store.DefaultGraceDays
+	if typed != "" {
+		n, err := strconv.Atoi(typed)
+		if err != nil {
+			errs.Add("grace_days", "Enter a whole number of days, from 0 to 30.")
+		}
+		days = n
+	}
+	if !errs.Any() {
+		r, err := h.store.RotateKey(c.Request().Context(), h.actor(c), id, days)
+		if err == nil {
+			// The page holds the secret: no cache may keep it.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			p := h.page(c, "Secret rotated", "keys")
+			// Said on the page that Done leads to.
+			h.addFlash(c, false, "Key “"+r.Key.Name+"” has a new secret.")
+			return render(c, http.StatusOK, views.KeyRotatedPage(p, r.Key, r.Secret, r.Replaced), nil)
+		}
+		if err := errs.Take(err); err != nil {
+			return err
+		}
+	}
+	return h.keyFormError(c, id, errs, func(v *views.KeyDetails) { v.GraceDays = typed })
+}
+
+// endKeyGrace stops every previous secret of a key now.
+func (h *handler) endKeyGrace(c echo.Context) error {
+	k, err := h.store.EndKeyGrace(c.Request().Context(), h.actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return h.keyChanged(c, k, "Previous secrets of “"+k.Name+"” no longer work.")
+}
