@@ -220,9 +220,6 @@ func BenchmarkVerifyCached(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyCachedWithOrg is BenchmarkVerifyCached for a service that
-// names its organization: a cluster key asked about an organization three
-// levels down.
 // BenchmarkVerifyCachedInGrace verifies a key's previous secret, in its
 // grace period after a rotation.
 func BenchmarkVerifyCachedInGrace(b *testing.B) {
@@ -244,6 +241,9 @@ func BenchmarkVerifyCachedInGrace(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyCachedWithOrg is BenchmarkVerifyCached for a service that
+// names its organization: a cluster key asked about an organization three
+// levels down.
 func BenchmarkVerifyCachedWithOrg(b *testing.B) {
 	s, secret := benchSecret(b)
 	ctx := context.Background()

@@ -74,11 +74,12 @@ func (c *changeTx) flush() error {
 		return err
 	}
 	// First the search entries: the index reads the words it drops from
-	// the row. Then the permissions, which the rows' deletion would find
-	// and delete one key at a time.
+	// the row. Then the permissions and previous secrets, which the rows'
+	// deletion would find and delete one key at a time.
 	for _, query := range []string{
 		`DELETE FROM key_search WHERE docid IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM key_permissions WHERE key_id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM previous_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM keys WHERE id IN (SELECT value FROM json_each(?))`,
 	} {
 		if _, err := c.exec(query, string(ids)); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -14,11 +15,12 @@ const (
 )
 
 // maxSecretsInGrace is how many previous secrets of a key may be in their
-// grace period at once; rotating once more waits until one ends.
+// grace period at once; rotating once more with a grace waits until one
+// ends (a rotation with none, as after a leak, never waits).
 const maxSecretsInGrace = 5
 
-// previousSecretsKept is how many previous secrets a key keeps to show,
-// the newest, whether their grace ended or not.
+// previousSecretsKept is how many previous secrets whose grace ended a key
+// keeps to show, the newest. Those in grace are all kept.
 const previousSecretsKept = 5
 
 // Secret is one of a key's secrets, as its page lists them: never the
@@ -39,7 +41,7 @@ func (s Secret) InGrace(now time.Time) bool { return !s.Current() && now.Before(
 // GraceProblem is what is wrong with a grace period of days, or "".
 func GraceProblem(days int) string {
 	if days < 0 || days > MaxGraceDays {
-		return "Choose a grace period from 0 to 30 days."
+		return fmt.Sprintf("Choose a grace period from 0 to %d days.", MaxGraceDays)
 	}
 	return ""
 }
@@ -116,7 +118,7 @@ func rotateChange(secret string, graceDays int, replaced *Secret) keyChange {
 			k.rowID, c.now.Unix()).Scan(&inGrace); err != nil {
 			return nil, err
 		}
-		if inGrace >= maxSecretsInGrace {
+		if inGrace >= maxSecretsInGrace && graceDays > 0 {
 			return nil, Errorf(ECONFLICT, "", "Key %q already has %d previous secrets in their grace period; end their grace before rotating it again.",
 				k.Name, inGrace)
 		}
@@ -128,9 +130,9 @@ func rotateChange(secret string, graceDays int, replaced *Secret) keyChange {
 			c.now.Unix(), graceUntil.Unix(), k.rowID); err != nil {
 			return nil, err
 		}
-		if _, err := c.exec(`DELETE FROM previous_secrets WHERE key_id = ? AND secret_hash NOT IN
-			(SELECT secret_hash FROM previous_secrets WHERE key_id = ? ORDER BY replaced_at DESC, grace_until DESC LIMIT ?)`,
-			k.rowID, k.rowID, previousSecretsKept); err != nil {
+		if _, err := c.exec(`DELETE FROM previous_secrets WHERE key_id = ?1 AND grace_until <= ?2 AND secret_hash NOT IN
+			(SELECT secret_hash FROM previous_secrets WHERE key_id = ?1 AND grace_until <= ?2 ORDER BY replaced_at DESC, grace_until DESC LIMIT ?3)`,
+			k.rowID, c.now.Unix(), previousSecretsKept); err != nil {
 			return nil, err
 		}
 		var since sql.NullInt64

@@ -184,3 +184,97 @@ func TestDeletingAKeyDeletesItsPreviousSecrets(t *testing.T) {
 		t.Fatalf("%d previous secrets left", n)
 	}
 }
+
+// TestPreviousSecretsInGraceAreNeverTrimmed: a key keeps every previous
+// secret in its grace, however many rotations without grace follow (as
+// after a leak, when they are never refused), and the last few that ended.
+func TestPreviousSecretsInGraceAreNeverTrimmed(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	k, first := mustCreateKey(t, s, NewKey{Name: "svc", Enabled: true})
+	if _, err := s.RotateKey(ctx, testActor, k.ID, 30); err != nil {
+		t.Fatal(err)
+	}
+	for range maxSecretsInGrace - 1 {
+		if _, err := s.RotateKey(ctx, testActor, k.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range previousSecretsKept + 2 {
+		clock.Advance(time.Minute)
+		if _, err := s.RotateKey(ctx, testActor, k.ID, 0); err != nil {
+			t.Fatalf("rotation %d without grace, with %d secrets in grace: %v", i+1, maxSecretsInGrace, err)
+		}
+	}
+	if v := verifyCode(t, s, first, ""); !v.Valid {
+		t.Fatalf("the first secret, in a 30-day grace, after the trimming: %+v", v)
+	}
+	secrets, err := s.KeySecrets(ctx, Scope{}, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inGrace, ended := 0, 0
+	for _, sec := range secrets[1:] {
+		if sec.InGrace(clock.now) {
+			inGrace++
+		} else {
+			ended++
+		}
+	}
+	if inGrace != maxSecretsInGrace || ended != previousSecretsKept {
+		t.Fatalf("%d previous secrets in grace and %d ended kept, want %d and %d", inGrace, ended, maxSecretsInGrace, previousSecretsKept)
+	}
+}
+
+// TestEveryCachedSecretFollowsTheKey: with both secrets of a rotated key
+// cached, a change to the key reaches the previous one on its very next
+// verification too.
+func TestEveryCachedSecretFollowsTheKey(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrg(ctx, testActor, "Tenant", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, old := mustCreateKey(t, s, NewKey{Name: "svc", Enabled: true, Org: org.ID})
+	r, err := s.RotateKey(ctx, testActor, k.ID, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheBoth := func() {
+		t.Helper()
+		if v := verifyCode(t, s, old, ""); !v.Valid {
+			t.Fatalf("old: %+v", v)
+		}
+		if v := verifyCode(t, s, r.Secret, ""); !v.Valid {
+			t.Fatalf("new: %+v", v)
+		}
+	}
+	cacheBoth()
+	if _, err := s.DisableKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifyCode(t, s, old, ""); v.Code != CodeDisabled {
+		t.Fatalf("the previous secret of a disabled key: %+v", v)
+	}
+	if _, err := s.EnableKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	cacheBoth()
+	if _, err := s.SetOrgPolicy(ctx, testActor, org.ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifyCode(t, s, old, ""); v.Code != CodeOrgDisabled {
+		t.Fatalf("the previous secret with its organization's keys off: %+v", v)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, org.ID, Policy{APIKeysEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	cacheBoth()
+	if _, err := s.RevokeKey(ctx, testActor, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifyCode(t, s, old, ""); v.Code != CodeRevoked {
+		t.Fatalf("the previous secret of a revoked key: %+v", v)
+	}
+}
