@@ -181,7 +181,7 @@ func anyInGrace(secrets []store.Secret, now time.Time) bool {
 
 // rotateMessage is the confirmation of a rotation.
 func rotateMessage(k store.Key) string {
-	return "The new secret is shown once. The current secret of " + quoted(k.Name) + " keeps working for the grace period you chose."
+	return "The new secret is shown once. The current secret of " + quoted(k.Name) + " keeps working for the grace period you chose; with 0 days it stops at once."
 }
 
 // confirmTitle asks the question of a confirmation: "Revoke “billing”?".

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +14,8 @@ import (
 )
 
 // rotateKey gives a key a new secret and shows it, the one time it is
-// shown, as creating a key does. A refused grace period comes back beside
-// its field, as typed.
+// shown, exactly as creating a key does (201, uncached). A refused grace
+// period comes back beside its field, as typed.
 func (h *handler) rotateKey(c echo.Context) error {
 	id := c.Param("id")
 	typed := strings.TrimSpace(c.FormValue("grace_days"))
@@ -23,7 +24,7 @@ func (h *handler) rotateKey(c echo.Context) error {
 	if typed != "" {
 		n, err := strconv.Atoi(typed)
 		if err != nil {
-			errs.Add("grace_days", "Enter a whole number of days, from 0 to 30.")
+			errs.Add("grace_days", fmt.Sprintf("Enter a whole number of days, from 0 to %d.", store.MaxGraceDays))
 		}
 		days = n
 	}
@@ -35,20 +36,11 @@ func (h *handler) rotateKey(c echo.Context) error {
 			p := h.page(c, "Secret rotated", "keys")
 			// Said on the page that Done leads to.
 			h.addFlash(c, false, "Key “"+r.Key.Name+"” has a new secret.")
-			return render(c, http.StatusOK, views.KeyRotatedPage(p, r.Key, r.Secret, r.Replaced), nil)
+			return render(c, http.StatusCreated, views.KeyRotatedPage(p, r.Key, r.Secret, r.Replaced), nil)
 		}
 		if err := errs.Take(err); err != nil {
 			return err
 		}
 	}
 	return h.keyFormError(c, id, errs, func(v *views.KeyDetails) { v.GraceDays = typed })
-}
-
-// endKeyGrace stops every previous secret of a key now.
-func (h *handler) endKeyGrace(c echo.Context) error {
-	k, err := h.store.EndKeyGrace(c.Request().Context(), h.actor(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return h.keyChanged(c, k, "Previous secrets of “"+k.Name+"” no longer work.")
 }

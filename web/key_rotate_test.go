@@ -39,7 +39,7 @@ func TestRotateShowsTheNewSecretOnce(t *testing.T) {
 	k, old := tc.createKeyWithSecret("rotated")
 	cl := tc.loggedIn("manager")
 	res := cl.post("/keys/"+k.ID+"/rotate", url.Values{"grace_days": {"7"}})
-	wantStatus(t, res, http.StatusOK)
+	wantStatus(t, res, http.StatusCreated)
 	if cc := res.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q", cc)
 	}
@@ -98,14 +98,25 @@ func TestRotateRefusals(t *testing.T) {
 		}
 	}
 	wantStatus(t, tc.loggedIn("viewer").post("/keys/"+k.ID+"/rotate", url.Values{"grace_days": {"1"}}), http.StatusForbidden)
-	if _, err := tc.store.RevokeKey(context.Background(), store.Actor{Username: "admin"}, k.ID); err != nil {
+	// Outside a tenant's scope the key does not exist.
+	ctx := context.Background()
+	tenant, err := tc.store.CreateOrg(ctx, store.Actor{Username: "admin"}, "Tenant", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.store.CreateUser(ctx, store.Actor{Username: "admin"}, store.NewUser{Username: "tenant-admin", Password: testPassword,
+		RoleID: store.RoleAdministrator, Org: tenant.ID}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, tc.loggedIn("tenant-admin").post("/keys/"+k.ID+"/rotate", url.Values{"grace_days": {"1"}}), http.StatusNotFound)
+	if _, err := tc.store.RevokeKey(ctx, store.Actor{Username: "admin"}, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	res := cl.post("/keys/"+k.ID+"/rotate", url.Values{"grace_days": {"1"}})
 	if res.Code != http.StatusConflict {
 		t.Errorf("rotating a revoked key: status %d", res.Code)
 	}
-	secrets, err := tc.store.KeySecrets(context.Background(), store.Scope{}, k.ID)
+	secrets, err := tc.store.KeySecrets(ctx, store.Scope{}, k.ID)
 	if err != nil || len(secrets) != 1 || secrets[0].Hint != k.Hint {
 		t.Fatalf("after the refusals the key has %+v, %v", secrets, err)
 	}

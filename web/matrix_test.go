@@ -114,7 +114,7 @@ func routeTable() []route {
 			return "POST", "/keys/test", url.Values{"key": {store.NewSecret()}}
 		}},
 		{"set rate limit", keysUpdate, 303, keyPost("rate-limit", url.Values{"capacity": {"10"}, "frequency": {"60"}})},
-		{"rotate key", keysUpdate, 200, keyPost("rotate", url.Values{"grace_days": {"3"}})},
+		{"rotate key", keysUpdate, 201, keyPost("rotate", url.Values{"grace_days": {"3"}})},
 		{"end grace", keysUpdate, 303, keyPost("end-grace", nil)},
 		{"users", usersOnly, 200, get("/users")},
 		{"new user form", usersOnly, 200, get("/users/new")},

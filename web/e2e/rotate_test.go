@@ -33,12 +33,23 @@ func TestRotateAndEndGrace(t *testing.T) {
 		t.Fatalf("the answer says %q", lead)
 	}
 	c.screenshot("rotated")
+	// The answer took the page's place, at the key's address: reloading
+	// shows the key's page, without the secret, and rotates nothing.
+	if c.path() != "/keys/"+k.ID {
+		t.Fatalf("the secret is shown at %s", c.path())
+	}
+	c.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=secrets]`)))
+	if strings.Contains(eval[string](c, `document.documentElement.outerHTML`), secret) {
+		t.Fatal("reloading shows the secret again")
+	}
+	if secrets, err := c.store.KeySecrets(context.Background(), store.Scope{}, k.ID); err != nil || len(secrets) != 2 {
+		t.Fatalf("after reloading the key has %d secrets (%v)", len(secrets), err)
+	}
 	ctx := context.Background()
 	if v, err := c.store.VerifyKey(ctx, old, "", ""); err != nil || !v.Valid || v.GraceUntil.IsZero() {
 		t.Fatalf("the old secret in its grace: %+v, %v", v, err)
 	}
 
-	c.do(chromedp.Click(chromedp.CSS(`[data-testid=view-details]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=secrets]`)))
 	if n := eval[int](c, `document.querySelectorAll('[data-testid=secret-row]').length`); n != 2 {
 		t.Fatalf("%d secrets listed", n)
 	}
