@@ -311,3 +311,60 @@ func upgrade(t *testing.T, db *sql.DB, path string, version int) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestADatabaseOfTheWithdrawnFoldRepairs opens a database as the build
+// with the withdrawn migration 011 left it (most folded names empty, a unique
+// index on an expression, the events' target index on two columns): the
+// names get their folded form back, so that a name taken in another case
+// is refused again, and the indexes are the plain ones.
+func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "withdrawn.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustCreateKey(t, s, NewKey{Name: "billing"})
+	mustCreateKey(t, s, NewKey{Name: "Checkout"})
+	s.Close()
+	db, err := sql.Open(DriverName, "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		// Back to version 11 of that build: without what came after it…
+		`DROP TABLE previous_secrets`,
+		`ALTER TABLE keys DROP COLUMN rotated_at`,
+		// …and with its folded names and indexes.
+		`DROP INDEX keys_org_name`,
+		`UPDATE keys SET name_fold = '' WHERE name_fold = name`,
+		`CREATE UNIQUE INDEX keys_org_name ON keys (org_id, coalesce(nullif(name_fold, ''), name))`,
+		`DROP INDEX events_by_target`,
+		`CREATE INDEX events_by_target ON events (target_type, target_id)`,
+		`PRAGMA user_version = 11`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var blank int
+	if err := s.reader.QueryRow(`SELECT count(*) FROM keys WHERE name_fold != lower(name)`).Scan(&blank); err != nil || blank != 0 {
+		t.Fatalf("%d keys without their folded name (%v)", blank, err)
+	}
+	for _, taken := range []string{"BILLING", "checkout"} {
+		_, _, err := s.CreateKey(ctx, testActor, NewKey{Name: taken, Permissions: []string{"chat"}, Capacity: 1, Frequency: 1})
+		wantCode(t, err, EINVALID)
+	}
+	var indexes string
+	if err := s.reader.QueryRow(`SELECT group_concat(sql, '; ') FROM sqlite_schema WHERE name IN ('keys_org_name', 'events_by_target')`).Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(indexes, "coalesce") || strings.Contains(indexes, "target_type") {
+		t.Fatalf("indexes after the repair: %s", indexes)
+	}
+}
