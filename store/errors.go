@@ -11,6 +11,7 @@ const (
 	ENOTFOUND  = "not_found" // no such record
 	ECONFLICT  = "conflict"  // the record's state does not allow the change
 	EFORBIDDEN = "forbidden" // the actor may not make this change
+	ELIMITED   = "limited"   // too many such requests: wait and try again
 )
 
 // Error is an error a user can act on: Message is written for them, Field

@@ -41,6 +41,8 @@ const (
 	ActionKeyRateLimitSet   = "key.rate_limit_set"
 	ActionKeyRotated        = "key.rotated"
 	ActionKeyGraceEnded     = "key.grace_ended"
+	ActionKeyRevealed       = "key.revealed"
+	ActionKeyScheduleSet    = "key.schedule_set"
 	ActionKeysExported      = "keys.exported"
 	ActionEventsExported    = "events.exported"
 	ActionEventsPruned      = "events.pruned"

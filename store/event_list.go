@@ -12,7 +12,7 @@ import (
 // EventActions lists every action, in the order the console offers them.
 var EventActions = []string{
 	ActionKeyCreated, ActionKeyCopied, ActionKeyEnabled, ActionKeyDisabled, ActionKeyExpirySet,
-	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRotated, ActionKeyGraceEnded, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
+	ActionKeyExpiryClear, ActionKeyExpired, ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyRotated, ActionKeyGraceEnded, ActionKeyRevealed, ActionKeyScheduleSet, ActionKeyRevoked, ActionKeyDeleted, ActionKeysExported,
 	ActionUserCreated, ActionUserRoleChanged, ActionUserMoved, ActionUserDisabled, ActionUserEnabled, ActionUserDeleted,
 	ActionPasswordChanged, ActionPasswordReset, ActionUserUnlocked, ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted,
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,

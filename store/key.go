@@ -40,6 +40,17 @@ type Key struct {
 	LastUsedAt time.Time
 	UseCount   int64
 
+	// Recoverable is set when the key's current secret is also kept
+	// encrypted, so that someone with the right can show it again.
+	// Uncollected is set when a scheduled rotation made the current secret
+	// and nobody has revealed it yet.
+	Recoverable bool
+	Uncollected bool
+	// RotateEveryDays is the key's rotation schedule (0: none), and
+	// RotateDueAt when it is next rotated (zero: never).
+	RotateEveryDays int
+	RotateDueAt     time.Time
+
 	// OrgID is the public id of the key's organization: the key is valid
 	// there and everywhere below. OrgOff is set when that organization, or
 	// one above it, has API keys switched off.
@@ -79,6 +90,8 @@ type NewKey struct {
 	Capacity    int
 	Frequency   int
 	CopiedFrom  string // public id of the key this one copies, if any
+	// RotateEveryDays rotates the key on a schedule; 0 never.
+	RotateEveryDays int
 	// Org is the public id of the key's organization; empty is the
 	// creator's own.
 	Org string
@@ -136,6 +149,9 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 	if field, msg := RateLimitProblem(in.Capacity, in.Frequency); msg != "" {
 		return Key{}, "", &Error{Code: EINVALID, Field: field, Message: msg}
 	}
+	if msg := RotateEveryProblem(in.RotateEveryDays); msg != "" {
+		return Key{}, "", &Error{Code: EINVALID, Field: "rotate_every_days", Message: msg}
+	}
 	secret := NewSecret()
 	var k Key
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
@@ -186,6 +202,9 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 		if err := insertKey(ctx, tx, &k, HashSecret(secret)); err != nil {
 			return err
 		}
+		if err := s.keepSecretAndSchedule(ctx, tx, now, &k, org.Effective, secret, in.RotateEveryDays); err != nil {
+			return err
+		}
 		ev := eventRecord{
 			Action: ActionKeyCreated, TargetType: TargetKey, TargetID: k.ID, TargetName: k.Name, org: org.rowID,
 			Details: map[string]any{
@@ -193,6 +212,12 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 				"permissions":  k.Permissions, "enabled": k.Enabled, "expires_at": timeValue(k.ExpiresAt),
 				"capacity": k.Capacity, "frequency": k.Frequency,
 			},
+		}
+		if k.RotateEveryDays > 0 {
+			ev.Details["rotate_every_days"] = k.RotateEveryDays
+		}
+		if k.Recoverable {
+			ev.Details["recoverable"] = true
 		}
 		if in.CopiedFrom != "" {
 			ev.Action = ActionKeyCopied
@@ -207,6 +232,31 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 		return Key{}, "", err
 	}
 	return k, secret, nil
+}
+
+// keepSecretAndSchedule keeps a new key's secret encrypted when its
+// organization's keys are recoverable, and sets its rotation schedule.
+func (s *Store) keepSecretAndSchedule(ctx context.Context, tx *sql.Tx, now time.Time, k *Key, p Policy, secret string, every int) error {
+	sealed, by, err := s.sealFor(k, p, secret, false)
+	if err != nil || (sealed == nil && every == 0) {
+		return err
+	}
+	k.Recoverable, k.RotateEveryDays = sealed != nil, every
+	if every > 0 {
+		k.RotateDueAt = now.AddDate(0, 0, every)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE keys SET sealed_secret = ?, sealed_by = ?, rotate_every_days = ?, rotate_due_at = ? WHERE id = ?`,
+		sealed, by, sql.NullInt64{Int64: int64(every), Valid: every > 0}, unix(k.RotateDueAt), k.rowID)
+	return err
+}
+
+// RotateEveryProblem returns what is wrong with a rotation schedule of
+// days (0: none), or "".
+func RotateEveryProblem(days int) string {
+	if days < 0 || days > MaxRotateEveryDays {
+		return fmt.Sprintf("Enter a number of days from 1 to %s, or leave it empty never to rotate on a schedule.", Thousands(MaxRotateEveryDays))
+	}
+	return ""
 }
 
 // insertKeySQL writes a key row from insertKeyArgs's values.
@@ -280,7 +330,8 @@ const keyColumns = keyRowColumns + `, ` + keyOrgColumns
 const keyRowColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
 	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
 	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
-	k.last_used_at, k.use_count, k.org_id`
+	k.last_used_at, k.use_count, k.org_id, k.sealed_secret IS NOT NULL, k.secret_uncollected,
+	coalesce(k.rotate_every_days, 0), k.rotate_due_at`
 
 // keyOrgColumns are what a key shows of its organization (k.org_id): its
 // public id, its ids path, and whether API keys are off there or above.
@@ -308,7 +359,7 @@ func scanKey(row rowScanner, extra ...any) (Key, error) {
 // export show: not who changed the key last, nor its rate limit or use
 // count. An export of a million keys reads them in a second less.
 const keyListedColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
-	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id`
+	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id, k.sealed_secret IS NOT NULL, k.secret_uncollected`
 
 // keyRow reads keyRowColumns, or keyListedColumns when listed is set. A
 // read of many rows uses one keyRow for all of them, so that its scan
@@ -319,6 +370,7 @@ type keyRow struct {
 	perms                                                    string
 	createdAt, updatedAt                                     int64
 	expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt sql.NullInt64
+	rotateDueAt                                              sql.NullInt64
 	enabledBy, expirySetBy, revokedBy                        sql.NullString
 	dest                                                     []any
 }
@@ -337,12 +389,13 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	if r.dest == nil {
 		if r.listed {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
-				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow}
+				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.k.Recoverable, &r.k.Uncollected}
 		} else {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
 				&r.k.Capacity, &r.k.Frequency, &r.createdAt, &r.k.CreatedBy, &r.updatedAt, &r.k.UpdatedBy,
 				&r.enabledAt, &r.enabledBy, &r.expirySetAt, &r.expirySetBy, &r.revokedAt, &r.revokedBy,
-				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow}
+				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.k.Recoverable, &r.k.Uncollected,
+				&r.k.RotateEveryDays, &r.rotateDueAt}
 		}
 		r.dest = append(r.dest, extra...)
 	}
@@ -360,6 +413,7 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 		k.EnabledAt, k.EnabledBy = fromUnix(r.enabledAt), r.enabledBy.String
 		k.ExpirySetAt, k.ExpirySetBy = fromUnix(r.expirySetAt), r.expirySetBy.String
 		k.RevokedBy = r.revokedBy.String
+		k.RotateDueAt = fromUnix(r.rotateDueAt)
 	}
 	return k, nil
 }

@@ -24,6 +24,8 @@ const (
 	KeyRateLimit KeyAction = "rate_limit"
 	KeyRotate    KeyAction = "rotate"
 	KeyEndGrace  KeyAction = "end_grace"
+	KeyReveal    KeyAction = "reveal"
+	KeySchedule  KeyAction = "schedule"
 )
 
 // BulkActions are the actions that apply to many keys at once.
@@ -50,6 +52,25 @@ type changeTx struct {
 	stmts *stmtCache
 	// deleted are the rows of the keys deleted since the last flush.
 	deleted []int64
+	// policies are the effective policies of the organizations read so
+	// far, by row: a bulk change reads each once.
+	policies map[int64]Policy
+}
+
+// policy returns the effective policy of the organization with this row.
+func (c *changeTx) policy(row int64) (Policy, error) {
+	if p, ok := c.policies[row]; ok {
+		return p, nil
+	}
+	o, err := orgByRow(c.ctx, c.tx, row)
+	if err != nil {
+		return Policy{}, err
+	}
+	if c.policies == nil {
+		c.policies = make(map[int64]Policy)
+	}
+	c.policies[row] = o.Effective
+	return o.Effective, nil
 }
 
 func newChangeTx(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) *changeTx {
@@ -176,7 +197,11 @@ func revokeChange() keyChange {
 		}
 		ev := keyEvent(k, ActionKeyRevoked, map[string]Change{"revoked": {Before: false, After: true}})
 		k.RevokedAt, k.RevokedBy = c.now, c.actor.Username
-		return ev, c.update(k, "revoked_at = ?, revoked_by = ?", c.now.Unix(), c.actor.Username)
+		// A revoked key's secret is of no use to anyone: it is no longer
+		// kept, nor rotated.
+		k.Recoverable, k.Uncollected, k.RotateDueAt = false, false, time.Time{}
+		return ev, c.update(k, `revoked_at = ?, revoked_by = ?, sealed_secret = NULL, sealed_by = NULL,
+			secret_uncollected = 0, rotate_due_at = NULL`, c.now.Unix(), c.actor.Username)
 	}}
 }
 

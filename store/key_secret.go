@@ -12,6 +12,9 @@ import (
 const (
 	MaxGraceDays     = 30
 	DefaultGraceDays = 30
+	// OrgGrace asks RotateKey for the grace period of the key's
+	// organization's policy.
+	OrgGrace = -1
 )
 
 // maxSecretsInGrace is how many previous secrets of a key may be in their
@@ -83,16 +86,17 @@ type Rotation struct {
 }
 
 // RotateKey gives a key a new secret. The secret it had keeps working for
-// graceDays (0 to MaxGraceDays; 0 ends it now). The key keeps its id,
+// graceDays (0 to MaxGraceDays; 0 ends it now; OrgGrace for the
+// organization's, which is also the most it allows). The key keeps its id,
 // name, permissions, rate limit, usage and history. A revoked or expired
 // key cannot be rotated.
 func (s *Store) RotateKey(ctx context.Context, actor Actor, id string, graceDays int) (Rotation, error) {
-	if msg := GraceProblem(graceDays); msg != "" {
+	if msg := GraceProblem(graceDays); msg != "" && graceDays != OrgGrace {
 		return Rotation{}, &Error{Code: EINVALID, Field: "grace_days", Message: msg}
 	}
 	r := Rotation{Secret: NewSecret()}
 	var err error
-	r.Key, err = s.changeKey(ctx, actor, id, rotateChange(r.Secret, graceDays, &r.Replaced))
+	r.Key, err = s.changeKey(ctx, actor, id, s.rotateChange(r.Secret, graceDays, false, &r.Replaced))
 	if err != nil {
 		return Rotation{}, err
 	}
@@ -106,12 +110,29 @@ func (s *Store) EndKeyGrace(ctx context.Context, actor Actor, id string) (Key, e
 }
 
 // rotateChange makes secret the key's, and tells replaced about the one it
-// had.
-func rotateChange(secret string, graceDays int, replaced *Secret) keyChange {
+// had. A scheduled rotation keeps the secret encrypted until someone
+// collects it; any other keeps it only for a recoverable key.
+func (s *Store) rotateChange(secret string, graceDays int, scheduled bool, replaced *Secret) keyChange {
 	return keyChange{action: KeyRotate, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if scheduled && (k.RotateDueAt.IsZero() || k.RotateDueAt.After(c.now)) {
+			return nil, nil // rotated already, by another run
+		}
 		if k.Expired(c.now) {
 			return nil, Errorf(ECONFLICT, "", "Key %q expired on %s; extend it before rotating it.",
 				k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+		}
+		p, err := c.policy(k.orgRow)
+		if err != nil {
+			return nil, err
+		}
+		// A bulk rotation applies this change to keys of several
+		// organizations: each takes its own.
+		graceDays := graceDays
+		switch {
+		case graceDays == OrgGrace:
+			graceDays = p.Grace()
+		case p.GraceSet && graceDays > p.GraceDays:
+			return nil, Errorf(EINVALID, "grace_days", "The policy allows a grace period of at most %s here.", countText(p.GraceDays, "day", "days"))
 		}
 		var inGrace int
 		if err := c.stmts.QueryRowContext(c.ctx, `SELECT count(*) FROM previous_secrets WHERE key_id = ? AND grace_until > ?`,
@@ -143,11 +164,24 @@ func rotateChange(secret string, graceDays int, replaced *Secret) keyChange {
 		if since.Valid {
 			replaced.Since = time.Unix(since.Int64, 0).UTC()
 		}
+		sealed, by, err := s.sealFor(k, p, secret, scheduled)
+		if err != nil {
+			return nil, err
+		}
 		hint := secretHint(secret)
 		ev := keyEvent(k, ActionKeyRotated, map[string]Change{"secret": {Before: k.Hint, After: hint}})
 		ev.Details = map[string]any{"grace_days": graceDays, "grace_until": timeValue(graceUntil)}
-		k.Hint = hint
-		return ev, c.update(k, "secret_hash = ?, hint = ?, rotated_at = ?", HashSecret(secret), hint, c.now.Unix())
+		if scheduled {
+			ev.Details["scheduled"] = true
+		}
+		k.Hint, k.Recoverable, k.Uncollected = hint, sealed != nil, scheduled
+		k.RotateDueAt = time.Time{}
+		if k.RotateEveryDays > 0 {
+			k.RotateDueAt = c.now.AddDate(0, 0, k.RotateEveryDays)
+		}
+		return ev, c.update(k, `secret_hash = ?, hint = ?, rotated_at = ?, sealed_secret = ?, sealed_by = ?,
+			secret_uncollected = ?, rotate_due_at = ?`,
+			HashSecret(secret), hint, c.now.Unix(), sealed, by, scheduled, unix(k.RotateDueAt))
 	}}
 }
 

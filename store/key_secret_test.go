@@ -129,7 +129,7 @@ func TestRotationRefusals(t *testing.T) {
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	k, secret := mustCreateKey(t, s, NewKey{Name: "svc", Enabled: true, ExpiresAt: clock.now.Add(time.Hour)})
-	for _, days := range []int{-1, 31} {
+	for _, days := range []int{-2, 31} {
 		var e *Error
 		if _, err := s.RotateKey(ctx, testActor, k.ID, days); !errors.As(err, &e) || e.Code != EINVALID || e.Field != "grace_days" {
 			t.Fatalf("grace of %d days: %v", days, err)

@@ -48,14 +48,55 @@ type Policy struct {
 	APIKeysEnabled bool
 	MaxExpiryDays  int // new keys and extensions must expire within this many days
 	MaxKeysPerUser int // available keys one user may have created here
+	// RecoverableKeys keeps the secrets of keys here encrypted as well, so
+	// that someone with the right can show them again. On at an
+	// organization, it is on below it: the keys of a subtree are
+	// recoverable when the organization above decided so.
+	RecoverableKeys bool
+	// RotateEveryDays is the rotation schedule new keys here start with;
+	// 0 for none.
+	RotateEveryDays int
+	// GraceDays is how long a rotated secret keeps working, when GraceSet
+	// (0 is a grace period too: none); see Grace.
+	GraceDays int
+	GraceSet  bool
+}
+
+// Grace is the grace period of a rotation under the policy, in days.
+func (p Policy) Grace() int {
+	if p.GraceSet {
+		return p.GraceDays
+	}
+	return DefaultGraceDays
 }
 
 // Policy limits.
 const (
 	MaxKeysPerUserLimit = 1000
 	MaxExpiryDaysLimit  = 36500
+	MaxRotateEveryDays  = 3650
 	MaxOrgNameLen       = 60
 )
+
+// Problems returns what is wrong with the numbers of a policy, one error
+// per field, each saying what to enter instead.
+func (p Policy) Problems() []*Error {
+	var out []*Error
+	check := func(bad bool, field, format string, a ...any) {
+		if bad {
+			out = append(out, Errorf(EINVALID, field, format, a...))
+		}
+	}
+	check(p.MaxExpiryDays < 0 || p.MaxExpiryDays > MaxExpiryDaysLimit, "max_expiry_days",
+		"Enter a number of days from 1 to %s, or leave it empty for no limit.", Thousands(MaxExpiryDaysLimit))
+	check(p.MaxKeysPerUser < 0 || p.MaxKeysPerUser > MaxKeysPerUserLimit, "max_keys_per_user",
+		"Enter a number from 1 to %s, or leave it empty for no limit.", Thousands(MaxKeysPerUserLimit))
+	check(p.RotateEveryDays < 0 || p.RotateEveryDays > MaxRotateEveryDays, "rotate_every_days",
+		"Enter a number of days from 1 to %s, or leave it empty for no schedule.", Thousands(MaxRotateEveryDays))
+	check(p.GraceSet && GraceProblem(p.GraceDays) != "", "grace_days",
+		"Enter a number of days from 0 to %d, or leave it empty for the default (%d).", MaxGraceDays, DefaultGraceDays)
+	return out
+}
 
 // stricter returns the strictest of two policies, field by field.
 func (p Policy) stricter(q Policy) Policy {
@@ -68,10 +109,18 @@ func (p Policy) stricter(q Policy) Policy {
 		}
 		return min(a, b)
 	}
+	grace, set := p.GraceDays, p.GraceSet
+	if q.GraceSet && (!set || q.GraceDays < grace) {
+		grace, set = q.GraceDays, true
+	}
 	return Policy{
-		APIKeysEnabled: p.APIKeysEnabled && q.APIKeysEnabled,
-		MaxExpiryDays:  limit(p.MaxExpiryDays, q.MaxExpiryDays),
-		MaxKeysPerUser: limit(p.MaxKeysPerUser, q.MaxKeysPerUser),
+		APIKeysEnabled:  p.APIKeysEnabled && q.APIKeysEnabled,
+		MaxExpiryDays:   limit(p.MaxExpiryDays, q.MaxExpiryDays),
+		MaxKeysPerUser:  limit(p.MaxKeysPerUser, q.MaxKeysPerUser),
+		RecoverableKeys: p.RecoverableKeys || q.RecoverableKeys,
+		RotateEveryDays: limit(p.RotateEveryDays, q.RotateEveryDays),
+		GraceDays:       grace,
+		GraceSet:        set,
 	}
 }
 
@@ -152,7 +201,8 @@ func OrgNameProblem(name string) string {
 }
 
 const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path, o.api_keys_enabled,
-	coalesce(o.max_expiry_days, 0), coalesce(o.max_keys_per_user, 0), o.created_at, o.updated_at`
+	coalesce(o.max_expiry_days, 0), coalesce(o.max_keys_per_user, 0), o.recoverable_keys,
+	coalesce(o.rotate_every_days, 0), o.grace_days, o.created_at, o.updated_at`
 
 // orgTree reads every organization in the scope, in tree order (a parent
 // before its children, siblings by name), with names, paths, effective
@@ -163,8 +213,11 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 	all, err := allRows(ctx, tx, func(r rowScanner) (Org, error) {
 		var o Org
 		var created, updated int64
+		var grace sql.NullInt64
 		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
-			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &created, &updated)
+			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &o.Policy.RecoverableKeys,
+			&o.Policy.RotateEveryDays, &grace, &created, &updated)
+		o.Policy.GraceDays, o.Policy.GraceSet = int(grace.Int64), grace.Valid
 		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
 		return o, err
 	}, `SELECT `+orgColumns+` FROM organizations o LEFT JOIN organizations p ON p.id = o.parent_id ORDER BY o.path`)
@@ -499,11 +552,11 @@ func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, err
 // administrator cannot loosen the limits set for their tenant. A setting
 // looser than the parent's effective one is refused.
 func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Policy) (Org, error) {
-	switch {
-	case p.MaxExpiryDays < 0 || p.MaxExpiryDays > MaxExpiryDaysLimit:
-		return Org{}, Errorf(EINVALID, "max_expiry_days", "Enter a number of days from 1 to %d, or leave it empty for no limit.", MaxExpiryDaysLimit)
-	case p.MaxKeysPerUser < 0 || p.MaxKeysPerUser > MaxKeysPerUserLimit:
-		return Org{}, Errorf(EINVALID, "max_keys_per_user", "Enter a number from 1 to %d, or leave it empty for no limit.", MaxKeysPerUserLimit)
+	if problems := p.Problems(); len(problems) > 0 {
+		return Org{}, problems[0]
+	}
+	if !p.GraceSet {
+		p.GraceDays = 0
 	}
 	var o Org
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
@@ -528,14 +581,23 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 			if lim := parent.Effective.MaxKeysPerUser; lim > 0 && p.MaxKeysPerUser > lim {
 				return Errorf(EINVALID, "max_keys_per_user", "%s allows at most %d keys per user; this organization cannot allow more.", parent.Path, lim)
 			}
+			if lim := parent.Effective.RotateEveryDays; lim > 0 && p.RotateEveryDays > lim {
+				return Errorf(EINVALID, "rotate_every_days", "%s rotates keys every %d days; this organization cannot wait longer.", parent.Path, lim)
+			}
+			if up := parent.Effective; up.GraceSet && p.GraceSet && p.GraceDays > up.GraceDays {
+				return Errorf(EINVALID, "grace_days", "%s allows a grace period of at most %d days; this organization cannot allow more.", parent.Path, up.GraceDays)
+			}
 		}
 		if p == before.Policy {
 			o = before
 			return nil
 		}
 		nullable := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n > 0} }
-		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET api_keys_enabled = ?, max_expiry_days = ?, max_keys_per_user = ?, updated_at = ? WHERE id = ?`,
-			p.APIKeysEnabled, nullable(p.MaxExpiryDays), nullable(p.MaxKeysPerUser), now.Unix(), before.rowID); err != nil {
+		grace := sql.NullInt64{Int64: int64(p.GraceDays), Valid: p.GraceSet}
+		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET api_keys_enabled = ?, max_expiry_days = ?, max_keys_per_user = ?,
+			recoverable_keys = ?, rotate_every_days = ?, grace_days = ?, updated_at = ? WHERE id = ?`,
+			p.APIKeysEnabled, nullable(p.MaxExpiryDays), nullable(p.MaxKeysPerUser),
+			p.RecoverableKeys, nullable(p.RotateEveryDays), grace, now.Unix(), before.rowID); err != nil {
 			return err
 		}
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {

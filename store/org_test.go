@@ -336,3 +336,66 @@ func TestMovingUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretPolicy: the secret settings compose along the path as their
+// own kind of strictness (recoverable anywhere above is recoverable, the
+// shortest schedule and grace win), a child cannot wait longer or allow a
+// longer grace, and a rotation takes its grace from the policy.
+func TestSecretPolicy(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	withMasterKey(t, s)
+	root, acme, eu, _ := testOrgs(t, s)
+	if g := root.Effective.Grace(); g != DefaultGraceDays || root.Effective.RecoverableKeys {
+		t.Fatalf("the default policy: grace %d, %+v", g, root.Effective)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: true, RecoverableKeys: true, RotateEveryDays: 365, GraceDays: 14, GraceSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		p     Policy
+		field string
+	}{
+		{Policy{APIKeysEnabled: true, RotateEveryDays: 400}, "rotate_every_days"},
+		{Policy{APIKeysEnabled: true, GraceDays: 20, GraceSet: true}, "grace_days"},
+		{Policy{APIKeysEnabled: true, GraceDays: 31, GraceSet: true}, "grace_days"},
+		{Policy{APIKeysEnabled: true, GraceDays: -1, GraceSet: true}, "grace_days"},
+		{Policy{APIKeysEnabled: true, RotateEveryDays: MaxRotateEveryDays + 1}, "rotate_every_days"},
+	} {
+		var e *Error
+		if _, err := s.SetOrgPolicy(ctx, testActor, eu.ID, bad.p); !errors.As(err, &e) || e.Code != EINVALID || e.Field != bad.field {
+			t.Errorf("%+v: %v, want %s refused", bad.p, err, bad.field)
+		}
+	}
+	got, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true, RotateEveryDays: 90, GraceDays: 0, GraceSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Policy{APIKeysEnabled: true, RecoverableKeys: true, RotateEveryDays: 90, GraceDays: 0, GraceSet: true}
+	if got.Effective != want || got.Effective.Grace() != 0 {
+		t.Fatalf("effective policy of EU: %+v, want %+v", got.Effective, want)
+	}
+	// Unset, EU takes Acme's grace; a grace of 0 set is kept as 0.
+	if got, err = s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true}); err != nil || got.Effective.Grace() != 14 || got.Policy.GraceSet {
+		t.Fatalf("EU without its own grace: %+v, %v", got, err)
+	}
+
+	// A rotation without a grace takes the organization's; one longer
+	// than the policy allows is refused.
+	k, _ := mustCreateKey(t, s, NewKey{Name: "svc", Enabled: true, Org: eu.ID})
+	r, err := s.RotateKey(ctx, testActor, k.ID, OrgGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clock.now.AddDate(0, 0, 14); !r.Replaced.GraceUntil.Equal(want) {
+		t.Fatalf("grace until %v, want %v (the policy's 14 days)", r.Replaced.GraceUntil, want)
+	}
+	var e *Error
+	if _, err := s.RotateKey(ctx, testActor, k.ID, 15); !errors.As(err, &e) || e.Field != "grace_days" || !strings.Contains(e.Message, "at most 14 days") {
+		t.Fatalf("a grace past the policy's: %v", err)
+	}
+	plain, _ := mustCreateKey(t, s, NewKey{Name: "svc"})
+	if r, err = s.RotateKey(ctx, testActor, plain.ID, OrgGrace); err != nil || !r.Replaced.GraceUntil.Equal(clock.now.AddDate(0, 0, DefaultGraceDays)) {
+		t.Fatalf("at the root the grace is the default: %+v, %v", r.Replaced, err)
+	}
+}

@@ -69,6 +69,10 @@ type Store struct {
 	orgs               orgCache
 	verifyStmt         *sql.Stmt
 	verifyPreviousStmt *sql.Stmt
+	// master is the master key of the kept secrets; see SetMasterKey.
+	master func() (*MasterKey, error)
+	// reveals limits how often each user may reveal secrets.
+	reveals revealLimits
 	// changes notices writes by other processes; see ReloadIfChanged.
 	changes dataVersion
 

@@ -5,8 +5,9 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 // exactTime is a time as the console prints it in full.
@@ -57,20 +58,7 @@ func plural(n int, one, many string) string {
 }
 
 // thousands writes n with comma separators.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func thousands(n int) string { return store.Thousands(n) }
 
 // quoted puts a name in typographic quotes for messages.
 func quoted(s string) string { return fmt.Sprintf("“%s”", s) }

@@ -35,47 +35,75 @@ func (f *OrgForm) Validate() bool {
 }
 
 // PolicyForm is an organization's own policy, as typed: an empty number is
-// no limit.
+// no limit (no schedule, the default grace period).
 type PolicyForm struct {
-	APIKeysEnabled bool
-	MaxExpiryDays  string
-	MaxKeysPerUser string
-	Errors         form.Errors
+	APIKeysEnabled  bool
+	MaxExpiryDays   string
+	MaxKeysPerUser  string
+	RecoverableKeys bool
+	RotateEveryDays string
+	GraceDays       string
+	Errors          form.Errors
 }
 
 // PolicyFormOf fills the form with a saved policy.
 func PolicyFormOf(p store.Policy) PolicyForm {
-	return PolicyForm{APIKeysEnabled: p.APIKeysEnabled, MaxExpiryDays: limitText(p.MaxExpiryDays), MaxKeysPerUser: limitText(p.MaxKeysPerUser)}
+	f := PolicyForm{
+		APIKeysEnabled: p.APIKeysEnabled, MaxExpiryDays: limitText(p.MaxExpiryDays), MaxKeysPerUser: limitText(p.MaxKeysPerUser),
+		RecoverableKeys: p.RecoverableKeys, RotateEveryDays: limitText(p.RotateEveryDays),
+	}
+	if p.GraceSet {
+		f.GraceDays = strconv.Itoa(p.GraceDays)
+	}
+	return f
 }
 
 // ParsePolicyForm reads the form from posted values; an absent checkbox is
 // off.
 func ParsePolicyForm(v url.Values) PolicyForm {
 	return PolicyForm{
-		APIKeysEnabled: v.Get("api_keys_enabled") == "on",
-		MaxExpiryDays:  strings.TrimSpace(v.Get("max_expiry_days")),
-		MaxKeysPerUser: strings.TrimSpace(v.Get("max_keys_per_user")),
+		APIKeysEnabled:  v.Get("api_keys_enabled") == "on",
+		MaxExpiryDays:   strings.TrimSpace(v.Get("max_expiry_days")),
+		MaxKeysPerUser:  strings.TrimSpace(v.Get("max_keys_per_user")),
+		RecoverableKeys: v.Get("recoverable_keys") == "on",
+		RotateEveryDays: strings.TrimSpace(v.Get("rotate_every_days")),
+		GraceDays:       strings.TrimSpace(v.Get("grace_days")),
 	}
 }
 
-// Validate checks the numbers and returns the policy to save.
+// Validate reads the numbers and returns the policy to save; the store's
+// rules say what is out of range.
 func (f *PolicyForm) Validate() (store.Policy, bool) {
 	f.Errors = nil
-	p := store.Policy{APIKeysEnabled: f.APIKeysEnabled}
-	limit := func(field, s string, most int, msg string) int {
+	// A number that does not parse is out of range: the store's message
+	// says what to type.
+	number := func(s string, empty int) int {
 		if s == "" {
-			return 0
+			return empty
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > most {
-			f.Errors.Add(field, msg)
+		if err != nil || n < 0 {
+			return -1
+		}
+		if n == 0 && empty == 0 {
+			return -1 // 0 is not a limit; empty is
 		}
 		return n
 	}
-	p.MaxExpiryDays = limit("max_expiry_days", f.MaxExpiryDays, store.MaxExpiryDaysLimit,
-		"Enter a number of days from 1 to "+thousands(store.MaxExpiryDaysLimit)+", or leave it empty for no limit.")
-	p.MaxKeysPerUser = limit("max_keys_per_user", f.MaxKeysPerUser, store.MaxKeysPerUserLimit,
-		"Enter a number from 1 to "+thousands(store.MaxKeysPerUserLimit)+", or leave it empty for no limit.")
+	p := store.Policy{
+		APIKeysEnabled:  f.APIKeysEnabled,
+		MaxExpiryDays:   number(f.MaxExpiryDays, 0),
+		MaxKeysPerUser:  number(f.MaxKeysPerUser, 0),
+		RecoverableKeys: f.RecoverableKeys,
+		RotateEveryDays: number(f.RotateEveryDays, 0),
+		GraceSet:        f.GraceDays != "",
+	}
+	if p.GraceSet {
+		p.GraceDays = number(f.GraceDays, -1)
+	}
+	for _, e := range p.Problems() {
+		f.Errors.Add(e.Field, e.Message)
+	}
 	return p, !f.Errors.Any()
 }
 
@@ -225,6 +253,29 @@ func (v OrgDetails) keysPerUserText() string {
 	return plural(n, "key", "keys") + " (" + v.origin(func(p store.Policy) bool { return p.MaxKeysPerUser == n }) + ")"
 }
 
+func (v OrgDetails) recoverableText() string {
+	if !v.Org.Effective.RecoverableKeys {
+		return "Off: secrets are shown once"
+	}
+	return "On (" + v.origin(func(p store.Policy) bool { return p.RecoverableKeys }) + ")"
+}
+
+func (v OrgDetails) rotateEveryText() string {
+	days := v.Org.Effective.RotateEveryDays
+	if days == 0 {
+		return "No schedule"
+	}
+	return "Every " + plural(days, "day", "days") + " (" + v.origin(func(p store.Policy) bool { return p.RotateEveryDays == days }) + ")"
+}
+
+func (v OrgDetails) graceText() string {
+	e := v.Org.Effective
+	if !e.GraceSet {
+		return plural(store.DefaultGraceDays, "day", "days") + " (the default)"
+	}
+	return plural(e.GraceDays, "day", "days") + " (" + v.origin(func(p store.Policy) bool { return p.GraceSet && p.GraceDays == e.GraceDays }) + ")"
+}
+
 // policyChips names the limits in effect at an organization, for the list.
 func policyChips(o store.Org) []string {
 	var out []string
@@ -236,6 +287,15 @@ func policyChips(o store.Org) []string {
 	}
 	if n := o.Effective.MaxKeysPerUser; n > 0 {
 		out = append(out, "≤ "+plural(n, "key", "keys")+" per user")
+	}
+	if o.Effective.RecoverableKeys {
+		out = append(out, "Recoverable keys")
+	}
+	if d := o.Effective.RotateEveryDays; d > 0 {
+		out = append(out, "Rotate every "+plural(d, "day", "days"))
+	}
+	if o.Effective.GraceSet {
+		out = append(out, "Grace "+plural(o.Effective.GraceDays, "day", "days"))
 	}
 	return out
 }

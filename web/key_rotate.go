@@ -15,15 +15,18 @@ import (
 
 // rotateKey gives a key a new secret and shows it, the one time it is
 // shown, exactly as creating a key does (201, uncached). A refused grace
-// period comes back beside its field, as typed.
+// period comes back beside its field, as typed; none typed is the
+// organization's.
 func (h *handler) rotateKey(c echo.Context) error {
 	id := c.Param("id")
 	typed := strings.TrimSpace(c.FormValue("grace_days"))
 	var errs form.Errors
-	days := store.DefaultGraceDays
+	days := store.OrgGrace
 	if typed != "" {
+		// Only the store's range is checked here too: a typed -1
+		// must not pass for "the organization's".
 		n, err := strconv.Atoi(typed)
-		if err != nil {
+		if err != nil || store.GraceProblem(n) != "" {
 			errs.Add("grace_days", fmt.Sprintf("Enter a whole number of days, from 0 to %d.", store.MaxGraceDays))
 		}
 		days = n

@@ -521,3 +521,67 @@ func TestOrgRights(t *testing.T) {
 		t.Error("policy-maker: wrong forms")
 	}
 }
+
+// TestOrgSecretPolicy: recoverable keys, the rotation schedule and the
+// grace period are saved from the policy form, said on the page with
+// where they come from, refused beside their fields as typed, and the
+// grace is what a key's Rotate form offers.
+func TestOrgSecretPolicy(t *testing.T) {
+	tc := newTestConsole(t)
+	f := tc.orgFixture()
+	admin := tc.loggedIn("admin")
+	wantStatus(t, admin.post("/orgs/"+f.acme.ID+"/policy", url.Values{"api_keys_enabled": {"on"},
+		"recoverable_keys": {"on"}, "rotate_every_days": {"365"}, "grace_days": {"7"}}), http.StatusSeeOther)
+	want := store.Policy{APIKeysEnabled: true, RecoverableKeys: true, RotateEveryDays: 365, GraceDays: 7, GraceSet: true}
+	if p := tc.org(f.acme.ID).Policy; p != want {
+		t.Fatalf("policy %+v, want %+v", p, want)
+	}
+	// A grace of 0 is a setting, not an empty field.
+	wantStatus(t, admin.post("/orgs/"+f.eu.ID+"/policy", url.Values{"api_keys_enabled": {"on"}, "grace_days": {"0"}}), http.StatusSeeOther)
+	res := admin.get("/orgs/" + f.eu.ID)
+	if res.testid("effective-recoverable") != "On (set by Default/Acme)" || res.testid("effective-rotate-every") != "Every 365 days (set by Default/Acme)" ||
+		res.testid("effective-grace") != "0 days (set here)" {
+		t.Fatalf("effective: %q, %q, %q", res.testid("effective-recoverable"), res.testid("effective-rotate-every"), res.testid("effective-grace"))
+	}
+	if got := res.doc().Find(`[data-testid=policy-grace-days]`).AttrOr("value", "?"); got != "0" {
+		t.Fatalf("EU's own grace shows as %q", got)
+	}
+	if got := admin.get("/orgs/" + f.beta.ID).testid("effective-grace"); got != "30 days (the default)" {
+		t.Fatalf("Beta's grace: %q", got)
+	}
+	// A key's Rotate form offers its organization's grace.
+	k := tc.createKey("rotating", func(in *store.NewKey) { in.Org = f.acme.ID })
+	if got := admin.get("/keys/"+k.ID).doc().Find("#grace_days").AttrOr("value", "?"); got != "7" {
+		t.Fatalf("the Rotate form offers %q days, want Acme's 7", got)
+	}
+
+	for _, bad := range []struct {
+		form        url.Values
+		field, want string
+	}{
+		{url.Values{"grace_days": {"31"}}, "grace_days", "from 0 to 30"},
+		{url.Values{"grace_days": {"-1"}}, "grace_days", "from 0 to 30"},
+		{url.Values{"grace_days": {"a week"}}, "grace_days", "from 0 to 30"},
+		{url.Values{"grace_days": {"8"}}, "grace_days", "Default/Acme allows a grace period of at most 7 days"},
+		{url.Values{"rotate_every_days": {"0"}}, "rotate_every_days", "from 1 to 3,650"},
+		{url.Values{"rotate_every_days": {"400"}}, "rotate_every_days", "Default/Acme rotates keys every 365 days"},
+	} {
+		bad.form.Set("api_keys_enabled", "on")
+		bad.form.Set("recoverable_keys", "on")
+		before := tc.orgSnapshot()
+		res := admin.post("/orgs/"+f.eu.ID+"/policy", bad.form)
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		if got := res.testid(bad.field + "-error"); !strings.Contains(got, bad.want) {
+			t.Errorf("%v: beside %s %q, want %q", bad.form, bad.field, got, bad.want)
+		}
+		d := res.doc()
+		if d.Find(`[data-testid=policy-grace-days]`).AttrOr("value", "?") != bad.form.Get("grace_days") ||
+			d.Find(`[data-testid=policy-rotate-every-days]`).AttrOr("value", "?") != bad.form.Get("rotate_every_days") ||
+			!d.Find(`[data-testid=recoverable-keys]`).Is("[checked]") {
+			t.Errorf("%v: the form did not come back as typed", bad.form)
+		}
+		if tc.orgSnapshot() != before {
+			t.Errorf("%v: a refused policy changed something", bad.form)
+		}
+	}
+}

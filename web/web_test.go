@@ -58,6 +58,8 @@ func newBareConsole(t *testing.T) *testConsole {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// As serve does: a master key, made when a secret is first kept.
+	st.SetMasterKey(func() (*store.MasterKey, error) { return store.ParseMasterKey(store.GenerateMasterKey()) })
 	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	st.Now = clock.Now
 	e, err := New(ctx, st, Config{Logger: discardLogger()})

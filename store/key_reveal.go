@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Revealing is limited per user: a burst of revealBurst, then one every
+// revealEvery. Someone who has taken a session cannot read every secret
+// at the speed of a script.
+const (
+	revealBurst = 10
+	revealEvery = 6 * time.Second
+)
+
+// revealLimits holds each user's reveal allowance.
+type revealLimits struct {
+	mu     sync.Mutex
+	byUser map[string]*rate.Limiter
+}
+
+// allow takes one reveal from the user's allowance at now.
+func (l *revealLimits) allow(user string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byUser == nil {
+		l.byUser = map[string]*rate.Limiter{}
+	}
+	lim, ok := l.byUser[user]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(revealEvery), revealBurst)
+		l.byUser[user] = lim
+	}
+	return lim.AllowN(now, 1)
+}
+
+// sealFor encrypts a new secret of key k when it is to be kept: always for
+// a scheduled rotation (nobody has seen it yet), and for recoverable keys.
+// It returns the values of sealed_secret and sealed_by, NULL when the
+// secret is not kept.
+func (s *Store) sealFor(k *Key, p Policy, secret string, uncollected bool) (sealed []byte, by sql.NullString, err error) {
+	if !uncollected && !p.RecoverableKeys {
+		return nil, by, nil
+	}
+	m, err := s.masterKey()
+	if err != nil {
+		return nil, by, err
+	}
+	return m.seal(secret, k.ID), sql.NullString{String: m.ID(), Valid: true}, nil
+}
+
+// Reveal is a secret shown again, and the key it belongs to.
+type Reveal struct {
+	Key    Key
+	Secret string
+}
+
+// RevealKey shows a recoverable key's current secret again, to a user who
+// typed their password again (checked and throttled as a login is). Each
+// reveal is an event; a user may reveal a few at once, then one every few
+// seconds. A secret that a scheduled rotation made counts as collected,
+// and unless its key is recoverable, it is no longer kept. A ciphertext
+// that does not decrypt shows nothing, and changes nothing.
+func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string) (Reveal, error) {
+	u, hash, err := s.userWithHash(ctx, "u.id = ?", actor.UserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Reveal{}, Errorf(EFORBIDDEN, "", "Only a person can reveal a secret.")
+	} else if err != nil {
+		return Reveal{}, err
+	}
+	if !s.reveals.allow(u.Username, s.now()) {
+		return Reveal{}, Errorf(ELIMITED, "", "You have revealed %d secrets in a short time; wait a minute before revealing another.", revealBurst)
+	}
+	unlock, err := s.checkCurrentPassword(ctx, actor, u, hash, password)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Field == "current" {
+			e.Field = "password"
+		}
+		return Reveal{}, err
+	}
+	defer unlock()
+	var r Reveal
+	r.Key, err = s.changeKey(ctx, actor, id, keyChange{action: KeyReveal, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		var sealed []byte
+		var by sql.NullString
+		if err := c.stmts.QueryRowContext(c.ctx, `SELECT sealed_secret, sealed_by FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by); err != nil {
+			return nil, err
+		}
+		if sealed == nil {
+			return nil, Errorf(EINVALID, "", "The secret of key %q is not kept: it was shown once, when it was made. Rotate the key to give it a new one.", k.Name)
+		}
+		m, err := s.masterKey()
+		if err != nil {
+			return nil, err
+		}
+		if by.String != m.ID() {
+			return nil, Errorf(ECONFLICT, "", "The secret of key %q was kept under master key %s, which this server does not have; it cannot be shown. Verification is not affected.", k.Name, by.String)
+		}
+		if r.Secret, err = m.open(sealed, k.ID); err != nil {
+			return nil, Errorf(ECONFLICT, "", "The kept secret of key %q does not decrypt: it was changed outside Keydesk. Nothing is shown, and verification is not affected; rotate the key to give it a new secret.", k.Name)
+		}
+		// Revealing changes nothing the key's page calls a change: not
+		// updated_at.
+		ev := keyEvent(k, ActionKeyRevealed, nil)
+		if !k.Uncollected {
+			return ev, nil
+		}
+		ev.Details = map[string]any{"collected": true}
+		p, err := c.policy(k.orgRow)
+		if err != nil {
+			return nil, err
+		}
+		set := "secret_uncollected = 0"
+		if !p.RecoverableKeys {
+			set += ", sealed_secret = NULL, sealed_by = NULL"
+			k.Recoverable = false
+		}
+		k.Uncollected = false
+		_, err = c.exec(`UPDATE keys SET `+set+` WHERE id = ?`, k.rowID)
+		return ev, err
+	}})
+	if err != nil {
+		return Reveal{}, err
+	}
+	return r, nil
+}

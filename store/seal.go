@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// MasterKeyLen is the length of a master key: AES-256.
+const MasterKeyLen = 32
+
+// MasterKey encrypts the secrets that are kept to be shown again: those of
+// recoverable keys, and those a scheduled rotation made that nobody has
+// collected yet. It never goes into the database; each ciphertext names
+// the master key that made it by its ID.
+type MasterKey struct {
+	id   string
+	aead cipher.AEAD
+}
+
+// NewMasterKey makes a master key from 32 random bytes.
+func NewMasterKey(raw []byte) (*MasterKey, error) {
+	if len(raw) != MasterKeyLen {
+		return nil, fmt.Errorf("a master key is %d bytes, not %d", MasterKeyLen, len(raw))
+	}
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	// The id names the key without saying anything useful about it: a
+	// hash of it under a label of its own.
+	sum := sha256.Sum256(append([]byte("keydesk master key id\x00"), raw...))
+	return &MasterKey{id: hex.EncodeToString(sum[:8]), aead: aead}, nil
+}
+
+// ParseMasterKey reads a master key written as base64 (standard, padded
+// or not), as KEYDESK_MASTER_KEY and the key file hold it.
+func ParseMasterKey(text string) (*MasterKey, error) {
+	text = strings.TrimSpace(text)
+	raw, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(text)
+	}
+	if err != nil {
+		return nil, errors.New("a master key is the base64 of 32 random bytes, such as `openssl rand -base64 32` prints")
+	}
+	return NewMasterKey(raw)
+}
+
+// GenerateMasterKey returns a new random master key, as base64.
+func GenerateMasterKey() string {
+	raw := make([]byte, MasterKeyLen)
+	rand.Read(raw) // never returns an error (crypto/rand, Go 1.24+)
+	return base64.StdEncoding.EncodeToString(raw)
+}
+
+// ID names the master key: what each ciphertext records.
+func (m *MasterKey) ID() string { return m.id }
+
+// seal encrypts a key's secret, bound to the key's public id: a ciphertext
+// copied onto another key does not open.
+func (m *MasterKey) seal(secret, keyID string) []byte {
+	nonce := make([]byte, m.aead.NonceSize(), m.aead.NonceSize()+len(secret)+m.aead.Overhead())
+	rand.Read(nonce)
+	return m.aead.Seal(nonce, nonce, []byte(secret), []byte(keyID))
+}
+
+// errSealBroken is a ciphertext that does not open: tampered with, or
+// moved from another key.
+var errSealBroken = errors.New("the kept secret does not decrypt")
+
+// open decrypts what seal made for the key with this public id.
+func (m *MasterKey) open(sealed []byte, keyID string) (string, error) {
+	n := m.aead.NonceSize()
+	if len(sealed) < n+m.aead.Overhead() {
+		return "", errSealBroken
+	}
+	plain, err := m.aead.Open(nil, sealed[:n], sealed[n:], []byte(keyID))
+	if err != nil || !WellFormedSecret(string(plain)) {
+		return "", errSealBroken
+	}
+	return string(plain), nil
+}
+
+// ReadMasterKeyFile reads the master key file at path. With create, a
+// missing file is made with a new random key, readable by its owner only.
+// It reports whether it made the file.
+func ReadMasterKeyFile(path string, create bool) (*MasterKey, bool, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		m, err := ParseMasterKey(string(data))
+		if err != nil {
+			return nil, false, fmt.Errorf("master key file %s: %w", path, err)
+		}
+		return m, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) || !create {
+		return nil, false, err
+	}
+	text := GenerateMasterKey()
+	if err := WriteMasterKeyFile(path, text); err != nil {
+		return nil, false, err
+	}
+	m, err := ParseMasterKey(text)
+	return m, true, err
+}
+
+// WriteMasterKeyFile writes a master key, as base64, to a new file at path
+// with mode 0600; it fails if the file exists. The file is synced before
+// it is named, so that a crash never leaves half a key.
+func WriteMasterKeyFile(path, text string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(text + "\n"); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// A link fails when path exists, where a rename would replace it.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write master key file: %w", err)
+	}
+	return nil
+}
+
+// SetMasterKey gives the store its master key: get is called when a secret
+// is first sealed or opened, and may make the key then (the key file is
+// created on first use). Without one, nothing can be sealed: keys of
+// recoverable organizations cannot be created or rotated, and nothing can
+// be revealed; verification never needs it.
+func (s *Store) SetMasterKey(get func() (*MasterKey, error)) {
+	s.master = sync.OnceValues(get)
+}
+
+// masterKey returns the store's master key, or a clear error without one.
+func (s *Store) masterKey() (*MasterKey, error) {
+	if s.master == nil {
+		return nil, Errorf(ECONFLICT, "", "This server has no master key, so no secret can be kept to be shown again. Its operator can set KEYDESK_MASTER_KEY or restore the key file.")
+	}
+	m, err := s.master()
+	if err != nil {
+		return nil, Errorf(ECONFLICT, "", "The master key could not be read (%v), so no secret can be kept to be shown again.", err)
+	}
+	return m, nil
+}
+
+// SealedBy counts the kept secrets by the id of the master key that
+// sealed them, for the server to say at start which it cannot open.
+func (s *Store) SealedBy(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT sealed_by, count(*) FROM keys INDEXED BY keys_sealed
+			WHERE sealed_by IS NOT NULL GROUP BY sealed_by`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			out[id] = n
+		}
+		return rows.Err()
+	})
+	return out, err
+}
