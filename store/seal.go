@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // MasterKeyLen is the length of a master key: AES-256.
@@ -195,4 +196,45 @@ func (s *Store) SealedBy(ctx context.Context) (map[string]int, error) {
 		return rows.Err()
 	})
 	return out, err
+}
+
+// Rekey moves every kept secret from the master key old to next, in one
+// transaction: all of them, or none. A secret already under next stays
+// (a rekey that was cut off can run again); one under any other master
+// key stops it, since it could not be read back.
+func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		type kept struct {
+			row    int64
+			id, by string
+			sealed []byte
+		}
+		all, err := allRows(ctx, tx, func(r rowScanner) (kept, error) {
+			var k kept
+			return k, r.Scan(&k.row, &k.id, &k.by, &k.sealed)
+		}, `SELECT id, public_id, sealed_by, sealed_secret FROM keys INDEXED BY keys_sealed WHERE sealed_by IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		for _, k := range all {
+			switch k.by {
+			case next.ID():
+				continue
+			case old.ID():
+			default:
+				return fmt.Errorf("the secret of key %s is kept under master key %s, neither the current one (%s) nor the new one: nothing was changed", k.id, k.by, old.ID())
+			}
+			secret, err := old.open(k.sealed, k.id)
+			if err != nil {
+				return fmt.Errorf("the kept secret of key %s does not decrypt under master key %s: nothing was changed", k.id, old.ID())
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE keys SET sealed_secret = ?, sealed_by = ? WHERE id = ?`, next.seal(secret, k.id), next.ID(), k.row); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -24,6 +24,8 @@ const usage = `Usage:
   keydesk backup --db PATH --out FILE                         copy the database while it serves
   keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
   keydesk org add|list                                        manage organizations (see keydesk org)
+  keydesk jobs run --db PATH [--at TIME]                      run every due job once (scheduled rotation)
+  keydesk rekey --db PATH                                     move the kept secrets to a new master key
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
 `
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.user(ctx, args)
 	case "org":
 		return e.org(ctx, args)
+	case "jobs":
+		return e.jobs(ctx, args)
+	case "rekey":
+		return e.rekey(ctx, args)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -110,6 +116,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	fs.DurationVar(&cfg.idle, "idle-timeout", idle, "log out after this long without a request (KEYDESK_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.absolute, "absolute-timeout", absolute, "log out this long after login (KEYDESK_ABSOLUTE_TIMEOUT)")
+	keyPath := e.masterKeyFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,6 +138,9 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	defer st.Close()
 	if err := e.bootstrap(ctx, st); err != nil {
+		return err
+	}
+	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, cfg.db), log); err != nil {
 		return err
 	}
 	tls := cfg.tlsCert != ""
@@ -177,6 +187,8 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	// Commands run beside the server write to the same file; what they
 	// change reaches the verification cache within a fraction of a second.
 	background.Go(func() { watchChanges(ctx, st, log, changePollInterval) })
+	// Keys are rotated on their schedule within a minute of being due.
+	background.Go(func() { rotateOnSchedule(ctx, st, log, time.Minute) })
 
 	errc := make(chan error, 1)
 	go func() {

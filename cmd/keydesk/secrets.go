@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// masterKeyFlag adds --master-key-file; empty is the database path with
+// ".key" added, resolved by keyFile once the flags are parsed.
+func (e env) masterKeyFlag(fs *flag.FlagSet) *string {
+	return fs.String("master-key-file", e.getenv("KEYDESK_MASTER_KEY_FILE"),
+		"file of the master key that encrypts recoverable secrets; default: the database path + .key (KEYDESK_MASTER_KEY_FILE). KEYDESK_MASTER_KEY, base64, takes precedence")
+}
+
+func keyFile(flagValue, db string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return db + ".key"
+}
+
+// useMasterKey gives the store its master key: KEYDESK_MASTER_KEY, or the
+// key file, made on first use when the database keeps no secret yet. A
+// key that is given but unreadable stops the program; a missing one does
+// not: verification never needs it, and the server says loudly what it
+// cannot do.
+func (e env) useMasterKey(ctx context.Context, st *store.Store, path string, log *slog.Logger) error {
+	sealed, err := st.SealedBy(ctx)
+	if err != nil {
+		return err
+	}
+	var m *store.MasterKey
+	switch text := e.getenv("KEYDESK_MASTER_KEY"); {
+	case text != "":
+		if m, err = store.ParseMasterKey(text); err != nil {
+			return fmt.Errorf("KEYDESK_MASTER_KEY: %w", err)
+		}
+	default:
+		m, _, err = store.ReadMasterKeyFile(path, false)
+		if errors.Is(err, fs.ErrNotExist) && len(sealed) == 0 {
+			// Nothing is kept yet: the file is made when a secret first is.
+			st.SetMasterKey(func() (*store.MasterKey, error) {
+				m, made, err := store.ReadMasterKeyFile(path, true)
+				if made {
+					log.Warn("created the master key file: back it up apart from the database; without it no kept secret can be shown again", "file", path, "master_key", m.ID())
+				}
+				return m, err
+			})
+			return nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			log.Error("NO MASTER KEY: the database keeps secrets to show again, but the master key file is missing and KEYDESK_MASTER_KEY is not set; "+
+				"no secret can be revealed, no key of a recoverable organization made and no scheduled rotation done until it is restored. Verification works.",
+				"file", path, "kept_secrets", total(sealed))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	st.SetMasterKey(func() (*store.MasterKey, error) { return m, nil })
+	delete(sealed, m.ID())
+	if len(sealed) > 0 {
+		ids := slices.Sorted(maps.Keys(sealed))
+		log.Error("SOME KEPT SECRETS CANNOT BE SHOWN: they were encrypted under another master key than this server's; restore that key, or run keydesk rekey with it. Verification works.",
+			"master_key", m.ID(), "other_master_keys", strings.Join(ids, ","), "kept_secrets", total(sealed))
+	}
+	return nil
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// rotateOnSchedule rotates the keys whose schedule is due, at once and
+// then every interval, until ctx ends.
+func rotateOnSchedule(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
+	every(ctx, interval, true, func() { runSchedule(ctx, st, log) })
+}
+
+// runSchedule runs the rotation schedule once and logs what it did.
+func runSchedule(ctx context.Context, st *store.Store, log *slog.Logger) (store.ScheduleRun, error) {
+	run, err := st.RotateDueKeys(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Error("scheduled rotation", "err", err)
+	}
+	if run.Rotated > 0 {
+		log.Info("rotated keys on their schedule", "rotated", run.Rotated)
+	}
+	for id, err := range run.Failed {
+		log.Error("scheduled rotation of a key failed; it is tried again on the next run", "key", id, "err", err)
+	}
+	return run, err
+}
+
+const jobsUsage = `Usage:
+  keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
+
+The jobs: scheduled key rotation. serve runs them by itself every minute;
+this is for operators who prefer cron, and for tests.
+`
+
+func (e env) jobs(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "run" {
+		fmt.Fprint(e.stderr, jobsUsage)
+		return errors.New("keydesk jobs: say run")
+	}
+	fs := e.flags("jobs run")
+	db := e.dbFlag(fs)
+	keyPath := e.masterKeyFlag(fs)
+	at := fs.String("at", "", "run as of this time, RFC 3339 (default now)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	st, err := store.OpenExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return fmt.Errorf("--at: give a time such as 2026-12-31T09:00:00Z")
+		}
+		st.Now = func() time.Time { return t }
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
+		return err
+	}
+	run, err := runSchedule(ctx, st, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Rotated %d keys on their schedule.\n", run.Rotated)
+	if len(run.Failed) > 0 {
+		return fmt.Errorf("%d keys could not be rotated; see the log above", len(run.Failed))
+	}
+	return nil
+}
+
+// rekey moves every kept secret to a new master key. The new key is
+// written beside the current one first (path + ".new"), the secrets are
+// moved in one transaction, and only then does the new file take the
+// current one's name, the current one kept as path + ".old". A rekey cut
+// off anywhere can be run again: it picks up the ".new" file.
+func (e env) rekey(ctx context.Context, args []string) error {
+	fs := e.flags("rekey")
+	db := e.dbFlag(fs)
+	keyPath := e.masterKeyFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := keyFile(*keyPath, *db)
+	fromEnv := e.getenv("KEYDESK_MASTER_KEY") != ""
+	var old *store.MasterKey
+	var err error
+	if fromEnv {
+		old, err = store.ParseMasterKey(e.getenv("KEYDESK_MASTER_KEY"))
+	} else {
+		old, _, err = store.ReadMasterKeyFile(path, false)
+	}
+	if err != nil {
+		return fmt.Errorf("the current master key: %w", err)
+	}
+	newPath := path + ".new"
+	next, made, err := store.ReadMasterKeyFile(newPath, true)
+	if err != nil {
+		return fmt.Errorf("the new master key: %w", err)
+	}
+	if !made {
+		fmt.Fprintf(e.stdout, "Resuming with the new master key already in %s.\n", newPath)
+	}
+	st, err := store.OpenExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Rekey(ctx, old, next)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Moved %d kept secrets from master key %s to %s.\n", n, old.ID(), next.ID())
+	if fromEnv {
+		fmt.Fprintf(e.stdout, "Set KEYDESK_MASTER_KEY to the content of %s, restart the server, then delete the file.\n", newPath)
+		return nil
+	}
+	if err := os.Rename(path, path+".old"); err != nil {
+		return err
+	}
+	if err := os.Rename(newPath, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "The new master key is in %s (the previous one in %s.old). Back it up apart from the database, then restart the server.\n", path, path)
+	return nil
+}
