@@ -136,11 +136,11 @@
     if (e.detail.isError && !isFormAnswer(xhr) && !xhr.getResponseHeader("HX-Retarget")) e.detail.shouldSwap = false;
   });
 
-  function toast(message) {
+  function toast(message, kind) {
     const region = document.getElementById("flash");
     const t = document.createElement("div");
-    t.className = "flash flash-error";
-    t.setAttribute("role", "alert");
+    t.className = "flash flash-" + (kind || "error");
+    t.setAttribute("role", kind === "success" ? "status" : "alert");
     t.dataset.testid = "flash";
     const p = document.createElement("p");
     p.textContent = message;
@@ -421,6 +421,43 @@
     text.textContent = ok ? "Copied" : "Copy failed";
     if (status) status.textContent = ok ? "The secret is on your clipboard." : "Select the secret and copy it by hand.";
     setTimeout(() => (text.textContent = "Copy"), 2000);
+  });
+
+  // "Copy key to clipboard" in a row menu: the password goes to the reveal
+  // route, and the secret that comes back goes to the clipboard, never into
+  // the page. Without script the form shows the secret on a page instead.
+  document.addEventListener("submit", async (e) => {
+    const form = e.target.closest("form[data-copy-reveal]");
+    if (!form) return;
+    e.preventDefault();
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const name = form.dataset.keyName;
+    let res, body;
+    try {
+      res = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { "X-CSRF-Token": meta ? meta.content : "", "X-Keydesk-Copy": "1", Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      body = await res.json();
+    } catch (_) {
+      toast("The secret of " + name + " could not be fetched. Please try again.");
+      return;
+    }
+    form.reset();
+    if (!res.ok) {
+      toast(body.error || "The secret of " + name + " could not be shown.");
+      return;
+    }
+    const menu = form.closest("details.menu");
+    if (menu) menu.open = false;
+    try {
+      await navigator.clipboard.writeText(body.secret);
+      toast("The secret of " + name + " is on your clipboard.", "success");
+    } catch (_) {
+      toast("Your browser did not allow copying. Open the key's page and reveal the secret there.");
+    }
   });
 
   // A field's error message goes once the field is edited: it described

@@ -333,6 +333,7 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DELETE FROM role_rights WHERE right_name = 'apikeys.reveal'`,
 		`DROP INDEX keys_rotate_due`,
 		`DROP INDEX keys_sealed`,
 		`ALTER TABLE keys DROP COLUMN rotate_every_days`,

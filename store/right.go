@@ -13,6 +13,7 @@ const (
 	RightAudit      Right = "audit.view"
 	RightSettings   Right = "settings.manage"
 	RightOrgs       Right = "orgs.manage"
+	RightKeysReveal Right = "apikeys.reveal"
 )
 
 // RightInfo explains a right to the person granting it.
@@ -26,8 +27,9 @@ var Rights = []RightInfo{
 	{RightKeysView, "See the API keys page (together with Read)."},
 	{RightKeysRead, "Read keys: the list, each key's details, and the CSV download."},
 	{RightKeysCreate, "Create new keys and copy existing ones."},
-	{RightKeysUpdate, "Enable, disable, expire, extend and revoke keys."},
+	{RightKeysUpdate, "Enable, disable, expire, extend, rotate and revoke keys."},
 	{RightKeysDelete, "Delete keys, one at a time or in bulk."},
+	{RightKeysReveal, "Show the secret of a recoverable key again, and download it in the CSV."},
 	{RightUsers, "Manage console users and their roles."},
 	{RightAudit, "Read the audit log of every change."},
 	{RightSettings, "Change console settings, and the policy of organizations."},

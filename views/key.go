@@ -292,3 +292,9 @@ func (v KeyList) OrgPath(k store.Key) string {
 	}
 	return ""
 }
+
+// canCopySecret reports whether the list offers to copy a key's secret:
+// a recoverable key that still works, to someone who may reveal it.
+func canCopySecret(p Page, k store.Key) bool {
+	return k.Recoverable && k.Usable(p.Now) && p.Can(store.RightKeysReveal)
+}

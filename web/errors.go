@@ -26,6 +26,8 @@ func statusOf(err error) (int, string) {
 			return http.StatusConflict, se.Message
 		case store.EFORBIDDEN:
 			return http.StatusForbidden, se.Message
+		case store.ELIMITED:
+			return http.StatusTooManyRequests, se.Message
 		}
 		return http.StatusUnprocessableEntity, se.Message
 	case errors.As(err, &he):

@@ -44,7 +44,8 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 		return views.KeyDetails{}, err
 	}
 	v := views.KeyDetails{Key: k, Org: org, Events: events, Secrets: secrets, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
-		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency), GraceDays: strconv.Itoa(org.Effective.Grace())}
+		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency), GraceDays: strconv.Itoa(org.Effective.Grace()),
+		RotateEvery: form.DaysText(k.RotateEveryDays)}
 	if !k.ExpiresAt.IsZero() {
 		v.ExpiresAt = form.FormatExpiry(k.ExpiresAt)
 	}

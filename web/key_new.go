@@ -20,6 +20,15 @@ func (h *handler) showKeyNewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A new key starts with its organization's schedule: the user's own,
+	// the first the form offers.
+	me, _ := currentUser(c)
+	for _, o := range v.Orgs {
+		if o.ID == me.OrgID {
+			v.Form.RotateEvery = form.DaysText(o.Effective.RotateEveryDays)
+			break
+		}
+	}
 	if id := c.QueryParam("copy"); id != "" {
 		k, err := h.store.Key(ctx, scope(c), id)
 		if err != nil {

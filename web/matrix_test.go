@@ -61,6 +61,7 @@ var (
 	keysCreate = append(keysRead[:2:2], store.RightKeysCreate)
 	keysUpdate = append(keysRead[:2:2], store.RightKeysUpdate)
 	keysDelete = append(keysRead[:2:2], store.RightKeysDelete)
+	keysReveal = append(keysRead[:2:2], store.RightKeysReveal)
 	usersOnly  = []store.Right{store.RightUsers}
 )
 
@@ -116,6 +117,15 @@ func routeTable() []route {
 		{"set rate limit", keysUpdate, 303, keyPost("rate-limit", url.Values{"capacity": {"10"}, "frequency": {"60"}})},
 		{"rotate key", keysUpdate, 201, keyPost("rotate", url.Values{"grace_days": {"3"}})},
 		{"end grace", keysUpdate, 303, keyPost("end-grace", nil)},
+		{"set schedule", keysUpdate, 303, keyPost("schedule", url.Values{"rotate_every_days": {"90"}})},
+		{"reveal key", keysReveal, 200, func(tc *testConsole) (string, string, url.Values) {
+			o := tc.newOrg(fresh("vault"), "")
+			if _, err := tc.store.SetOrgPolicy(context.Background(), store.SystemActor("test"), o.ID, store.Policy{APIKeysEnabled: true, RecoverableKeys: true}); err != nil {
+				tc.t.Fatal(err)
+			}
+			k := tc.createKey(fresh("kept"), func(in *store.NewKey) { in.Org = o.ID })
+			return "POST", "/keys/" + k.ID + "/reveal", url.Values{"password": {testPassword}}
+		}},
 		{"users", usersOnly, 200, get("/users")},
 		{"new user form", usersOnly, 200, get("/users/new")},
 		{"create user", usersOnly, 303, func(*testConsole) (string, string, url.Values) {

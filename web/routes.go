@@ -45,6 +45,8 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys/:id/rate-limit", h.setKeyRateLimit, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/rotate", h.rotateKey, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/end-grace", h.endKeyGrace, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/schedule", h.setKeySchedule, h.requireRights(view, read, store.RightKeysUpdate))
+	in.POST("/keys/:id/reveal", h.revealKey, h.requireRights(view, read, store.RightKeysReveal))
 	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
 
 	// Users and roles

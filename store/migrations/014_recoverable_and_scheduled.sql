@@ -21,3 +21,7 @@ ALTER TABLE keys ADD COLUMN secret_uncollected INTEGER NOT NULL DEFAULT 0;
 -- The few kept secrets, by master key: what the server checks at start and
 -- `keydesk rekey` moves.
 CREATE INDEX keys_sealed ON keys (sealed_by) WHERE sealed_by IS NOT NULL;
+
+-- Administrators may show recoverable secrets again; Key managers and
+-- Viewers may not, unless a role is given the right.
+INSERT INTO role_rights (role_id, right_name) VALUES (1, 'apikeys.reveal');

@@ -19,10 +19,12 @@ type KeyForm struct {
 	ExpiresAt    string // as typed: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC
 	Capacity     string
 	Frequency    string
-	CopyOf       string // public id of the key being copied
-	Org          string // public id of the key's organization; empty is the creator's own
-	ExpiryNote   string // why the expiry differs from the copied key's
-	Errors       Errors
+	// RotateEvery is the rotation schedule in days; empty never rotates.
+	RotateEvery string
+	CopyOf      string // public id of the key being copied
+	Org         string // public id of the key's organization; empty is the creator's own
+	ExpiryNote  string // why the expiry differs from the copied key's
+	Errors      Errors
 }
 
 // NewKeyForm returns the form as it first appears.
@@ -44,6 +46,7 @@ func CopyKeyForm(k store.Key, name string, now time.Time) KeyForm {
 		NeverExpires: true,
 		Capacity:     strconv.Itoa(k.Capacity),
 		Frequency:    strconv.Itoa(k.Frequency),
+		RotateEvery:  DaysText(k.RotateEveryDays),
 		CopyOf:       k.ID,
 		Org:          k.OrgID,
 	}
@@ -68,6 +71,7 @@ func ParseKeyForm(v url.Values) KeyForm {
 		ExpiresAt:    ExpiryValue(v),
 		Capacity:     strings.TrimSpace(v.Get("capacity")),
 		Frequency:    strings.TrimSpace(v.Get("frequency")),
+		RotateEvery:  strings.TrimSpace(v.Get("rotate_every_days")),
 		CopyOf:       v.Get("copy_of"),
 		Org:          v.Get("org"),
 	}
@@ -112,7 +116,26 @@ func (f *KeyForm) Validate(now time.Time) (store.NewKey, bool) {
 			f.Errors.Add(field, msg)
 		}
 	}
+	in.RotateEveryDays = ParseRotateEvery(f.RotateEvery, &f.Errors)
 	return in, !f.Errors.Any()
+}
+
+// ParseRotateEvery reads a rotation schedule as typed (empty: none),
+// adding what is wrong with it to errs.
+func ParseRotateEvery(typed string, errs *Errors) int {
+	days, bad := parseCount(typed, 0)
+	if bad || store.RotateEveryProblem(days) != "" || (typed != "" && days == 0) {
+		errs.Add("rotate_every_days", store.RotateEveryProblem(-1))
+	}
+	return days
+}
+
+// DaysText writes a number of days for a field where empty is none.
+func DaysText(days int) string {
+	if days == 0 {
+		return ""
+	}
+	return strconv.Itoa(days)
 }
 
 // parseCount reads a whole number, with def for an empty field. It reports
