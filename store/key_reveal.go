@@ -130,3 +130,27 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 	}
 	return r, nil
 }
+
+// KeptSecret returns the kept secret of a key read from the store, for an
+// export by someone who may reveal keys: "" when the key keeps none, or
+// keeps one that only a reveal may collect (a scheduled rotation's). The
+// caller records the export. A ciphertext that does not open is an error,
+// and shows nothing.
+func (s *Store) KeptSecret(ctx context.Context, k Key) (string, error) {
+	if !k.Recoverable || k.Uncollected {
+		return "", nil
+	}
+	m, err := s.masterKey()
+	if err != nil {
+		return "", err
+	}
+	var sealed []byte
+	var by sql.NullString
+	if err := s.reader.QueryRowContext(ctx, `SELECT sealed_secret, sealed_by FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by); err != nil {
+		return "", err
+	}
+	if sealed == nil || by.String != m.ID() {
+		return "", errSealBroken
+	}
+	return m.open(sealed, k.ID)
+}

@@ -36,9 +36,24 @@ func (h *handler) exportKeys(c echo.Context) error {
 	each := func(ctx context.Context, fn func(store.Key) error) (int, error) {
 		return h.store.EachKey(ctx, sc, filter, params.Sort, params.Desc, fn)
 	}
+	// With the right to reveal keys, the key column holds the whole secret
+	// of recoverable keys; a kept secret that does not open shows its
+	// truncated form, and is counted.
+	u, _ := currentUser(c)
+	reveal := u.Can(store.RightKeysReveal)
+	var secrets, unreadable int
 	n, err := readAhead(c.Request().Context(), each, func(k store.Key) error {
+		key := k.Hint
+		if reveal && k.Recoverable {
+			if secret, err := h.store.KeptSecret(c.Request().Context(), k); err == nil && secret != "" {
+				key = secret
+				secrets++
+			} else if err != nil {
+				unreadable++
+			}
+		}
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
-			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), k.Hint, paths[k.OrgID])
+			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), key, paths[k.OrgID])
 	})
 	if err != nil {
 		return err
@@ -46,6 +61,12 @@ func (h *handler) exportKeys(c echo.Context) error {
 	if err := out.close(); err != nil {
 		return err
 	}
-	return h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionKeysExported, store.TargetKey, "API keys",
-		map[string]any{"query": params.Values().Encode(), "rows": n})
+	details := map[string]any{"query": params.Values().Encode(), "rows": n}
+	if secrets > 0 || unreadable > 0 {
+		details["secrets"] = secrets
+	}
+	if unreadable > 0 {
+		details["unreadable_secrets"] = unreadable
+	}
+	return h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionKeysExported, store.TargetKey, "API keys", details)
 }

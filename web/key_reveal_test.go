@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +230,52 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestExportHoldsRecoverableSecrets: with the right to reveal keys, the
+// CSV's key column holds the whole secret of recoverable keys, and the
+// export's event says how many; without it, or for other keys, the
+// truncated form.
+func TestExportHoldsRecoverableSecrets(t *testing.T) {
+	tc := newTestConsole(t)
+	vault := tc.vaultOrg()
+	kept, secret, err := tc.store.CreateKey(context.Background(), store.Actor{Username: "admin"}, store.NewKey{
+		Name: "kept", Permissions: []string{"chat"}, Enabled: true, Capacity: 1, Frequency: 1, Org: vault.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, plainSecret := tc.createKeyWithSecret("plain")
+	column := func(cl *client) map[string]string {
+		t.Helper()
+		res := cl.get("/keys/export.csv")
+		wantStatus(t, res, http.StatusOK)
+		rows, err := csv.NewReader(strings.NewReader(res.Body.String())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := slices.Index(rows[0], "key")
+		out := map[string]string{}
+		for _, r := range rows[1:] {
+			out[r[0]] = r[key]
+		}
+		return out
+	}
+	before := tc.lastEventID()
+	got := column(tc.loggedIn("admin"))
+	if got[kept.ID] != secret || got[plain.ID] != plain.Hint || strings.Contains(got[plain.ID], plainSecret) {
+		t.Fatalf("the admin's export: %q and %q", got[kept.ID], got[plain.ID])
+	}
+	events := tc.eventsSince(before)
+	if len(events) == 0 || events[0].Action != store.ActionKeysExported || events[0].Details["secrets"] != float64(1) { // newest first
+		t.Fatalf("the export's event: %+v", events)
+	}
+	before = tc.lastEventID()
+	if got := column(tc.loggedIn("manager")); got[kept.ID] != kept.Hint {
+		t.Fatalf("a Key manager's export holds %q", got[kept.ID])
+	}
+	for _, e := range tc.eventsSince(before) {
+		if _, ok := e.Details["secrets"]; ok && e.Action == store.ActionKeysExported {
+			t.Fatalf("a Key manager's export counts secrets: %+v", e.Details)
+		}
+	}
 }
