@@ -344,6 +344,8 @@
     switch (action) {
       case "delete":
         return ["Delete " + keys + "?", "They stop working and disappear from the list; their history stays in the audit log. This cannot be undone.", "Delete " + keys];
+      case "rotate":
+        return ["Rotate " + keys + "?", "Each gets a new secret, shown once on the next page; the old secrets keep working for their organization's grace period. Keys that are revoked or expired are left as they are.", "Rotate " + keys];
       case "revoke":
         return ["Revoke " + keys + "?", "Services using them will be refused at once. Revocation cannot be undone. Keys already revoked or expired are left as they are.", "Revoke " + keys];
       default: {

@@ -377,6 +377,14 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 	if !ok {
 		return BulkResult{}, Errorf(EINVALID, "action", "There is no bulk action %q.", action)
 	}
+	return s.changeKeys(ctx, actor, ch, sel, 0)
+}
+
+// changeKeys applies ch to the selected keys in one transaction, as
+// ChangeKeys does; a selection of more than most keys (0: any number) is
+// refused before anything changes.
+func (s *Store) changeKeys(ctx context.Context, actor Actor, ch keyChange, sel KeySelection, most int) (BulkResult, error) {
+	action := ch.action
 	if (sel.Filter == nil) == (len(sel.IDs) == 0) {
 		return BulkResult{}, Errorf(EINVALID, "id", "Select at least one key.")
 	}
@@ -397,6 +405,9 @@ func (s *Store) ChangeKeys(ctx context.Context, actor Actor, action KeyAction, s
 			return err
 		}
 		res.Selected = len(keys)
+		if most > 0 && len(keys) > most {
+			return Errorf(EINVALID, "", "%d keys are selected; this action takes at most %s at once.", len(keys), Thousands(most))
+		}
 		c := newChangeTx(ctx, tx, now, actor)
 		for i, id := range keys {
 			k, err := scanKey(c.stmts.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, id))

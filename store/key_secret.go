@@ -103,6 +103,35 @@ func (s *Store) RotateKey(ctx context.Context, actor Actor, id string, graceDays
 	return r, nil
 }
 
+// MaxBulkRotate is how many keys one bulk rotation takes: their new
+// secrets are shown on one page, once.
+const MaxBulkRotate = 1000
+
+// RotateKeys rotates the selected keys in one transaction, each as
+// RotateKey does, and returns their new secrets, in the order rotated.
+// Keys that cannot be rotated (revoked, expired, too many secrets in
+// grace) are skipped and counted.
+func (s *Store) RotateKeys(ctx context.Context, actor Actor, sel KeySelection, graceDays int) (BulkResult, []Rotation, error) {
+	if msg := GraceProblem(graceDays); msg != "" && graceDays != OrgGrace {
+		return BulkResult{}, nil, &Error{Code: EINVALID, Field: "grace_days", Message: msg}
+	}
+	var out []Rotation
+	ch := keyChange{action: KeyRotate, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		r := Rotation{Secret: NewSecret()}
+		ev, err := s.rotateChange(r.Secret, graceDays, false, &r.Replaced).apply(c, k)
+		if err == nil && ev != nil {
+			r.Key = *k
+			out = append(out, r)
+		}
+		return ev, err
+	}}
+	res, err := s.changeKeys(ctx, actor, ch, sel, MaxBulkRotate)
+	if err != nil {
+		return BulkResult{}, nil, err
+	}
+	return res, out, nil
+}
+
 // EndKeyGrace ends the grace period of every previous secret of a key:
 // from now on only its current secret verifies.
 func (s *Store) EndKeyGrace(ctx context.Context, actor Actor, id string) (Key, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,46 @@ func TestEveryCachedSecretFollowsTheKey(t *testing.T) {
 	}
 	if v := verifyCode(t, s, old, ""); v.Code != CodeRevoked {
 		t.Fatalf("the previous secret of a revoked key: %+v", v)
+	}
+}
+
+// TestRotateKeysTakesEachOrganizationsGrace: a bulk rotation over keys of
+// two organizations gives each the grace of its own, returns every new
+// secret, skips a revoked key, and refuses more keys than it takes.
+func TestRotateKeysTakesEachOrganizationsGrace(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	short := recoverableOrg(t, s, "Short", Policy{GraceDays: 2, GraceSet: true})
+	long := recoverableOrg(t, s, "Long", Policy{GraceDays: 20, GraceSet: true})
+	a, _ := mustCreateKey(t, s, NewKey{Name: "a", Enabled: true, Org: short.ID})
+	b, _ := mustCreateKey(t, s, NewKey{Name: "b", Enabled: true, Org: long.ID})
+	c, _ := mustCreateKey(t, s, NewKey{Name: "c", Enabled: true})
+	if _, err := s.RevokeKey(ctx, testActor, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, rotated, err := s.RotateKeys(ctx, testActor, KeySelection{IDs: []string{a.ID, b.ID, c.ID}}, OrgGrace)
+	if err != nil || res.Changed != 2 || res.Skipped != 1 || len(rotated) != 2 {
+		t.Fatalf("%+v, %d rotated, %v", res, len(rotated), err)
+	}
+	want := map[string]time.Time{a.ID: clock.now.AddDate(0, 0, 2), b.ID: clock.now.AddDate(0, 0, 20)}
+	for _, r := range rotated {
+		if !r.Replaced.GraceUntil.Equal(want[r.Key.ID]) {
+			t.Errorf("%s: grace until %v, want %v", r.Key.Name, r.Replaced.GraceUntil, want[r.Key.ID])
+		}
+		if v, err := s.VerifyKey(ctx, r.Secret, "", ""); err != nil || !v.Valid || v.ID != r.Key.ID {
+			t.Errorf("%s: the new secret: %+v, %v", r.Key.Name, v, err)
+		}
+	}
+	ids := make([]string, 0, MaxBulkRotate+1)
+	for i := range MaxBulkRotate + 1 {
+		k, _ := mustCreateKey(t, s, NewKey{Name: fmt.Sprint("many ", i)})
+		ids = append(ids, k.ID)
+	}
+	before := count(t, s, "events")
+	if _, _, err := s.RotateKeys(ctx, testActor, KeySelection{IDs: ids}, 0); ErrorCode(err) != EINVALID {
+		t.Fatalf("%d keys at once: %v", len(ids), err)
+	}
+	if count(t, s, "events") != before {
+		t.Fatal("a refused bulk rotation changed something")
 	}
 }

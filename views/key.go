@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding/csv"
 	"fmt"
 	"strings"
 	"time"
@@ -297,4 +298,16 @@ func (v KeyList) OrgPath(k store.Key) string {
 // a recoverable key that still works, to someone who may reveal it.
 func canCopySecret(p Page, k store.Key) bool {
 	return k.Recoverable && k.Usable(p.Now) && p.Can(store.RightKeysReveal)
+}
+
+// rotatedCSV writes the new secrets of a bulk rotation as CSV text.
+func rotatedCSV(rotated []store.Rotation) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write([]string{"id", "name", "secret"})
+	for _, r := range rotated {
+		w.Write([]string{r.Key.ID, form.CSVCell(r.Key.Name), r.Secret})
+	}
+	w.Flush()
+	return b.String()
 }

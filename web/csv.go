@@ -6,10 +6,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzhttp"
+
+	"github.com/keydesk/keydesk/views/form"
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 )
@@ -103,14 +104,8 @@ func (s *csvStream) close() error {
 	return s.w.Error()
 }
 
-// csvCell keeps a spreadsheet from running a cell as a formula: a value
-// that starts like one gets a leading apostrophe.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// csvCell keeps a spreadsheet from running a cell as a formula.
+func csvCell(s string) string { return form.CSVCell(s) }
 
 func csvTime(t time.Time) string {
 	if t.IsZero() {

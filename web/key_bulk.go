@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
 	"github.com/keydesk/keydesk/views/urls"
 )
@@ -21,8 +22,8 @@ func (h *handler) changeKeys(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	action := store.KeyAction(values.Get("action"))
-	if !slices.Contains(store.BulkActions, action) {
-		return echo.NewHTTPError(http.StatusBadRequest, "Choose an action: enable, disable, revoke or delete.")
+	if !slices.Contains(store.BulkActions, action) && action != store.KeyRotate {
+		return echo.NewHTTPError(http.StatusBadRequest, "Choose an action: enable, disable, rotate, revoke or delete.")
 	}
 	need := store.RightKeysUpdate
 	if action == store.KeyDelete {
@@ -49,6 +50,9 @@ func (h *handler) changeKeys(c echo.Context) error {
 		if len(sel.IDs) == 0 {
 			return echo.NewHTTPError(http.StatusUnprocessableEntity, "Select at least one key first.")
 		}
+	}
+	if action == store.KeyRotate {
+		return h.rotateKeys(c, sel, values.Get("grace_days"))
 	}
 	res, err := h.store.ChangeKeys(c.Request().Context(), h.actor(c), action, sel)
 	if err != nil {
@@ -93,4 +97,27 @@ func keyCount(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s + " keys"
+}
+
+// rotateKeys rotates the selected keys, each with its organization's
+// grace period unless one is given, and shows their new secrets, the one
+// time they are shown.
+func (h *handler) rotateKeys(c echo.Context, sel store.KeySelection, typed string) error {
+	grace := store.OrgGrace
+	if typed != "" {
+		n, err := strconv.Atoi(typed)
+		if err != nil || store.GraceProblem(n) != "" {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("Choose a grace period from 0 to %d days.", store.MaxGraceDays))
+		}
+		grace = n
+	}
+	res, rotated, err := h.store.RotateKeys(c.Request().Context(), h.actor(c), sel, grace)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	p := h.page(c, "Secrets rotated", "keys")
+	// Said on the list that Done leads to.
+	h.addFlash(c, false, fmt.Sprintf("Rotated %s.", keyCount(res.Changed)))
+	return render(c, http.StatusCreated, views.KeysRotatedPage(p, rotated, res.Skipped), nil)
 }

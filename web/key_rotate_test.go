@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -122,5 +124,57 @@ func TestRotateRefusals(t *testing.T) {
 	}
 	if out := verifyAnswer(t, tc, old); out["code"] != store.CodeRevoked {
 		t.Errorf("the key's one secret: %v", out)
+	}
+}
+
+// TestBulkRotate: rotating selected keys shows each new secret once
+// (uncached, also as CSV text), each verifies, the old ones keep their
+// organization's grace, revoked keys are left alone and counted, and a
+// Viewer is refused.
+func TestBulkRotate(t *testing.T) {
+	tc := newTestConsole(t)
+	a, oldA := tc.createKeyWithSecret("alpha")
+	b, _ := tc.createKeyWithSecret("bravo")
+	gone := tc.createKey("gone")
+	if _, err := tc.store.RevokeKey(context.Background(), store.SystemActor("test"), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	viewer := tc.loggedIn("viewer")
+	snap := tc.snapshot()
+	wantStatus(t, viewer.post("/keys/bulk", url.Values{"action": {"rotate"}, "id": {a.ID}}), http.StatusForbidden)
+	if tc.snapshot() != snap {
+		t.Fatal("a refused bulk rotation changed something")
+	}
+	admin := tc.loggedIn("admin")
+	res := admin.post("/keys/bulk", url.Values{"action": {"rotate"}, "id": {a.ID, b.ID, gone.ID}})
+	wantStatus(t, res, http.StatusCreated)
+	if res.Header().Get("Cache-Control") != "no-store" {
+		t.Fatal("the page of new secrets may be cached")
+	}
+	d := res.doc()
+	secrets := d.Find("[data-testid=rotated-secret]").Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+	if len(secrets) != 2 || !strings.Contains(res.testid("bulk-rotated-lead"), "1 key was left alone") {
+		t.Fatalf("rotated %v; lead %q", secrets, res.testid("bulk-rotated-lead"))
+	}
+	csvText := d.Find("[data-testid=rotated-csv]").Text()
+	for _, s := range secrets {
+		if out := verifyAnswer(t, tc, s); out["valid"] != true {
+			t.Errorf("a new secret does not verify: %v", out)
+		}
+		if !strings.Contains(csvText, s) {
+			t.Errorf("the CSV text lacks %s", s)
+		}
+	}
+	if out := verifyAnswer(t, tc, oldA); out["valid"] != true || out["grace_until"] == nil {
+		t.Fatalf("the old secret in its grace: %v", out)
+	}
+	if got := admin.flash("/keys"); got != "Rotated 2 keys." {
+		t.Fatalf("flash %q", got)
+	}
+	// A bad grace period changes nothing.
+	snap = tc.snapshot()
+	wantStatus(t, admin.post("/keys/bulk", url.Values{"action": {"rotate"}, "id": {a.ID}, "grace_days": {"31"}}), http.StatusUnprocessableEntity)
+	if tc.snapshot() != snap {
+		t.Fatal("a refused grace period changed something")
 	}
 }

@@ -7,6 +7,7 @@ package form
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -40,4 +41,13 @@ func (e *Errors) Take(err error) error {
 		return nil
 	}
 	return err
+}
+
+// CSVCell keeps a spreadsheet from running a cell as a formula: a value
+// that starts like one gets a leading apostrophe.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
