@@ -165,6 +165,9 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	return s, nil
 }
 
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
 // Close writes the usage counted since the last flush, so that a clean
 // shutdown loses none, and closes both pools.
 func (s *Store) Close() error {
