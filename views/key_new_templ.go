@@ -878,14 +878,14 @@ func KeysRotatedPage(p Page, rotated []store.Rotation, skipped int) templ.Compon
 				return templ_7745c5c3_Err
 			}
 			if len(rotated) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<label for=\"rotated-csv\">All of them, as CSV (id, name, secret)</label><div class=\"copy-field\"><textarea id=\"rotated-csv\" class=\"mono\" readonly rows=\"6\" spellcheck=\"false\" autocomplete=\"off\" data-testid=\"rotated-csv\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<label for=\"rotated-csv\">All of them, as CSV (id, name, secret)</label><div class=\"copy-field\"><textarea id=\"rotated-csv\" class=\"mono\" readonly rows=\"6\" wrap=\"off\" spellcheck=\"false\" autocomplete=\"off\" data-testid=\"rotated-csv\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var35 string
 				templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(rotatedCSV(rotated))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_new.templ`, Line: 208, Col: 148}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_new.templ`, Line: 208, Col: 159}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 				if templ_7745c5c3_Err != nil {

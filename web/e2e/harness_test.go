@@ -148,6 +148,7 @@ func newEmptyConsole(t *testing.T) *console {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	st.SetMasterKey(func() (*store.MasterKey, error) { return store.ParseMasterKey(store.GenerateMasterKey()) })
 	clk := &clock{}
 	st.Now = clk.Now
 	h, err := web.New(ctx, st, web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
