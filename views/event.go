@@ -24,6 +24,10 @@ var actionLabels = map[string]string{
 	store.ActionKeyDeleted:        "Key deleted",
 	store.ActionKeyRenamed:        "Key renamed",
 	store.ActionKeyRateLimitSet:   "Key rate limit set",
+	store.ActionKeyRotated:        "Key rotated",
+	store.ActionKeyGraceEnded:     "Key's grace ended",
+	store.ActionKeyRevealed:       "Key's secret revealed",
+	store.ActionKeyScheduleSet:    "Key rotation schedule set",
 	store.ActionKeysExported:      "Keys exported",
 	store.ActionUserCreated:       "User created",
 	store.ActionUserRoleChanged:   "User's role changed",
@@ -64,7 +68,7 @@ func actionLabel(action string) string {
 func actionClass(action string) string {
 	switch action {
 	case store.ActionKeyRevoked, store.ActionKeyDeleted, store.ActionUserDeleted, store.ActionRoleDeleted,
-		store.ActionLoginFailed, store.ActionAccessDenied:
+		store.ActionLoginFailed, store.ActionAccessDenied, store.ActionKeyRevealed:
 		return "action-alert"
 	}
 	return ""

@@ -163,3 +163,13 @@ func TestEventResultsSayHowManyMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryActionHasALabel: the audit log's filter and rows name each
+// action in words, never by its code.
+func TestEveryActionHasALabel(t *testing.T) {
+	for _, a := range store.EventActions {
+		if actionLabel(a) == a {
+			t.Errorf("action %s has no label", a)
+		}
+	}
+}
