@@ -40,11 +40,11 @@ type Key struct {
 	LastUsedAt time.Time
 	UseCount   int64
 
-	// Recoverable is set when the key's current secret is also kept
-	// encrypted, so that someone with the right can show it again.
-	// Uncollected is set when a scheduled rotation made the current secret
-	// and nobody has revealed it yet.
-	Recoverable bool
+	// SecretKept is set when the key's current secret is also kept
+	// encrypted, so that someone with the right can show it again: the key
+	// is recoverable, or its secret is Uncollected, made by a scheduled
+	// rotation and not revealed yet.
+	SecretKept  bool
 	Uncollected bool
 	// RotateEveryDays is the key's rotation schedule (0: none), and
 	// RotateDueAt when it is next rotated (zero: never).
@@ -216,7 +216,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 		if k.RotateEveryDays > 0 {
 			ev.Details["rotate_every_days"] = k.RotateEveryDays
 		}
-		if k.Recoverable {
+		if k.SecretKept {
 			ev.Details["recoverable"] = true
 		}
 		if in.CopiedFrom != "" {
@@ -241,7 +241,7 @@ func (s *Store) keepSecretAndSchedule(ctx context.Context, tx *sql.Tx, now time.
 	if err != nil || (sealed == nil && every == 0) {
 		return err
 	}
-	k.Recoverable, k.RotateEveryDays = sealed != nil, every
+	k.SecretKept, k.RotateEveryDays = sealed != nil, every
 	if every > 0 {
 		k.RotateDueAt = now.AddDate(0, 0, every)
 	}
@@ -389,12 +389,12 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	if r.dest == nil {
 		if r.listed {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
-				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.k.Recoverable, &r.k.Uncollected}
+				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.k.SecretKept, &r.k.Uncollected}
 		} else {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
 				&r.k.Capacity, &r.k.Frequency, &r.createdAt, &r.k.CreatedBy, &r.updatedAt, &r.k.UpdatedBy,
 				&r.enabledAt, &r.enabledBy, &r.expirySetAt, &r.expirySetBy, &r.revokedAt, &r.revokedBy,
-				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.k.Recoverable, &r.k.Uncollected,
+				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.k.SecretKept, &r.k.Uncollected,
 				&r.k.RotateEveryDays, &r.rotateDueAt}
 		}
 		r.dest = append(r.dest, extra...)

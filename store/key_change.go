@@ -199,7 +199,7 @@ func revokeChange() keyChange {
 		k.RevokedAt, k.RevokedBy = c.now, c.actor.Username
 		// A revoked key's secret is of no use to anyone: it is no longer
 		// kept, nor rotated.
-		k.Recoverable, k.Uncollected, k.RotateDueAt = false, false, time.Time{}
+		k.SecretKept, k.Uncollected, k.RotateDueAt = false, false, time.Time{}
 		return ev, c.update(k, `revoked_at = ?, revoked_by = ?, sealed_secret = NULL, sealed_by = NULL,
 			secret_uncollected = 0, rotate_due_at = NULL`, c.now.Unix(), c.actor.Username)
 	}}

@@ -39,21 +39,6 @@ func (l *revealLimits) allow(user string, now time.Time) bool {
 	return lim.AllowN(now, 1)
 }
 
-// sealFor encrypts a new secret of key k when it is to be kept: always for
-// a scheduled rotation (nobody has seen it yet), and for recoverable keys.
-// It returns the values of sealed_secret and sealed_by, NULL when the
-// secret is not kept.
-func (s *Store) sealFor(k *Key, p Policy, secret string, uncollected bool) (sealed []byte, by sql.NullString, err error) {
-	if !uncollected && !p.RecoverableKeys {
-		return nil, by, nil
-	}
-	m, err := s.masterKey()
-	if err != nil {
-		return nil, by, err
-	}
-	return m.seal(secret, k.ID), sql.NullString{String: m.ID(), Valid: true}, nil
-}
-
 // Reveal is a secret shown again, and the key it belongs to.
 type Reveal struct {
 	Key    Key
@@ -74,7 +59,7 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 		return Reveal{}, err
 	}
 	if !s.reveals.allow(u.Username, s.now()) {
-		return Reveal{}, Errorf(ELIMITED, "", "You have revealed %d secrets in a short time; wait a minute before revealing another.", revealBurst)
+		return Reveal{}, Errorf(ELIMITED, "", "You have revealed %d secrets in a short time; wait a few seconds before revealing another.", revealBurst)
 	}
 	unlock, err := s.checkCurrentPassword(ctx, actor, u, hash, password)
 	if err != nil {
@@ -87,23 +72,13 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 	defer unlock()
 	var r Reveal
 	r.Key, err = s.changeKey(ctx, actor, id, keyChange{action: KeyReveal, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
-		var sealed []byte
-		var by sql.NullString
-		if err := c.stmts.QueryRowContext(c.ctx, `SELECT sealed_secret, sealed_by FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by); err != nil {
+		if k.Expired(c.now) {
+			return nil, Errorf(ECONFLICT, "", "Key %q expired on %s: its secret works nowhere. Extend the key before revealing it.",
+				k.Name, k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+		}
+		var err error
+		if r.Secret, err = s.openKept(c.ctx, c.stmts, k); err != nil {
 			return nil, err
-		}
-		if sealed == nil {
-			return nil, Errorf(EINVALID, "", "The secret of key %q is not kept: it was shown once, when it was made. Rotate the key to give it a new one.", k.Name)
-		}
-		m, err := s.masterKey()
-		if err != nil {
-			return nil, err
-		}
-		if by.String != m.ID() {
-			return nil, Errorf(ECONFLICT, "", "The secret of key %q was kept under master key %s, which this server does not have; it cannot be shown. Verification is not affected.", k.Name, by.String)
-		}
-		if r.Secret, err = m.open(sealed, k.ID); err != nil {
-			return nil, Errorf(ECONFLICT, "", "The kept secret of key %q does not decrypt: it was changed outside Keydesk. Nothing is shown, and verification is not affected; rotate the key to give it a new secret.", k.Name)
 		}
 		// Revealing changes nothing the key's page calls a change: not
 		// updated_at.
@@ -119,7 +94,7 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 		set := "secret_uncollected = 0"
 		if !p.RecoverableKeys {
 			set += ", sealed_secret = NULL, sealed_by = NULL"
-			k.Recoverable = false
+			k.SecretKept = false
 		}
 		k.Uncollected = false
 		_, err = c.exec(`UPDATE keys SET `+set+` WHERE id = ?`, k.rowID)
@@ -132,25 +107,41 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 }
 
 // KeptSecret returns the kept secret of a key read from the store, for an
-// export by someone who may reveal keys: "" when the key keeps none, or
-// keeps one that only a reveal may collect (a scheduled rotation's). The
-// caller records the export. A ciphertext that does not open is an error,
-// and shows nothing.
+// export by someone who may reveal keys: "" when the key keeps none, keeps
+// one that only a reveal may collect (a scheduled rotation's), or no
+// longer works. The caller records the export. A ciphertext that does not
+// open is a store error, and shows nothing.
 func (s *Store) KeptSecret(ctx context.Context, k Key) (string, error) {
-	if !k.Recoverable || k.Uncollected {
+	if !k.SecretKept || k.Uncollected || !k.Usable(s.now()) {
 		return "", nil
+	}
+	return s.openKept(ctx, s.reader, &k)
+}
+
+// openKept reads and decrypts the kept secret of k. It must have been
+// sealed by this server's master key, for this key, and be the key's
+// current secret: an older ciphertext written back is refused too.
+func (s *Store) openKept(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, k *Key) (string, error) {
+	var sealed, hash []byte
+	var by sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT sealed_secret, sealed_by, secret_hash FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by, &hash); err != nil {
+		return "", err
+	}
+	if sealed == nil {
+		return "", Errorf(EINVALID, "", "The secret of key %q is not kept: it was shown once, when it was made. Rotate the key to give it a new one.", k.Name)
 	}
 	m, err := s.masterKey()
 	if err != nil {
 		return "", err
 	}
-	var sealed []byte
-	var by sql.NullString
-	if err := s.reader.QueryRowContext(ctx, `SELECT sealed_secret, sealed_by FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by); err != nil {
-		return "", err
+	if by.String != m.ID() {
+		return "", Errorf(ECONFLICT, "", "The secret of key %q was kept under master key %s, which this server does not have; it cannot be shown. Verification is not affected.", k.Name, by.String)
 	}
-	if sealed == nil || by.String != m.ID() {
-		return "", errSealBroken
+	secret, err := m.openFor(sealed, k.ID, hash)
+	if err != nil {
+		return "", Errorf(ECONFLICT, "", "The kept secret of key %q does not decrypt to its current secret: it was changed outside Keydesk. Nothing is shown, and verification is not affected; rotate the key to give it a new secret.", k.Name)
 	}
-	return m.open(sealed, k.ID)
+	return secret, nil
 }

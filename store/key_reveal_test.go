@@ -49,7 +49,7 @@ func TestRevealRecoverableKey(t *testing.T) {
 	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
 
 	k, secret := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID})
-	if !k.Recoverable {
+	if !k.SecretKept {
 		t.Fatal("a key of a recoverable organization is not recoverable")
 	}
 	r, err := s.RevealKey(ctx, me, k.ID, testPassword)
@@ -70,7 +70,7 @@ func TestRevealRecoverableKey(t *testing.T) {
 
 	// Refusals change nothing and show nothing.
 	plain, _ := mustCreateKey(t, s, NewKey{Name: "plain", Enabled: true})
-	if plain.Recoverable {
+	if plain.SecretKept {
 		t.Fatal("a key at the root is recoverable")
 	}
 	var e *Error
@@ -91,16 +91,40 @@ func TestRevealRecoverableKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A rotation of a key outside recoverable organizations drops what
-	// was kept.
+	// Switching recovery off forgets what was kept, at once; a rotation
+	// after it keeps nothing.
 	if _, err := s.SetOrgPolicy(ctx, testActor, vault.ID, Policy{APIKeysEnabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if rot, err = s.RotateKey(ctx, testActor, k.ID, 0); err != nil || rot.Key.Recoverable {
-		t.Fatalf("rotating once recovery is off: %+v, %v", rot.Key, err)
-	}
 	if _, err := s.RevealKey(ctx, me, k.ID, testPassword); ErrorCode(err) != EINVALID {
 		t.Fatalf("revealing once recovery is off: %v", err)
+	}
+	if got, _ := s.Key(ctx, Scope{}, k.ID); got.SecretKept {
+		t.Fatal("the key still keeps its secret once recovery is off")
+	}
+	if rot, err = s.RotateKey(ctx, testActor, k.ID, 0); err != nil || rot.Key.SecretKept {
+		t.Fatalf("rotating once recovery is off: %+v, %v", rot.Key, err)
+	}
+
+	// Moving an organization out from under a recoverable one forgets its
+	// keys' secrets too.
+	if _, err := s.SetOrgPolicy(ctx, testActor, vault.ID, Policy{APIKeysEnabled: true, RecoverableKeys: true}); err != nil {
+		t.Fatal(err)
+	}
+	team, err := s.CreateOrg(ctx, testActor, "Team", vault.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, _ := mustCreateKey(t, s, NewKey{Name: "moved", Enabled: true, Org: team.ID})
+	if !moved.SecretKept {
+		t.Fatal("a key below a recoverable organization keeps nothing")
+	}
+	orgs, _ := s.Orgs(ctx, Scope{})
+	if _, err := s.UpdateOrg(ctx, testActor, team.ID, "Team", orgs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Key(ctx, Scope{}, moved.ID); got.SecretKept {
+		t.Fatal("a key moved out of a recoverable organization still keeps its secret")
 	}
 }
 
@@ -184,94 +208,6 @@ func TestRevealIsRateLimited(t *testing.T) {
 	}
 }
 
-// TestScheduledRotation: a key with a schedule is rotated when due, once,
-// with its organization's grace; its new secret is kept until collected,
-// then dropped when the key is not recoverable. A second run rotates
-// nothing; the next rotation is due a schedule later.
-func TestScheduledRotation(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	withMasterKey(t, s)
-	u := mustCreateUser(t, s, "pat", RoleAdministrator)
-	me := Actor{UserID: u.ID, Username: "pat"}
-	acme := recoverableOrg(t, s, "Acme", Policy{GraceDays: 3, GraceSet: true})
-	k, old := mustCreateKey(t, s, NewKey{Name: "scheduled", Enabled: true, Org: acme.ID, RotateEveryDays: 90})
-	never, _ := mustCreateKey(t, s, NewKey{Name: "never", Enabled: true, Org: acme.ID})
-	if want := clock.now.AddDate(0, 0, 90); !k.RotateDueAt.Equal(want) || k.Recoverable {
-		t.Fatalf("due %v, want %v; recoverable %v", k.RotateDueAt, want, k.Recoverable)
-	}
-	clock.Advance(89 * 24 * time.Hour)
-	if run, err := s.RotateDueKeys(ctx); err != nil || run.Rotated != 0 {
-		t.Fatalf("a day early: %+v, %v", run, err)
-	}
-	clock.Advance(24 * time.Hour)
-	run, err := s.RotateDueKeys(ctx)
-	if err != nil || run.Rotated != 1 || len(run.Failed) != 0 {
-		t.Fatalf("when due: %+v, %v", run, err)
-	}
-	if run, err := s.RotateDueKeys(ctx); err != nil || run.Rotated != 0 {
-		t.Fatalf("a second run: %+v, %v", run, err)
-	}
-	got, err := s.Key(ctx, Scope{}, k.ID)
-	if err != nil || !got.Uncollected || !got.Recoverable || !got.RotateDueAt.Equal(clock.now.AddDate(0, 0, 90)) {
-		t.Fatalf("after the rotation: %+v, %v", got, err)
-	}
-	if n, _ := s.Key(ctx, Scope{}, never.ID); n.Uncollected || n.Hint != never.Hint {
-		t.Fatalf("a key without a schedule was rotated: %+v", n)
-	}
-	// The old secret works for Acme's 3 days of grace.
-	if v, err := s.VerifyKey(ctx, old, "", ""); err != nil || !v.Valid || !v.GraceUntil.Equal(clock.now.AddDate(0, 0, 3)) {
-		t.Fatalf("the old secret: %+v, %v", v, err)
-	}
-	// Collecting the new secret: it verifies, and is kept no more.
-	r, err := s.RevealKey(ctx, me, k.ID, testPassword)
-	if err != nil || r.Key.Uncollected || r.Key.Recoverable {
-		t.Fatalf("collect: %+v, %v", r.Key, err)
-	}
-	if v, err := s.VerifyKey(ctx, r.Secret, "", ""); err != nil || !v.Valid || !v.GraceUntil.IsZero() {
-		t.Fatalf("the collected secret: %+v, %v", v, err)
-	}
-	if _, err := s.RevealKey(ctx, me, k.ID, testPassword); ErrorCode(err) != EINVALID {
-		t.Fatalf("a second reveal of a collected secret: %v", err)
-	}
-	if n := countEvents(t, s, ActionKeyRotated, k.ID); n != 1 {
-		t.Fatalf("%d rotation events, want 1", n)
-	}
-
-	// A schedule set later is due from the current secret's age; a
-	// revoked key is never rotated.
-	clock.Advance(100 * 24 * time.Hour)
-	if _, err := s.SetKeySchedule(ctx, testActor, never.ID, 30); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RevokeKey(ctx, testActor, k.ID); err != nil {
-		t.Fatal(err)
-	}
-	if run, err := s.RotateDueKeys(ctx); err != nil || run.Rotated != 1 {
-		t.Fatalf("a schedule shorter than the secret's age, and a revoked key: %+v, %v", run, err)
-	}
-	if _, err := s.SetKeySchedule(ctx, testActor, never.ID, MaxRotateEveryDays+1); ErrorCode(err) != EINVALID {
-		t.Fatalf("a schedule too long: %v", err)
-	}
-}
-
-// TestScheduledRotationWithoutMasterKey: with no master key the due keys
-// are reported, not rotated, and rotated by the next run that has one.
-func TestScheduledRotationWithoutMasterKey(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	k, _ := mustCreateKey(t, s, NewKey{Name: "scheduled", Enabled: true, RotateEveryDays: 1})
-	clock.Advance(48 * time.Hour)
-	run, err := s.RotateDueKeys(ctx)
-	if err != nil || run.Rotated != 0 || ErrorCode(run.Failed[k.ID]) != ECONFLICT {
-		t.Fatalf("without a master key: %+v, %v", run, err)
-	}
-	withMasterKey(t, s)
-	if run, err := s.RotateDueKeys(ctx); err != nil || run.Rotated != 1 {
-		t.Fatalf("with one: %+v, %v", run, err)
-	}
-}
-
 // TestMasterKeyFile: the key file is made once, mode 0600, and read back
 // the same; a file that is not a key is an error, not a new key.
 func TestMasterKeyFile(t *testing.T) {
@@ -312,4 +248,74 @@ func countEvents(t testing.TB, s *Store, action, keyID string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRevealRefusesStaleAndExpired: an older ciphertext of the key written
+// back over the current one shows nothing; an expired key's secret is not
+// shown; neither is exported.
+func TestRevealRefusesStaleAndExpired(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	withMasterKey(t, s)
+	u := mustCreateUser(t, s, "pat", RoleAdministrator)
+	me := Actor{UserID: u.ID, Username: "pat"}
+	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+	k, _ := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID, ExpiresAt: clock.now.Add(48 * time.Hour)})
+	var stale []byte
+	if err := s.writer.QueryRowContext(ctx, `SELECT sealed_secret FROM keys WHERE public_id = ?`, k.ID).Scan(&stale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RotateKey(ctx, testActor, k.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET sealed_secret = ? WHERE public_id = ?`, stale, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.RevealKey(ctx, me, k.ID, testPassword); ErrorCode(err) != ECONFLICT || r.Secret != "" {
+		t.Fatalf("an older ciphertext written back: %q, %v", r.Secret, err)
+	}
+	current, _ := s.Key(ctx, Scope{}, k.ID)
+	if secret, err := s.KeptSecret(ctx, current); ErrorCode(err) != ECONFLICT || secret != "" {
+		t.Fatalf("the export of an older ciphertext: %q, %v", secret, err)
+	}
+
+	fresh, secret := mustCreateKey(t, s, NewKey{Name: "fresh", Enabled: true, Org: vault.ID, ExpiresAt: clock.now.Add(time.Hour)})
+	if got, err := s.KeptSecret(ctx, fresh); err != nil || got != secret {
+		t.Fatalf("the export of a working key: %q, %v", got, err)
+	}
+	clock.Advance(2 * time.Hour)
+	if _, err := s.RevealKey(ctx, me, fresh.ID, testPassword); ErrorCode(err) != ECONFLICT || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("revealing an expired key: %v", err)
+	}
+	if got, err := s.KeptSecret(ctx, fresh); err != nil || got != "" {
+		t.Fatalf("the export of an expired key: %q, %v", got, err)
+	}
+}
+
+// TestBulkRotationSkipsWithoutWriting: a key that a bulk rotation skips
+// (here: recoverable, with no master key to keep its new secret) is left
+// exactly as it was, and rotates later like any other.
+func TestBulkRotationSkipsWithoutWriting(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	withMasterKey(t, s)
+	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+	kept, old := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID})
+	plain, _ := mustCreateKey(t, s, NewKey{Name: "plain", Enabled: true})
+	master := s.master
+	s.master = nil
+	res, rotated, err := s.RotateKeys(ctx, testActor, KeySelection{IDs: []string{kept.ID, plain.ID}}, 1)
+	if err != nil || res.Changed != 1 || res.Skipped != 1 || len(rotated) != 1 || rotated[0].Key.ID != plain.ID {
+		t.Fatalf("%+v, %d rotated, %v", res, len(rotated), err)
+	}
+	if secrets, err := s.KeySecrets(ctx, Scope{}, kept.ID); err != nil || len(secrets) != 1 {
+		t.Fatalf("the skipped key has %d secrets, %v", len(secrets), err)
+	}
+	if v, err := s.VerifyKey(ctx, old, "", ""); err != nil || !v.Valid || !v.GraceUntil.IsZero() {
+		t.Fatalf("the skipped key's secret: %+v, %v", v, err)
+	}
+	s.master = master
+	if _, err := s.RotateKey(ctx, testActor, kept.ID, 1); err != nil {
+		t.Fatalf("rotating the skipped key later: %v", err)
+	}
 }

@@ -110,7 +110,8 @@ const MaxBulkRotate = 1000
 // RotateKeys rotates the selected keys in one transaction, each as
 // RotateKey does, and returns their new secrets, in the order rotated.
 // Keys that cannot be rotated (revoked, expired, too many secrets in
-// grace) are skipped and counted.
+// grace, recoverable with no master key to keep the new secret) are
+// skipped, unchanged, and counted.
 func (s *Store) RotateKeys(ctx context.Context, actor Actor, sel KeySelection, graceDays int) (BulkResult, []Rotation, error) {
 	if msg := GraceProblem(graceDays); msg != "" && graceDays != OrgGrace {
 		return BulkResult{}, nil, &Error{Code: EINVALID, Field: "grace_days", Message: msg}
@@ -172,6 +173,13 @@ func (s *Store) rotateChange(secret string, graceDays int, scheduled bool, repla
 			return nil, Errorf(ECONFLICT, "", "Key %q already has %d previous secrets in their grace period; end their grace before rotating it again.",
 				k.Name, inGrace)
 		}
+		// Everything that can refuse the rotation comes before the first
+		// write: a bulk rotation skips a refused key and goes on, in the
+		// same transaction.
+		sealed, by, err := s.sealFor(k, p, secret, scheduled)
+		if err != nil {
+			return nil, err
+		}
 		graceUntil := c.now.Add(time.Duration(graceDays) * 24 * time.Hour)
 		// The secret the key had becomes a previous one, from the row
 		// itself: its hash never leaves the database.
@@ -193,17 +201,13 @@ func (s *Store) rotateChange(secret string, graceDays int, scheduled bool, repla
 		if since.Valid {
 			replaced.Since = time.Unix(since.Int64, 0).UTC()
 		}
-		sealed, by, err := s.sealFor(k, p, secret, scheduled)
-		if err != nil {
-			return nil, err
-		}
 		hint := secretHint(secret)
 		ev := keyEvent(k, ActionKeyRotated, map[string]Change{"secret": {Before: k.Hint, After: hint}})
 		ev.Details = map[string]any{"grace_days": graceDays, "grace_until": timeValue(graceUntil)}
 		if scheduled {
 			ev.Details["scheduled"] = true
 		}
-		k.Hint, k.Recoverable, k.Uncollected = hint, sealed != nil, scheduled
+		k.Hint, k.SecretKept, k.Uncollected = hint, sealed != nil, scheduled
 		k.RotateDueAt = time.Time{}
 		if k.RotateEveryDays > 0 {
 			k.RotateDueAt = c.now.AddDate(0, 0, k.RotateEveryDays)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -91,7 +92,7 @@ func (p Policy) Problems() []*Error {
 		"Enter a number of days from 1 to %s, or leave it empty for no limit.", Thousands(MaxExpiryDaysLimit))
 	check(p.MaxKeysPerUser < 0 || p.MaxKeysPerUser > MaxKeysPerUserLimit, "max_keys_per_user",
 		"Enter a number from 1 to %s, or leave it empty for no limit.", Thousands(MaxKeysPerUserLimit))
-	check(p.RotateEveryDays < 0 || p.RotateEveryDays > MaxRotateEveryDays, "rotate_every_days",
+	check(RotateEveryProblem(p.RotateEveryDays) != "", "rotate_every_days",
 		"Enter a number of days from 1 to %s, or leave it empty for no schedule.", Thousands(MaxRotateEveryDays))
 	check(p.GraceSet && GraceProblem(p.GraceDays) != "", "grace_days",
 		"Enter a number of days from 0 to %d, or leave it empty for the default (%d).", MaxGraceDays, DefaultGraceDays)
@@ -505,7 +506,13 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, id, name, parentID s
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgUpdated, o, changes))
+		ev := orgEvent(ActionOrgUpdated, o, changes)
+		if moving {
+			if err := forgetKeptSecrets(ctx, tx, o, &ev); err != nil {
+				return err
+			}
+		}
+		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 	if err == nil {
 		s.orgsChanged()
@@ -603,15 +610,56 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, now, actor, orgEvent(ActionOrgPolicyChanged, o, map[string]Change{
+		ev := orgEvent(ActionOrgPolicyChanged, o, map[string]Change{
 			"policy": {Before: before.Policy, After: o.Policy},
-		}))
+		})
+		if err := forgetKeptSecrets(ctx, tx, o, &ev); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 	if err == nil {
 		// Switching keys off applies from the next verification.
 		s.orgsChanged()
 	}
 	return o, err
+}
+
+// forgetKeptSecrets drops the kept secrets of the keys at and below o whose
+// organization is no longer recoverable, after a change of policy or of
+// place, and says how many in ev. Secrets that a scheduled rotation made
+// stay until someone collects them.
+func forgetKeptSecrets(ctx context.Context, tx *sql.Tx, o Org, ev *eventRecord) error {
+	orgs, err := orgTree(ctx, tx, orgScope(o.ids))
+	if err != nil {
+		return err
+	}
+	var rows []int64
+	for _, sub := range orgs {
+		if !sub.Effective.RecoverableKeys {
+			rows = append(rows, sub.rowID)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE keys INDEXED BY keys_sealed SET sealed_secret = NULL, sealed_by = NULL
+		WHERE sealed_by IS NOT NULL AND secret_uncollected = 0 AND org_id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n > 0 {
+		if ev.Details == nil {
+			ev.Details = map[string]any{}
+		}
+		ev.Details["kept_secrets_forgotten"] = n
+	}
+	return err
 }
 
 // countText writes n with a noun: "1 key", "3 keys".

@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
@@ -82,6 +83,21 @@ func (m *MasterKey) seal(secret, keyID string) []byte {
 	return m.aead.Seal(nonce, nonce, []byte(secret), []byte(keyID))
 }
 
+// sealFor encrypts a new secret of key k when it is to be kept: always for
+// a scheduled rotation (nobody has seen it yet), and for recoverable keys.
+// It returns the values of sealed_secret and sealed_by, NULL when the
+// secret is not kept.
+func (s *Store) sealFor(k *Key, p Policy, secret string, uncollected bool) (sealed []byte, by sql.NullString, err error) {
+	if !uncollected && !p.RecoverableKeys {
+		return nil, by, nil
+	}
+	m, err := s.masterKey()
+	if err != nil {
+		return nil, by, err
+	}
+	return m.seal(secret, k.ID), sql.NullString{String: m.ID(), Valid: true}, nil
+}
+
 // errSealBroken is a ciphertext that does not open: tampered with, or
 // moved from another key.
 var errSealBroken = errors.New("the kept secret does not decrypt")
@@ -97,6 +113,19 @@ func (m *MasterKey) open(sealed []byte, keyID string) (string, error) {
 		return "", errSealBroken
 	}
 	return string(plain), nil
+}
+
+// openFor opens a kept secret of the key with this public id, and checks
+// that it is the secret whose hash the key holds.
+func (m *MasterKey) openFor(sealed []byte, keyID string, hash []byte) (string, error) {
+	secret, err := m.open(sealed, keyID)
+	if err != nil {
+		return "", err
+	}
+	if subtle.ConstantTimeCompare(HashSecret(secret), hash) != 1 {
+		return "", errSealBroken
+	}
+	return secret, nil
 }
 
 // ReadMasterKeyFile reads the master key file at path. With create, a
@@ -206,14 +235,14 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 	n := 0
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		type kept struct {
-			row    int64
-			id, by string
-			sealed []byte
+			row          int64
+			id, by       string
+			sealed, hash []byte
 		}
 		all, err := allRows(ctx, tx, func(r rowScanner) (kept, error) {
 			var k kept
-			return k, r.Scan(&k.row, &k.id, &k.by, &k.sealed)
-		}, `SELECT id, public_id, sealed_by, sealed_secret FROM keys INDEXED BY keys_sealed WHERE sealed_by IS NOT NULL`)
+			return k, r.Scan(&k.row, &k.id, &k.by, &k.sealed, &k.hash)
+		}, `SELECT id, public_id, sealed_by, sealed_secret, secret_hash FROM keys INDEXED BY keys_sealed WHERE sealed_by IS NOT NULL`)
 		if err != nil {
 			return err
 		}
@@ -225,7 +254,7 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 			default:
 				return fmt.Errorf("the secret of key %s is kept under master key %s, neither the current one (%s) nor the new one: nothing was changed", k.id, k.by, old.ID())
 			}
-			secret, err := old.open(k.sealed, k.id)
+			secret, err := old.openFor(k.sealed, k.id, k.hash)
 			if err != nil {
 				return fmt.Errorf("the kept secret of key %s does not decrypt under master key %s: nothing was changed", k.id, old.ID())
 			}

@@ -297,7 +297,7 @@ func (v KeyList) OrgPath(k store.Key) string {
 // canCopySecret reports whether the list offers to copy a key's secret:
 // a recoverable key that still works, to someone who may reveal it.
 func canCopySecret(p Page, k store.Key) bool {
-	return k.Recoverable && k.Usable(p.Now) && p.Can(store.RightKeysReveal)
+	return k.SecretKept && k.Usable(p.Now) && p.Can(store.RightKeysReveal)
 }
 
 // rotatedCSV writes the new secrets of a bulk rotation as CSV text.

@@ -1192,7 +1192,7 @@ func keySecrets(p Page, v KeyDetails) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Key.Recoverable && p.Can(store.RightKeysReveal) && v.Key.Usable(p.Now) {
+		if v.Key.SecretKept && p.Can(store.RightKeysReveal) && v.Key.Usable(p.Now) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "  <form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1234,7 +1234,7 @@ func keySecrets(p Page, v KeyDetails) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		} else if v.Key.Recoverable && v.Key.Usable(p.Now) {
+		} else if v.Key.SecretKept && v.Key.Usable(p.Now) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 118, "<p class=\"muted\" data-testid=\"recoverable-note\">The current secret is kept encrypted; someone with the right to reveal keys can show it again.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -1106,7 +1106,7 @@ func secretPanel(p Page, k store.Key, secret string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if k.Recoverable {
+		if k.SecretKept {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<p class=\"warning\" role=\"note\" data-testid=\"secret-kept\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

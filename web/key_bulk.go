@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -103,13 +104,10 @@ func keyCount(n int) string {
 // grace period unless one is given, and shows their new secrets, the one
 // time they are shown.
 func (h *handler) rotateKeys(c echo.Context, sel store.KeySelection, typed string) error {
-	grace := store.OrgGrace
-	if typed != "" {
-		n, err := strconv.Atoi(typed)
-		if err != nil || store.GraceProblem(n) != "" {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("Choose a grace period from 0 to %d days.", store.MaxGraceDays))
-		}
-		grace = n
+	var errs form.Errors
+	grace := form.ParseGraceDays(strings.TrimSpace(typed), &errs)
+	if errs.Any() {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, errs.Get("grace_days"))
 	}
 	res, rotated, err := h.store.RotateKeys(c.Request().Context(), h.actor(c), sel, grace)
 	if err != nil {

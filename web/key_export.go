@@ -36,20 +36,31 @@ func (h *handler) exportKeys(c echo.Context) error {
 	each := func(ctx context.Context, fn func(store.Key) error) (int, error) {
 		return h.store.EachKey(ctx, sc, filter, params.Sort, params.Desc, fn)
 	}
-	// With the right to reveal keys, the key column holds the whole secret
-	// of recoverable keys; a kept secret that does not open shows its
-	// truncated form, and is counted.
+	// With the right to reveal keys, and the password typed in the last
+	// few minutes, the key column holds the whole secret of recoverable
+	// keys; otherwise, and for a kept secret that does not open, the
+	// truncated form. Each is counted.
 	u, _ := currentUser(c)
 	reveal := u.Can(store.RightKeysReveal)
-	var secrets, unreadable int
+	recent := reveal && h.typedPasswordRecently(c)
+	var secrets, withheld, unreadable int
 	n, err := readAhead(c.Request().Context(), each, func(k store.Key) error {
 		key := k.Hint
-		if reveal && k.Recoverable {
-			if secret, err := h.store.KeptSecret(c.Request().Context(), k); err == nil && secret != "" {
+		switch {
+		case !reveal || !k.SecretKept || k.Uncollected:
+		case !recent:
+			withheld++
+		default:
+			secret, err := h.store.KeptSecret(c.Request().Context(), k)
+			switch {
+			case err != nil && store.ErrorCode(err) == "":
+				return err
+			case err != nil:
+				unreadable++
+				h.log.Warn("a kept secret could not be exported", "key", k.ID, "err", err)
+			case secret != "":
 				key = secret
 				secrets++
-			} else if err != nil {
-				unreadable++
 			}
 		}
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
@@ -62,11 +73,10 @@ func (h *handler) exportKeys(c echo.Context) error {
 		return err
 	}
 	details := map[string]any{"query": params.Values().Encode(), "rows": n}
-	if secrets > 0 || unreadable > 0 {
-		details["secrets"] = secrets
-	}
-	if unreadable > 0 {
-		details["unreadable_secrets"] = unreadable
+	for name, count := range map[string]int{"secrets": secrets, "secrets_withheld": withheld, "unreadable_secrets": unreadable} {
+		if count > 0 {
+			details[name] = count
+		}
 	}
 	return h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionKeysExported, store.TargetKey, "API keys", details)
 }

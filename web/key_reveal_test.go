@@ -232,10 +232,10 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// TestExportHoldsRecoverableSecrets: with the right to reveal keys, the
-// CSV's key column holds the whole secret of recoverable keys, and the
-// export's event says how many; without it, or for other keys, the
-// truncated form.
+// TestExportHoldsRecoverableSecrets: with the right to reveal keys and the
+// password typed in the last quarter of an hour, the CSV's key column holds
+// the whole secret of recoverable keys, and the export's event says how
+// many; without the right, later, or for other keys, the truncated form.
 func TestExportHoldsRecoverableSecrets(t *testing.T) {
 	tc := newTestConsole(t)
 	vault := tc.vaultOrg()
@@ -268,6 +268,21 @@ func TestExportHoldsRecoverableSecrets(t *testing.T) {
 	events := tc.eventsSince(before)
 	if len(events) == 0 || events[0].Action != store.ActionKeysExported || events[0].Details["secrets"] != float64(1) { // newest first
 		t.Fatalf("the export's event: %+v", events)
+	}
+	// A quarter of an hour after the password was typed, the secrets are
+	// withheld until it is typed again.
+	admin := tc.loggedIn("admin")
+	tc.clock.now = tc.clock.now.Add(16 * time.Minute)
+	before = tc.lastEventID()
+	if got := column(admin); got[kept.ID] != kept.Hint {
+		t.Fatalf("an export long after the password was typed holds %q", got[kept.ID])
+	}
+	if events := tc.eventsSince(before); events[0].Details["secrets_withheld"] != float64(1) || events[0].Details["secrets"] != nil {
+		t.Fatalf("the export's event: %+v", events[0].Details)
+	}
+	wantStatus(t, admin.post("/keys/"+kept.ID+"/reveal", url.Values{"password": {testPassword}}), http.StatusOK)
+	if got := column(admin); got[kept.ID] != secret {
+		t.Fatalf("an export after a reveal holds %q", got[kept.ID])
 	}
 	before = tc.lastEventID()
 	if got := column(tc.loggedIn("manager")); got[kept.ID] != kept.Hint {

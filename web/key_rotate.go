@@ -1,14 +1,11 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/form"
 )
@@ -21,16 +18,7 @@ func (h *handler) rotateKey(c echo.Context) error {
 	id := c.Param("id")
 	typed := strings.TrimSpace(c.FormValue("grace_days"))
 	var errs form.Errors
-	days := store.OrgGrace
-	if typed != "" {
-		// Only the store's range is checked here too: a typed -1
-		// must not pass for "the organization's".
-		n, err := strconv.Atoi(typed)
-		if err != nil || store.GraceProblem(n) != "" {
-			errs.Add("grace_days", fmt.Sprintf("Enter a whole number of days, from 0 to %d.", store.MaxGraceDays))
-		}
-		days = n
-	}
+	days := form.ParseGraceDays(typed, &errs)
 	if !errs.Any() {
 		r, err := h.store.RotateKey(c.Request().Context(), h.actor(c), id, days)
 		if err == nil {

@@ -25,6 +25,7 @@ const (
 	keyIssued    = "iat"  // login time, Unix seconds
 	keySeen      = "seen" // last request, Unix seconds
 	keySession   = "sid"  // random, new at each login, so a cookie from before a login is never reused
+	keyPassword  = "pwd"  // when the user last typed their password (login, reveal), Unix seconds
 	flashOK      = "ok"
 	flashFailed  = "failed"
 	flashWarning = "warning" // a views.Flash, for its link
@@ -137,10 +138,36 @@ func (h *handler) startSession(c echo.Context, u store.User) {
 	sess.Values[keyVersion] = u.SessionVersion
 	sess.Values[keyIssued] = now
 	sess.Values[keySeen] = now
+	sess.Values[keyPassword] = now
 	sess.Values[keySession] = rand.Text()
 	sess.Options = h.cookieOptions(c)
 	h.saveSession(c, sess)
 	h.renewCSRF(c)
+}
+
+// recentPassword is how long after typing their password a user's CSV
+// download holds whole secrets: a session taken later cannot read every
+// secret without the password.
+const recentPassword = 15 * time.Minute
+
+// passwordTyped records in the session that the user just typed their
+// password.
+func (h *handler) passwordTyped(c echo.Context) {
+	if sess, ok := session(c); ok {
+		sess.Values[keyPassword] = h.now().Unix()
+		h.saveSession(c, sess)
+	}
+}
+
+// typedPasswordRecently reports whether the user typed their password
+// within recentPassword.
+func (h *handler) typedPasswordRecently(c echo.Context) bool {
+	sess, ok := session(c)
+	if !ok {
+		return false
+	}
+	at, _ := sess.Values[keyPassword].(int64)
+	return h.now().Sub(time.Unix(at, 0)) < recentPassword
 }
 
 // renewCSRF gives the browser a new CSRF token, at login and logout, so

@@ -154,11 +154,14 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	return nil
 }
 
-// rekey moves every kept secret to a new master key. The new key is
-// written beside the current one first (path + ".new"), the secrets are
-// moved in one transaction, and only then does the new file take the
-// current one's name, the current one kept as path + ".old". A rekey cut
-// off anywhere can be run again: it picks up the ".new" file.
+// rekey moves every kept secret to a new master key, with the server
+// stopped: a running server would go on keeping secrets under the key it
+// read at start. The new key is written beside the current one first
+// (path + ".new"), the secrets are moved in one transaction, and only
+// then does the new file take the current one's name, the current one
+// kept as path + "." + its id + ".old". A rekey cut off anywhere can run
+// again: before the move it starts over with the same new key, after it
+// it only finishes the renaming.
 func (e env) rekey(ctx context.Context, args []string) error {
 	fs := e.flags("rekey")
 	db := e.dbFlag(fs)
@@ -166,10 +169,23 @@ func (e env) rekey(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	lock, err := store.LockServer(*db)
+	if err != nil {
+		return fmt.Errorf("stop the server before a rekey: %w", err)
+	}
+	defer lock.Release()
 	path := keyFile(*keyPath, *db)
+	newPath := path + ".new"
 	fromEnv := e.getenv("KEYDESK_MASTER_KEY") != ""
+	if !fromEnv && !exists(path) && exists(newPath) {
+		// Cut off between the two renames: the secrets have moved.
+		if err := os.Rename(newPath, path); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Finished a rekey that was cut off: the new master key is in %s.\n", path)
+		return nil
+	}
 	var old *store.MasterKey
-	var err error
 	if fromEnv {
 		old, err = store.ParseMasterKey(e.getenv("KEYDESK_MASTER_KEY"))
 	} else {
@@ -178,7 +194,6 @@ func (e env) rekey(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the current master key: %w", err)
 	}
-	newPath := path + ".new"
 	next, made, err := store.ReadMasterKeyFile(newPath, true)
 	if err != nil {
 		return fmt.Errorf("the new master key: %w", err)
@@ -197,15 +212,21 @@ func (e env) rekey(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Moved %d kept secrets from master key %s to %s.\n", n, old.ID(), next.ID())
 	if fromEnv {
-		fmt.Fprintf(e.stdout, "Set KEYDESK_MASTER_KEY to the content of %s, restart the server, then delete the file.\n", newPath)
+		fmt.Fprintf(e.stdout, "Set KEYDESK_MASTER_KEY to the content of %s, then delete the file, and start the server.\n", newPath)
 		return nil
 	}
-	if err := os.Rename(path, path+".old"); err != nil {
+	oldPath := path + "." + old.ID() + ".old"
+	if err := os.Rename(path, oldPath); err != nil {
 		return err
 	}
 	if err := os.Rename(newPath, path); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "The new master key is in %s (the previous one in %s.old). Back it up apart from the database, then restart the server.\n", path, path)
+	fmt.Fprintf(e.stdout, "The new master key is in %s (the previous one in %s). Back it up apart from the database, then start the server.\n", path, oldPath)
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -168,7 +168,8 @@ func TestRekey(t *testing.T) {
 	if err != nil || next.ID() == old.ID() || !strings.Contains(out.String(), "Moved 1 kept secrets from master key "+old.ID()+" to "+next.ID()) {
 		t.Fatalf("after rekey: %v, %s", err, out)
 	}
-	if prev, _, err := store.ReadMasterKeyFile(db+".key.old", false); err != nil || prev.ID() != old.ID() {
+	oldPath := db + ".key." + old.ID() + ".old"
+	if prev, _, err := store.ReadMasterKeyFile(oldPath, false); err != nil || prev.ID() != old.ID() {
 		t.Fatalf("the previous key file: %v", err)
 	}
 	st, err = store.Open(ctx, db)
@@ -185,7 +186,7 @@ func TestRekey(t *testing.T) {
 	}
 	// With the old key only, nothing shows, and the server says why.
 	var logged bytes.Buffer
-	old64, _ := os.ReadFile(db + ".key.old")
+	old64, _ := os.ReadFile(oldPath)
 	e2, _ := testEnv(map[string]string{"KEYDESK_MASTER_KEY": string(old64)})
 	if err := e2.useMasterKey(ctx, st, keyFile("", db), slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
 		t.Fatal(err)
@@ -195,6 +196,25 @@ func TestRekey(t *testing.T) {
 	}
 	if _, err := st.RevealKey(ctx, store.Actor{UserID: u.ID, Username: "pat"}, k.ID, "a long enough password"); store.ErrorCode(err) != store.ECONFLICT {
 		t.Fatalf("reveal with the old key: %v", err)
+	}
+	st.Close()
+
+	// Cut off between its renames, a rekey finishes when run again; with
+	// a server holding the database, it refuses to start.
+	os.Rename(db+".key", db+".key.new")
+	if err := e.rekey(ctx, []string{"--db", db}); err != nil || !strings.Contains(out.String(), "Finished a rekey that was cut off") {
+		t.Fatalf("resuming: %v\n%s", err, out)
+	}
+	if again, _, err := store.ReadMasterKeyFile(db+".key", false); err != nil || again.ID() != next.ID() {
+		t.Fatalf("the key file after resuming: %v", err)
+	}
+	lock, err := store.LockServer(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	if err := e.rekey(ctx, []string{"--db", db}); err == nil || !strings.Contains(err.Error(), "stop the server") {
+		t.Fatalf("a rekey beside a server: %v", err)
 	}
 }
 

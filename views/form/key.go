@@ -130,6 +130,19 @@ func ParseRotateEvery(typed string, errs *Errors) int {
 	return days
 }
 
+// ParseGraceDays reads the grace period of a rotation as typed: empty is
+// the organization's (store.OrgGrace). What is wrong goes to errs.
+func ParseGraceDays(typed string, errs *Errors) int {
+	if typed == "" {
+		return store.OrgGrace
+	}
+	days, bad := parseCount(typed, 0)
+	if bad || store.GraceProblem(days) != "" {
+		errs.Add("grace_days", store.GraceProblem(-1))
+	}
+	return days
+}
+
 // DaysText writes a number of days for a field where empty is none.
 func DaysText(days int) string {
 	if days == 0 {
