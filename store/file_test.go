@@ -334,13 +334,8 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
 		`DELETE FROM role_rights WHERE right_name = 'apikeys.reveal'`,
-		`DROP INDEX keys_rotate_due`,
-		`DROP INDEX keys_sealed`,
-		`ALTER TABLE keys DROP COLUMN rotate_every_days`,
-		`ALTER TABLE keys DROP COLUMN rotate_due_at`,
-		`ALTER TABLE keys DROP COLUMN sealed_secret`,
-		`ALTER TABLE keys DROP COLUMN sealed_by`,
-		`ALTER TABLE keys DROP COLUMN secret_uncollected`,
+		`DROP TABLE key_schedules`,
+		`DROP TABLE kept_secrets`,
 		`ALTER TABLE organizations DROP COLUMN recoverable_keys`,
 		`ALTER TABLE organizations DROP COLUMN rotate_every_days`,
 		`ALTER TABLE organizations DROP COLUMN grace_days`,

@@ -237,17 +237,21 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 // keepSecretAndSchedule keeps a new key's secret encrypted when its
 // organization's keys are recoverable, and sets its rotation schedule.
 func (s *Store) keepSecretAndSchedule(ctx context.Context, tx *sql.Tx, now time.Time, k *Key, p Policy, secret string, every int) error {
-	sealed, by, err := s.sealFor(k, p, secret, false)
-	if err != nil || (sealed == nil && every == 0) {
+	kept, err := s.sealFor(k, p, secret, false)
+	if err != nil {
 		return err
 	}
-	k.SecretKept, k.RotateEveryDays = sealed != nil, every
-	if every > 0 {
-		k.RotateDueAt = now.AddDate(0, 0, every)
+	if kept.sealed != nil {
+		k.SecretKept = true
+		if err := kept.keep(ctx, tx, k.rowID); err != nil {
+			return err
+		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE keys SET sealed_secret = ?, sealed_by = ?, rotate_every_days = ?, rotate_due_at = ? WHERE id = ?`,
-		sealed, by, sql.NullInt64{Int64: int64(every), Valid: every > 0}, unix(k.RotateDueAt), k.rowID)
-	return err
+	if every == 0 {
+		return nil
+	}
+	k.RotateEveryDays, k.RotateDueAt = every, now.AddDate(0, 0, every)
+	return writeSchedule(ctx, tx, k)
 }
 
 // RotateEveryProblem returns what is wrong with a rotation schedule of
@@ -330,8 +334,12 @@ const keyColumns = keyRowColumns + `, ` + keyOrgColumns
 const keyRowColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
 	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
 	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
-	k.last_used_at, k.use_count, k.org_id, k.sealed_secret IS NOT NULL, k.secret_uncollected,
-	coalesce(k.rotate_every_days, 0), k.rotate_due_at`
+	k.last_used_at, k.use_count, k.org_id, ` + keyKeptColumn + `,
+	(SELECT every_days FROM key_schedules WHERE key_id = k.id), (SELECT due_at FROM key_schedules WHERE key_id = k.id)`
+
+// keyKeptColumn says what is kept of the key's secret: NULL for nothing,
+// else whether a reveal has yet to collect it.
+const keyKeptColumn = `(SELECT uncollected FROM kept_secrets WHERE key_id = k.id)`
 
 // keyOrgColumns are what a key shows of its organization (k.org_id): its
 // public id, its ids path, and whether API keys are off there or above.
@@ -359,7 +367,7 @@ func scanKey(row rowScanner, extra ...any) (Key, error) {
 // export show: not who changed the key last, nor its rate limit or use
 // count. An export of a million keys reads them in a second less.
 const keyListedColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
-	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id, k.sealed_secret IS NOT NULL, k.secret_uncollected`
+	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id, ` + keyKeptColumn
 
 // keyRow reads keyRowColumns, or keyListedColumns when listed is set. A
 // read of many rows uses one keyRow for all of them, so that its scan
@@ -370,7 +378,7 @@ type keyRow struct {
 	perms                                                    string
 	createdAt, updatedAt                                     int64
 	expiresAt, enabledAt, expirySetAt, revokedAt, lastUsedAt sql.NullInt64
-	rotateDueAt                                              sql.NullInt64
+	kept, rotateEvery, rotateDueAt                           sql.NullInt64
 	enabledBy, expirySetBy, revokedBy                        sql.NullString
 	dest                                                     []any
 }
@@ -389,13 +397,12 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	if r.dest == nil {
 		if r.listed {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
-				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.k.SecretKept, &r.k.Uncollected}
+				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.kept}
 		} else {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
 				&r.k.Capacity, &r.k.Frequency, &r.createdAt, &r.k.CreatedBy, &r.updatedAt, &r.k.UpdatedBy,
 				&r.enabledAt, &r.enabledBy, &r.expirySetAt, &r.expirySetBy, &r.revokedAt, &r.revokedBy,
-				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.k.SecretKept, &r.k.Uncollected,
-				&r.k.RotateEveryDays, &r.rotateDueAt}
+				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.kept, &r.rotateEvery, &r.rotateDueAt}
 		}
 		r.dest = append(r.dest, extra...)
 	}
@@ -408,12 +415,13 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	k.CreatedAt = time.Unix(r.createdAt, 0).UTC()
 	k.RevokedAt = fromUnix(r.revokedAt)
 	k.LastUsedAt = fromUnix(r.lastUsedAt)
+	k.SecretKept, k.Uncollected = r.kept.Valid, r.kept.Int64 == 1
 	if !r.listed {
 		k.UpdatedAt = time.Unix(r.updatedAt, 0).UTC()
 		k.EnabledAt, k.EnabledBy = fromUnix(r.enabledAt), r.enabledBy.String
 		k.ExpirySetAt, k.ExpirySetBy = fromUnix(r.expirySetAt), r.expirySetBy.String
 		k.RevokedBy = r.revokedBy.String
-		k.RotateDueAt = fromUnix(r.rotateDueAt)
+		k.RotateEveryDays, k.RotateDueAt = int(r.rotateEvery.Int64), fromUnix(r.rotateDueAt)
 	}
 	return k, nil
 }

@@ -101,6 +101,8 @@ func (c *changeTx) flush() error {
 		`DELETE FROM key_search WHERE docid IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM key_permissions WHERE key_id IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM previous_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM kept_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM key_schedules WHERE key_id IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM keys WHERE id IN (SELECT value FROM json_each(?))`,
 	} {
 		if _, err := c.exec(query, string(ids)); err != nil {
@@ -200,8 +202,13 @@ func revokeChange() keyChange {
 		// A revoked key's secret is of no use to anyone: it is no longer
 		// kept, nor rotated.
 		k.SecretKept, k.Uncollected, k.RotateDueAt = false, false, time.Time{}
-		return ev, c.update(k, `revoked_at = ?, revoked_by = ?, sealed_secret = NULL, sealed_by = NULL,
-			secret_uncollected = 0, rotate_due_at = NULL`, c.now.Unix(), c.actor.Username)
+		if err := (keptSecret{}).keep(c.ctx, c.stmts, k.rowID); err != nil {
+			return nil, err
+		}
+		if _, err := c.exec(`UPDATE key_schedules SET due_at = NULL WHERE key_id = ?`, k.rowID); err != nil {
+			return nil, err
+		}
+		return ev, c.update(k, `revoked_at = ?, revoked_by = ?`, c.now.Unix(), c.actor.Username)
 	}}
 }
 

@@ -91,13 +91,12 @@ func (s *Store) RevealKey(ctx context.Context, actor Actor, id, password string)
 		if err != nil {
 			return nil, err
 		}
-		set := "secret_uncollected = 0"
-		if !p.RecoverableKeys {
-			set += ", sealed_secret = NULL, sealed_by = NULL"
-			k.SecretKept = false
-		}
 		k.Uncollected = false
-		_, err = c.exec(`UPDATE keys SET `+set+` WHERE id = ?`, k.rowID)
+		if !p.RecoverableKeys {
+			k.SecretKept = false
+			return ev, (keptSecret{}).keep(c.ctx, c.stmts, k.rowID)
+		}
+		_, err = c.exec(`UPDATE kept_secrets SET uncollected = 0 WHERE key_id = ?`, k.rowID)
 		return ev, err
 	}})
 	if err != nil {
@@ -126,7 +125,8 @@ func (s *Store) openKept(ctx context.Context, db interface {
 }, k *Key) (string, error) {
 	var sealed, hash []byte
 	var by sql.NullString
-	if err := db.QueryRowContext(ctx, `SELECT sealed_secret, sealed_by, secret_hash FROM keys WHERE id = ?`, k.rowID).Scan(&sealed, &by, &hash); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT ks.sealed, ks.sealed_by, k.secret_hash FROM keys k LEFT JOIN kept_secrets ks ON ks.key_id = k.id
+		WHERE k.id = ?`, k.rowID).Scan(&sealed, &by, &hash); err != nil {
 		return "", err
 	}
 	if sealed == nil {

@@ -143,11 +143,11 @@ func TestRevealFailsClosed(t *testing.T) {
 
 	// One bit flipped.
 	var sealed []byte
-	if err := s.writer.QueryRowContext(ctx, `SELECT sealed_secret FROM keys WHERE public_id = ?`, a.ID).Scan(&sealed); err != nil {
+	if err := s.writer.QueryRowContext(ctx, `SELECT sealed FROM kept_secrets WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, a.ID).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	sealed[20] ^= 1
-	if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET sealed_secret = ? WHERE public_id = ?`, sealed, a.ID); err != nil {
+	if _, err := s.writer.ExecContext(ctx, `UPDATE kept_secrets SET sealed = ? WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, sealed, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := s.RevealKey(ctx, me, a.ID, testPassword); ErrorCode(err) != ECONFLICT || r.Secret != "" || !strings.Contains(err.Error(), "does not decrypt") {
@@ -157,7 +157,8 @@ func TestRevealFailsClosed(t *testing.T) {
 		t.Fatalf("verification after a tampered ciphertext: %+v, %v", v, err)
 	}
 	// b's ciphertext copied onto a.
-	if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET sealed_secret = (SELECT sealed_secret FROM keys WHERE public_id = ?) WHERE public_id = ?`, b.ID, a.ID); err != nil {
+	if _, err := s.writer.ExecContext(ctx, `UPDATE kept_secrets SET sealed = (SELECT sealed FROM kept_secrets WHERE key_id = (SELECT id FROM keys WHERE public_id = ?))
+		WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, b.ID, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RevealKey(ctx, me, a.ID, testPassword); ErrorCode(err) != ECONFLICT {
@@ -262,13 +263,13 @@ func TestRevealRefusesStaleAndExpired(t *testing.T) {
 	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
 	k, _ := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID, ExpiresAt: clock.now.Add(48 * time.Hour)})
 	var stale []byte
-	if err := s.writer.QueryRowContext(ctx, `SELECT sealed_secret FROM keys WHERE public_id = ?`, k.ID).Scan(&stale); err != nil {
+	if err := s.writer.QueryRowContext(ctx, `SELECT sealed FROM kept_secrets WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, k.ID).Scan(&stale); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RotateKey(ctx, testActor, k.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET sealed_secret = ? WHERE public_id = ?`, stale, k.ID); err != nil {
+	if _, err := s.writer.ExecContext(ctx, `UPDATE kept_secrets SET sealed = ? WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, stale, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := s.RevealKey(ctx, me, k.ID, testPassword); ErrorCode(err) != ECONFLICT || r.Secret != "" {

@@ -44,9 +44,24 @@ func (s *Store) SetKeySchedule(ctx context.Context, actor Actor, id string, days
 			// A schedule shorter than the secret's age is due at once.
 			k.RotateDueAt = from.AddDate(0, 0, days)
 		}
-		return ev, c.update(k, "rotate_every_days = ?, rotate_due_at = ?",
-			sql.NullInt64{Int64: int64(days), Valid: days > 0}, unix(k.RotateDueAt))
+		if err := writeSchedule(c.ctx, c.stmts, k); err != nil {
+			return nil, err
+		}
+		return ev, c.update(k, "")
 	}})
+}
+
+// writeSchedule writes k's rotation schedule and when it is next due:
+// none deletes it.
+func writeSchedule(ctx context.Context, db execer, k *Key) error {
+	if k.RotateEveryDays == 0 {
+		_, err := db.ExecContext(ctx, `DELETE FROM key_schedules WHERE key_id = ?`, k.rowID)
+		return err
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO key_schedules (key_id, every_days, due_at) VALUES (?, ?, ?)
+		ON CONFLICT (key_id) DO UPDATE SET every_days = excluded.every_days, due_at = excluded.due_at`,
+		k.rowID, k.RotateEveryDays, unix(k.RotateDueAt))
+	return err
 }
 
 // RotateDueKeys rotates every key whose schedule is due at the store's
@@ -74,10 +89,10 @@ func (s *Store) RotateDueKeys(ctx context.Context) (ScheduleRun, error) {
 			batch, err = allRows(ctx, tx, func(r rowScanner) (due, error) {
 				var d due
 				return d, r.Scan(&d.id, &d.at, &d.rows)
-			}, `SELECT public_id, rotate_due_at, id FROM keys INDEXED BY keys_rotate_due
-				WHERE rotate_due_at IS NOT NULL AND rotate_due_at <= ?1 AND (rotate_due_at, id) > (?2, ?3)
-				AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1)
-				ORDER BY rotate_due_at, id LIMIT ?4`, now.Unix(), afterDue, afterRow, scheduleBatch)
+			}, `SELECT k.public_id, s.due_at, s.key_id FROM key_schedules s INDEXED BY key_schedules_due JOIN keys k ON k.id = s.key_id
+				WHERE s.due_at IS NOT NULL AND s.due_at <= ?1 AND (s.due_at, s.key_id) > (?2, ?3)
+				AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?1)
+				ORDER BY s.due_at, s.key_id LIMIT ?4`, now.Unix(), afterDue, afterRow, scheduleBatch)
 			return err
 		})
 		if err != nil || len(batch) == 0 {

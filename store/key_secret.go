@@ -176,7 +176,7 @@ func (s *Store) rotateChange(secret string, graceDays int, scheduled bool, repla
 		// Everything that can refuse the rotation comes before the first
 		// write: a bulk rotation skips a refused key and goes on, in the
 		// same transaction.
-		sealed, by, err := s.sealFor(k, p, secret, scheduled)
+		kept, err := s.sealFor(k, p, secret, scheduled)
 		if err != nil {
 			return nil, err
 		}
@@ -207,14 +207,17 @@ func (s *Store) rotateChange(secret string, graceDays int, scheduled bool, repla
 		if scheduled {
 			ev.Details["scheduled"] = true
 		}
-		k.Hint, k.SecretKept, k.Uncollected = hint, sealed != nil, scheduled
-		k.RotateDueAt = time.Time{}
+		k.Hint, k.SecretKept, k.Uncollected = hint, kept.sealed != nil, scheduled
+		if err := kept.keep(c.ctx, c.stmts, k.rowID); err != nil {
+			return nil, err
+		}
 		if k.RotateEveryDays > 0 {
 			k.RotateDueAt = c.now.AddDate(0, 0, k.RotateEveryDays)
+			if err := writeSchedule(c.ctx, c.stmts, k); err != nil {
+				return nil, err
+			}
 		}
-		return ev, c.update(k, `secret_hash = ?, hint = ?, rotated_at = ?, sealed_secret = ?, sealed_by = ?,
-			secret_uncollected = ?, rotate_due_at = ?`,
-			HashSecret(secret), hint, c.now.Unix(), sealed, by, scheduled, unix(k.RotateDueAt))
+		return ev, c.update(k, `secret_hash = ?, hint = ?, rotated_at = ?`, HashSecret(secret), hint, c.now.Unix())
 	}}
 }
 

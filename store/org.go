@@ -647,8 +647,9 @@ func forgetKeptSecrets(ctx context.Context, tx *sql.Tx, o Org, ev *eventRecord) 
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE keys INDEXED BY keys_sealed SET sealed_secret = NULL, sealed_by = NULL
-		WHERE sealed_by IS NOT NULL AND secret_uncollected = 0 AND org_id IN (SELECT value FROM json_each(?))`, string(list))
+	// The kept secrets are few; the keys of a subtree may be a million.
+	res, err := tx.ExecContext(ctx, `DELETE FROM kept_secrets WHERE uncollected = 0
+		AND (SELECT org_id FROM keys WHERE id = kept_secrets.key_id) IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return err
 	}

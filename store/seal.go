@@ -83,19 +83,38 @@ func (m *MasterKey) seal(secret, keyID string) []byte {
 	return m.aead.Seal(nonce, nonce, []byte(secret), []byte(keyID))
 }
 
+// keptSecret is a key's current secret as kept_secrets holds it.
+type keptSecret struct {
+	sealed      []byte // nil: nothing is kept
+	by          string // the id of the master key that sealed it
+	uncollected bool   // made by a scheduled rotation, not revealed yet
+}
+
 // sealFor encrypts a new secret of key k when it is to be kept: always for
 // a scheduled rotation (nobody has seen it yet), and for recoverable keys.
-// It returns the values of sealed_secret and sealed_by, NULL when the
-// secret is not kept.
-func (s *Store) sealFor(k *Key, p Policy, secret string, uncollected bool) (sealed []byte, by sql.NullString, err error) {
-	if !uncollected && !p.RecoverableKeys {
-		return nil, by, nil
+// Nothing is kept otherwise.
+func (s *Store) sealFor(k *Key, p Policy, secret string, scheduled bool) (keptSecret, error) {
+	if !scheduled && !p.RecoverableKeys {
+		return keptSecret{}, nil
 	}
 	m, err := s.masterKey()
 	if err != nil {
-		return nil, by, err
+		return keptSecret{}, err
 	}
-	return m.seal(secret, k.ID), sql.NullString{String: m.ID(), Valid: true}, nil
+	return keptSecret{sealed: m.seal(secret, k.ID), by: m.ID(), uncollected: scheduled}, nil
+}
+
+// keep writes what is kept of the current secret of the key with row id
+// row, replacing what was; nothing kept deletes it.
+func (ks keptSecret) keep(ctx context.Context, db execer, row int64) error {
+	if ks.sealed == nil {
+		_, err := db.ExecContext(ctx, `DELETE FROM kept_secrets WHERE key_id = ?`, row)
+		return err
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO kept_secrets (key_id, sealed, sealed_by, uncollected) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key_id) DO UPDATE SET sealed = excluded.sealed, sealed_by = excluded.sealed_by, uncollected = excluded.uncollected`,
+		row, ks.sealed, ks.by, ks.uncollected)
+	return err
 }
 
 // errSealBroken is a ciphertext that does not open: tampered with, or
@@ -208,8 +227,7 @@ func (s *Store) masterKey() (*MasterKey, error) {
 func (s *Store) SealedBy(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT sealed_by, count(*) FROM keys INDEXED BY keys_sealed
-			WHERE sealed_by IS NOT NULL GROUP BY sealed_by`)
+		rows, err := tx.QueryContext(ctx, `SELECT sealed_by, count(*) FROM kept_secrets GROUP BY sealed_by`)
 		if err != nil {
 			return err
 		}
@@ -242,7 +260,7 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 		all, err := allRows(ctx, tx, func(r rowScanner) (kept, error) {
 			var k kept
 			return k, r.Scan(&k.row, &k.id, &k.by, &k.sealed, &k.hash)
-		}, `SELECT id, public_id, sealed_by, sealed_secret, secret_hash FROM keys INDEXED BY keys_sealed WHERE sealed_by IS NOT NULL`)
+		}, `SELECT k.id, k.public_id, ks.sealed_by, ks.sealed, k.secret_hash FROM kept_secrets ks JOIN keys k ON k.id = ks.key_id`)
 		if err != nil {
 			return err
 		}
@@ -258,7 +276,7 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 			if err != nil {
 				return fmt.Errorf("the kept secret of key %s does not decrypt under master key %s: nothing was changed", k.id, old.ID())
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE keys SET sealed_secret = ?, sealed_by = ? WHERE id = ?`, next.seal(secret, k.id), next.ID(), k.row); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE kept_secrets SET sealed = ?, sealed_by = ? WHERE key_id = ?`, next.seal(secret, k.id), next.ID(), k.row); err != nil {
 				return err
 			}
 			n++
