@@ -338,7 +338,10 @@ const keyRowColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabl
 	(SELECT every_days FROM key_schedules WHERE key_id = k.id), (SELECT due_at FROM key_schedules WHERE key_id = k.id)`
 
 // keyKeptColumn says what is kept of the key's secret: NULL for nothing,
-// else whether a reveal has yet to collect it.
+// else whether a reveal has yet to collect it. A lookup by the key's row
+// costs the same however many secrets are kept (lists of them, read once
+// per statement, cost a page as much as the whole table when every key
+// is recoverable); an export of a million keys pays 0.7 s for it.
 const keyKeptColumn = `(SELECT uncollected FROM kept_secrets WHERE key_id = k.id)`
 
 // keyOrgColumns are what a key shows of its organization (k.org_id): its

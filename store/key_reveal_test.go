@@ -36,6 +36,16 @@ func recoverableOrg(t testing.TB, s *Store, name string, p Policy) Org {
 	return o
 }
 
+// revealer makes a user who may reveal keys, and gives the store a master
+// key and a recoverable organization, Vault. It returns the user as an
+// actor, and Vault.
+func revealer(t *testing.T, s *Store) (Actor, Org) {
+	t.Helper()
+	withMasterKey(t, s)
+	u := mustCreateUser(t, s, "pat", RoleAdministrator)
+	return Actor{UserID: u.ID, Username: "pat", ClientAddr: "203.0.113.9"}, recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+}
+
 // TestRevealRecoverableKey: a key made in a recoverable organization keeps
 // its secret encrypted and shows it again to its user's password, once
 // per event; a key elsewhere keeps nothing. Rotation keeps the new secret
@@ -43,10 +53,7 @@ func recoverableOrg(t testing.TB, s *Store, name string, p Policy) Org {
 func TestRevealRecoverableKey(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	withMasterKey(t, s)
-	u := mustCreateUser(t, s, "pat", RoleAdministrator)
-	me := Actor{UserID: u.ID, Username: "pat", ClientAddr: "203.0.113.9"}
-	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+	me, vault := revealer(t, s)
 
 	k, secret := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID})
 	if !k.SecretKept {
@@ -80,7 +87,8 @@ func TestRevealRecoverableKey(t *testing.T) {
 	if _, err := s.RevealKey(ctx, me, k.ID, "not my password"); !errors.As(err, &e) || e.Field != "password" {
 		t.Fatalf("a wrong password: %v", err)
 	}
-	acme := Actor{UserID: u.ID, Username: "pat", ClientAddr: "203.0.113.9", Scope: orgScope("/1/999/")}
+	acme := me
+	acme.Scope = orgScope("/1/999/")
 	if _, err := s.RevealKey(ctx, acme, k.ID, testPassword); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("a key outside the scope: %v", err)
 	}
@@ -134,10 +142,7 @@ func TestRevealRecoverableKey(t *testing.T) {
 func TestRevealFailsClosed(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	withMasterKey(t, s)
-	u := mustCreateUser(t, s, "pat", RoleAdministrator)
-	me := Actor{UserID: u.ID, Username: "pat", ClientAddr: "203.0.113.9"}
-	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+	me, vault := revealer(t, s)
 	a, secretA := mustCreateKey(t, s, NewKey{Name: "a", Enabled: true, Org: vault.ID})
 	b, _ := mustCreateKey(t, s, NewKey{Name: "b", Enabled: true, Org: vault.ID})
 
@@ -257,10 +262,7 @@ func countEvents(t testing.TB, s *Store, action, keyID string) int {
 func TestRevealRefusesStaleAndExpired(t *testing.T) {
 	s, clock := newTestStore(t)
 	ctx := context.Background()
-	withMasterKey(t, s)
-	u := mustCreateUser(t, s, "pat", RoleAdministrator)
-	me := Actor{UserID: u.ID, Username: "pat"}
-	vault := recoverableOrg(t, s, "Vault", Policy{RecoverableKeys: true})
+	me, vault := revealer(t, s)
 	k, _ := mustCreateKey(t, s, NewKey{Name: "kept", Enabled: true, Org: vault.ID, ExpiresAt: clock.now.Add(48 * time.Hour)})
 	var stale []byte
 	if err := s.writer.QueryRowContext(ctx, `SELECT sealed FROM kept_secrets WHERE key_id = (SELECT id FROM keys WHERE public_id = ?)`, k.ID).Scan(&stale); err != nil {

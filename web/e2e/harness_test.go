@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
@@ -471,6 +472,23 @@ func (c *console) seriousViolations() ([]axeViolation, error) {
 		}
 	}
 	return serious, nil
+}
+
+// grantClipboard lets the page write to the clipboard, and the test read
+// it back.
+func (c *console) grantClipboard() {
+	c.t.Helper()
+	grant := browser.SetPermissionParams{
+		Permission:       &browser.PermissionDescriptor{},
+		Setting:          browser.PermissionSettingGranted,
+		BrowserContextID: chromedp.FromContext(c.tab).BrowserContextID,
+	}
+	for _, name := range []string{"clipboard-write", "clipboard-read"} {
+		grant.Permission.Name = name
+		if _, err := chromedp.CallBrowser(c.tab, browser.SetPermission, grant); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 }
 
 // openRowMenu opens the menu of a table row and waits until the script

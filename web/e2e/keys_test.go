@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keydesk/keydesk/store"
@@ -16,17 +15,7 @@ import (
 func TestCreateKeyShowsTheSecretOnce(t *testing.T) {
 	c := newConsole(t)
 	c.login("admin", adminPassword)
-	grant := browser.SetPermissionParams{
-		Permission:       &browser.PermissionDescriptor{Name: "clipboard-write"},
-		Setting:          browser.PermissionSettingGranted,
-		BrowserContextID: chromedp.FromContext(c.tab).BrowserContextID,
-	}
-	for _, name := range []string{"clipboard-write", "clipboard-read"} {
-		grant.Permission.Name = name
-		if _, err := chromedp.CallBrowser(c.tab, browser.SetPermission, grant); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c.grantClipboard()
 	c.do(
 		chromedp.Navigate(c.url+"/keys"),
 		chromedp.Click(chromedp.CSS(`[data-testid=new-key]`)),

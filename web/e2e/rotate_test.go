@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keydesk/keydesk/store"
@@ -89,17 +88,7 @@ func TestRevealCopyAndBulkRotate(t *testing.T) {
 	k, secret := c.createKey("kept", func(in *store.NewKey) { in.Org = vault.ID })
 	other, _ := c.createKey("other")
 	c.login("admin", adminPassword)
-	grant := browser.SetPermissionParams{
-		Permission:       &browser.PermissionDescriptor{},
-		Setting:          browser.PermissionSettingGranted,
-		BrowserContextID: chromedp.FromContext(c.tab).BrowserContextID,
-	}
-	for _, name := range []string{"clipboard-write", "clipboard-read"} {
-		grant.Permission.Name = name
-		if _, err := chromedp.CallBrowser(c.tab, browser.SetPermission, grant); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c.grantClipboard()
 
 	c.do(
 		chromedp.Navigate(c.url+"/keys/"+k.ID),
