@@ -49,6 +49,23 @@ func relTime(t, now time.Time) string {
 	return amount + " ago"
 }
 
+// cadence says how often something runs: "every minute", "every 5 minutes".
+func cadence(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "every minute"
+	case d == time.Hour:
+		return "every hour"
+	case d == 24*time.Hour:
+		return "every day"
+	case d%time.Hour == 0:
+		return "every " + plural(int(d/time.Hour), "hour", "hours")
+	case d%time.Minute == 0:
+		return "every " + plural(int(d/time.Minute), "minute", "minutes")
+	}
+	return "every " + d.String()
+}
+
 // plural writes n with the right form of a noun: "1 key", "1,204 keys".
 func plural(n int, one, many string) string {
 	if n == 1 {

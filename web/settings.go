@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/urls"
@@ -29,6 +31,9 @@ func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) err
 		v.RetentionDays = v.SavedRetention
 	}
 	if v.Permissions, err = h.store.PermissionUses(ctx, scope(c)); err != nil {
+		return err
+	}
+	if v.Jobs, err = h.jobRows(ctx); err != nil {
 		return err
 	}
 	return render(c, status, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)
@@ -74,4 +79,23 @@ func (h *handler) deletePermission(c echo.Context) error {
 	}
 	h.addFlash(c, false, "Permission “"+name+"” deleted.")
 	return c.Redirect(http.StatusSeeOther, urls.Settings)
+}
+
+// jobRows lists every background job with what the database knows of it.
+func (h *handler) jobRows(ctx context.Context) ([]views.JobRow, error) {
+	states, err := h.store.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]store.JobState, len(states))
+	for _, s := range states {
+		byName[s.Name] = s
+	}
+	rows := make([]views.JobRow, 0, len(jobs.Catalog))
+	for _, j := range jobs.Catalog {
+		st := byName[j.Name]
+		st.Name = j.Name
+		rows = append(rows, views.JobRow{Title: j.Title, About: j.About, Every: j.Every, State: st})
+	}
+	return rows, nil
 }

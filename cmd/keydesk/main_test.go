@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -144,7 +145,7 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-func TestPruneEventsRunsInTheBackground(t *testing.T) {
+func TestJobsRunInTheBackground(t *testing.T) {
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "prune.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,8 @@ func TestPruneEventsRunsInTheBackground(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		pruneEvents(ctx, st, slog.New(slog.NewTextHandler(io.Discard, nil)), 10*time.Millisecond)
+		r := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: "test", Log: slog.New(slog.DiscardHandler)}
+		r.Loop(ctx, 10*time.Millisecond)
 		close(done)
 	}()
 	deadline := time.Now().Add(10 * time.Second)

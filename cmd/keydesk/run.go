@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/web"
 )
@@ -179,16 +180,16 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	defer background.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The audit log's retention is applied now and every hour.
-	background.Go(func() { pruneEvents(ctx, st, log, time.Hour) })
+	// The background jobs (scheduled rotation, retention, …) run now and
+	// then every minute, each when it is due.
+	runner := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: jobs.NewOwner(), Log: log}
+	background.Go(func() { runner.Loop(ctx, time.Minute) })
 	// Key usage is counted in memory and written every few seconds; the
 	// store writes what is left when it closes.
 	background.Go(func() { flushUsage(ctx, st, log, 2*time.Second) })
 	// Commands run beside the server write to the same file; what they
 	// change reaches the verification cache within a fraction of a second.
 	background.Go(func() { watchChanges(ctx, st, log, changePollInterval) })
-	// Keys are rotated on their schedule within a minute of being due.
-	background.Go(func() { rotateOnSchedule(ctx, st, log, time.Minute) })
 
 	errc := make(chan error, 1)
 	go func() {
@@ -251,18 +252,6 @@ func watchChanges(ctx context.Context, st *store.Store, log *slog.Logger, interv
 			log.Error("look for changes from other processes", "err", err)
 		} else if changed {
 			log.Debug("another process changed the database; caches dropped")
-		}
-	})
-}
-
-// pruneEvents deletes events past the retention setting, at once and then
-// every interval, until ctx ends.
-func pruneEvents(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
-	every(ctx, interval, true, func() {
-		if n, err := st.PruneEvents(ctx); err != nil && ctx.Err() == nil {
-			log.Error("prune events", "err", err)
-		} else if n > 0 {
-			log.Info("pruned events past their retention", "deleted", n)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -87,32 +88,12 @@ func total(counts map[string]int) int {
 	return n
 }
 
-// rotateOnSchedule rotates the keys whose schedule is due, at once and
-// then every interval, until ctx ends.
-func rotateOnSchedule(ctx context.Context, st *store.Store, log *slog.Logger, interval time.Duration) {
-	every(ctx, interval, true, func() { runSchedule(ctx, st, log) })
-}
-
-// runSchedule runs the rotation schedule once and logs what it did.
-func runSchedule(ctx context.Context, st *store.Store, log *slog.Logger) (store.ScheduleRun, error) {
-	run, err := st.RotateDueKeys(ctx)
-	if err != nil && ctx.Err() == nil {
-		log.Error("scheduled rotation", "err", err)
-	}
-	if run.Rotated > 0 {
-		log.Info("rotated keys on their schedule", "rotated", run.Rotated)
-	}
-	for id, err := range run.Failed {
-		log.Error("scheduled rotation of a key failed; it is tried again on the next run", "key", id, "err", err)
-	}
-	return run, err
-}
-
 const jobsUsage = `Usage:
   keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
 
-The jobs: scheduled key rotation. serve runs them by itself every minute;
-this is for operators who prefer cron, and for tests.
+The jobs: scheduled key rotation and the audit log's retention. serve runs
+them by itself every minute; this is for operators who prefer cron, and for
+tests. A job another process is running is left to it.
 `
 
 func (e env) jobs(ctx context.Context, args []string) error {
@@ -143,13 +124,25 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
 		return err
 	}
-	run, err := runSchedule(ctx, st, log)
+	runner := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: jobs.NewOwner(), Log: log}
+	results, err := runner.RunDue(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Rotated %d keys on their schedule.\n", run.Rotated)
-	if len(run.Failed) > 0 {
-		return fmt.Errorf("%d keys could not be rotated; see the log above", len(run.Failed))
+	failed := 0
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			failed++
+			fmt.Fprintf(e.stdout, "%s: failed: %v\n", r.Job, r.Err)
+		case r.Summary == "":
+			fmt.Fprintf(e.stdout, "%s: nothing to do\n", r.Job)
+		default:
+			fmt.Fprintf(e.stdout, "%s: %s\n", r.Job, r.Summary)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d jobs failed; see above", failed, len(results))
 	}
 	return nil
 }

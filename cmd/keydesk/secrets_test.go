@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -108,13 +108,23 @@ func TestScheduledRotationSurvivesAKill(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d rotations", rotated, n)
 
-	for run, want := range []string{"Rotated " + strconv.Itoa(n-rotated) + " keys", "Rotated 0 keys"} {
+	// The dead run's claim holds the job until its lease lapses; runs
+	// after that finish the work, then find nothing left.
+	start, _ := time.Parse(time.RFC3339, at)
+	for run, step := range []struct {
+		after time.Duration
+		want  string
+	}{
+		{jobs.DefaultLease, "rotate: " + store.Thousands(n-rotated) + " keys rotated"},
+		{jobs.DefaultLease + 2*time.Minute, "rotate: nothing to do"},
+	} {
 		e, out := testEnv(map[string]string{"KEYDESK_MASTER_KEY": master})
-		if err := e.jobs(context.Background(), []string{"run", "--db", db, "--at", at}); err != nil {
+		when := start.Add(step.after).Format(time.RFC3339)
+		if err := e.jobs(context.Background(), []string{"run", "--db", db, "--at", when}); err != nil {
 			t.Fatalf("run %d: %v", run+2, err)
 		}
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("run %d said %q, want %q", run+2, out.String(), want)
+		if !strings.Contains(out.String(), step.want) {
+			t.Fatalf("run %d said %q, want %q", run+2, out.String(), step.want)
 		}
 	}
 	for id, c := range rotationsPerKey(t, db) {
