@@ -2,10 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/keydesk/keydesk/notify"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -13,25 +16,93 @@ import (
 var (
 	Rotate = Info{Name: "rotate", Title: "Scheduled rotation", Every: time.Minute,
 		About: "Rotates the keys whose schedule is due, with their organization's grace period."}
+	Notices = Info{Name: "notices", Title: "Notices", Every: time.Minute,
+		About: "Finds the keys that expire, are due for rotation or whose previous secret's grace ends soon, and who should hear of it."}
+	Mail = Info{Name: "mail", Title: "Email", Every: time.Minute,
+		About: "Sends the notices by email, one message per person at a time, and tries again for a day when the server refuses."}
 	EventsRetention = Info{Name: "events-retention", Title: "Audit log retention", Every: time.Hour,
 		About: "Deletes events older than the retention set above, and records the deletion."}
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, EventsRetention}
+var Catalog = []Info{Rotate, Notices, Mail, EventsRetention}
+
+// Deps are what the jobs need beside the store.
+type Deps struct {
+	// Owner names the process in the claims of what it sends; the
+	// runner's owner.
+	Owner string
+	// Mailer sends email; nil when none is set up.
+	Mailer *notify.Mailer
+}
 
 // Standard is Keydesk's jobs over st, in Catalog's order.
-func Standard(st *store.Store) []Job {
+func Standard(st *store.Store, d Deps) []Job {
 	return []Job{
 		{Info: Rotate, Run: func(ctx context.Context) (string, error) {
 			run, err := st.RotateDueKeys(ctx)
 			return rotationSummary(run), firstError(err, run.Failed, "keys could not be rotated")
 		}},
+		{Info: Notices, Run: func(ctx context.Context) (string, error) {
+			run, err := st.PlanNotices(ctx)
+			sum := counted(run.Raised, "notice raised", "notices raised")
+			if run.Mails > 0 {
+				sum += ", " + counted(run.Mails, "email queued", "emails queued")
+			}
+			return sum, err
+		}},
+		{Info: Mail, Run: func(ctx context.Context) (string, error) { return sendMail(ctx, st, d) }},
 		{Info: EventsRetention, Run: func(ctx context.Context) (string, error) {
 			n, err := st.PruneEvents(ctx)
 			return counted(n, "event deleted", "events deleted"), err
 		}},
 	}
+}
+
+// mailBatch is how many people's notices one claim takes.
+const mailBatch = 50
+
+// sendMail sends the notices waiting to be mailed, one email per person.
+func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
+	if d.Mailer == nil {
+		waiting, _, err := st.MailQueue(ctx)
+		if waiting == 0 || err != nil {
+			return "", err
+		}
+		return counted(waiting, "notice waits", "notices wait") + " for email to be set up (KEYDESK_SMTP_URL)", nil
+	}
+	sent, failed := 0, 0
+	var firstErr error
+	for {
+		batches, err := st.ClaimMail(ctx, d.Owner, DefaultLease, mailBatch)
+		if err != nil || len(batches) == 0 {
+			return mailSummary(sent, failed), errors.Join(err, firstErr)
+		}
+		for _, b := range batches {
+			if err := d.Mailer.Send(ctx, b, st.Now()); err != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("email to %s: %w", b.Username, err)
+				}
+				if err := st.MailFailed(ctx, d.Owner, b, err); err != nil {
+					return mailSummary(sent, failed), err
+				}
+				continue
+			}
+			sent++
+			if err := st.MailSent(ctx, d.Owner, b); err != nil {
+				return mailSummary(sent, failed), err
+			}
+		}
+	}
+}
+
+func mailSummary(sent, failed int) string {
+	s := counted(sent, "email sent", "emails sent")
+	if failed > 0 {
+		s = strings.TrimPrefix(s+", ", ", ") + counted(failed, "email to try again", "emails to try again")
+	}
+	return s
 }
 
 func rotationSummary(run store.ScheduleRun) string {

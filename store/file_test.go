@@ -334,6 +334,10 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
 		`DROP TABLE jobs`,
+		`DROP TABLE notice_mail`,
+		`DROP TABLE notices`,
+		`DROP TABLE notice_optouts`,
+		`ALTER TABLE users DROP COLUMN email`,
 		`DELETE FROM role_rights WHERE right_name = 'apikeys.reveal'`,
 		`DROP TABLE key_schedules`,
 		`DROP TABLE kept_secrets`,

@@ -85,6 +85,8 @@ type NewUser struct {
 	// Org is the public id of the user's organization; empty is the
 	// creator's own.
 	Org string
+	// Email is where their notices go; empty for none.
+	Email string
 
 	firstPassword bool // the password first-start set-up printed
 }
@@ -105,6 +107,10 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 	}
 	if msg := PasswordProblem(in.Username, in.Password); msg != "" {
 		return User{}, &Error{Code: EINVALID, Field: "password", Message: msg}
+	}
+	in.Email = strings.TrimSpace(in.Email)
+	if msg := EmailProblem(in.Email); msg != "" {
+		return User{}, &Error{Code: EINVALID, Field: "email", Message: msg}
 	}
 	hash, err := s.newPasswordHash(ctx, in.Password)
 	if err != nil {
@@ -133,9 +139,9 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password, org_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword, org.rowID)
+			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password, org_id, email)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword, org.rowID, in.Email)
 		if err != nil {
 			return err
 		}

@@ -163,7 +163,7 @@ func TestJobsRunInTheBackground(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		r := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: "test", Log: slog.New(slog.DiscardHandler)}
+		r := &jobs.Runner{Store: st, Jobs: jobs.Standard(st, jobs.Deps{Owner: "test"}), Owner: "test", Log: slog.New(slog.DiscardHandler)}
 		r.Loop(ctx, 10*time.Millisecond)
 		close(done)
 	}()

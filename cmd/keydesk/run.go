@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/web"
 )
@@ -182,7 +181,10 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	defer cancel()
 	// The background jobs (scheduled rotation, retention, …) run now and
 	// then every minute, each when it is due.
-	runner := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: jobs.NewOwner(), Log: log}
+	runner, err := e.runner(st, log, scheme+"://"+ln.Addr().String())
+	if err != nil {
+		return err
+	}
 	background.Go(func() { runner.Loop(ctx, time.Minute) })
 	// Key usage is counted in memory and written every few seconds; the
 	// store writes what is left when it closes.

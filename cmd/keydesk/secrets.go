@@ -11,9 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -86,65 +84,6 @@ func total(counts map[string]int) int {
 		n += c
 	}
 	return n
-}
-
-const jobsUsage = `Usage:
-  keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
-
-The jobs: scheduled key rotation and the audit log's retention. serve runs
-them by itself every minute; this is for operators who prefer cron, and for
-tests. A job another process is running is left to it.
-`
-
-func (e env) jobs(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "run" {
-		fmt.Fprint(e.stderr, jobsUsage)
-		return errors.New("keydesk jobs: say run")
-	}
-	fs := e.flags("jobs run")
-	db := e.dbFlag(fs)
-	keyPath := e.masterKeyFlag(fs)
-	at := fs.String("at", "", "run as of this time, RFC 3339 (default now)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	st, err := store.OpenExisting(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return fmt.Errorf("--at: give a time such as 2026-12-31T09:00:00Z")
-		}
-		st.Now = func() time.Time { return t }
-	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
-		return err
-	}
-	runner := &jobs.Runner{Store: st, Jobs: jobs.Standard(st), Owner: jobs.NewOwner(), Log: log}
-	results, err := runner.RunDue(ctx)
-	if err != nil {
-		return err
-	}
-	failed := 0
-	for _, r := range results {
-		switch {
-		case r.Err != nil:
-			failed++
-			fmt.Fprintf(e.stdout, "%s: failed: %v\n", r.Job, r.Err)
-		case r.Summary == "":
-			fmt.Fprintf(e.stdout, "%s: nothing to do\n", r.Job)
-		default:
-			fmt.Fprintf(e.stdout, "%s: %s\n", r.Job, r.Summary)
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d jobs failed; see above", failed, len(results))
-	}
-	return nil
 }
 
 // rekey moves every kept secret to a new master key, with the server

@@ -16,7 +16,7 @@ import (
 )
 
 const userUsage = `Usage:
-  keydesk user add --username U --role ROLE [--name "Display Name"] [--org ORG] [--db PATH]
+  keydesk user add --username U --role ROLE [--name "Display Name"] [--org ORG] [--email ADDRESS] [--db PATH]
   keydesk user passwd USERNAME [--db PATH]
   keydesk user unlock USERNAME [--db PATH]
   keydesk user list [--db PATH]
@@ -37,12 +37,13 @@ func (e env) user(ctx context.Context, args []string) error {
 	cmd, args := args[0], args[1:]
 	fs := e.flags("user " + cmd)
 	db := e.dbFlag(fs)
-	var username, role, name, org string
+	var username, role, name, org, email string
 	switch cmd {
 	case "add":
 		fs.StringVar(&username, "username", "", "the new user's username")
 		fs.StringVar(&role, "role", "", "role name, such as Administrator, \"Key manager\" or Viewer")
 		fs.StringVar(&name, "name", "", "display name")
+		fs.StringVar(&email, "email", "", "where the user's notices go (optional)")
 		fs.StringVar(&org, "org", "", "the user's organization: a name, a path such as Default/Acme, or an id (default the root)")
 	case "passwd", "unlock":
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -74,7 +75,7 @@ func (e env) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		in := store.NewUser{Username: username, DisplayName: name, RoleID: r.ID}
+		in := store.NewUser{Username: username, DisplayName: name, RoleID: r.ID, Email: email}
 		if org != "" {
 			o, err := st.OrgByPath(ctx, store.Scope{}, org)
 			if err != nil {
