@@ -84,6 +84,9 @@ func routeTable() []route {
 		{"change own password", nil, 422, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/profile/password", url.Values{"current": {"not it at all"}, "password": {"another long password"}, "confirm": {"another long password"}}
 		}},
+		{"own notices", nil, 303, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/profile/notices", url.Values{"email": {fresh("u") + "@example.com"}}
+		}},
 		{"key list", keysRead, 200, get("/keys")},
 		{"key list fragment", keysRead, 200, get("/keys?q=x")},
 		{"export", keysRead, 200, get("/keys/export.csv")},

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,7 +14,42 @@ import (
 )
 
 func (h *handler) showProfilePage(c echo.Context) error {
-	return render(c, http.StatusOK, views.ProfilePage(h.page(c, "Your profile", "profile"), form.PasswordForm{}), nil)
+	return h.profilePage(c, http.StatusOK, views.Profile{})
+}
+
+// profilePage shows the profile with v's forms; it reads the notice
+// settings unless v brings them back as typed.
+func (h *handler) profilePage(c echo.Context, status int, v views.Profile) error {
+	if !v.NoticeErrors.Any() {
+		me, _ := currentUser(c)
+		n, err := h.store.NoticeSettingsOf(c.Request().Context(), me.ID)
+		if err != nil {
+			return err
+		}
+		v.Notices = n
+	}
+	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), v), nil)
+}
+
+// saveNotices sets the user's email address and the notices they want:
+// the kinds ticked; the others are opted out of.
+func (h *handler) saveNotices(c echo.Context) error {
+	values, _ := c.FormParams()
+	v := views.Profile{Notices: store.NoticeSettings{Email: values.Get("email")}}
+	wanted := values["notices"]
+	for _, kind := range store.NoticeKinds {
+		if !slices.Contains(wanted, kind) {
+			v.Notices.OptedOut = append(v.Notices.OptedOut, kind)
+		}
+	}
+	if _, err := h.store.SetNoticeSettings(c.Request().Context(), h.actor(c), v.Notices); err != nil {
+		if err := v.NoticeErrors.Take(err); err != nil {
+			return err
+		}
+		return h.profilePage(c, http.StatusUnprocessableEntity, v)
+	}
+	h.addFlash(c, false, "Your notices were saved.")
+	return c.Redirect(http.StatusSeeOther, urls.Profile)
 }
 
 // changePassword changes the user's own password, then starts a fresh
@@ -40,5 +76,5 @@ func (h *handler) changePassword(c echo.Context) error {
 			}
 		}
 	}
-	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), f), nil)
+	return h.profilePage(c, status, views.Profile{Password: f})
 }

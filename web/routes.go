@@ -87,4 +87,5 @@ func (h *handler) routes(e *echo.Echo) {
 	// Your own account
 	in.GET("/profile", h.showProfilePage)
 	in.POST("/profile/password", h.changePassword)
+	in.POST("/profile/notices", h.saveNotices)
 }

@@ -15,6 +15,7 @@ const (
 	Logout              = "/logout"
 	Profile             = "/profile"
 	ProfilePassword     = "/profile/password"
+	ProfileNotices      = "/profile/notices"
 	Keys                = "/keys"
 	KeyNew              = "/keys/new"
 	KeyTest             = "/keys/test"
