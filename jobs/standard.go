@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,12 +21,14 @@ var (
 		About: "Finds the keys that expire, are due for rotation or whose previous secret's grace ends soon, and who should hear of it."}
 	Mail = Info{Name: "mail", Title: "Email", Every: time.Minute,
 		About: "Sends the notices by email, one message per person at a time, and tries again for a day when the server refuses."}
+	Webhooks = Info{Name: "webhooks", Title: "Webhooks", Every: time.Minute,
+		About: "Sends the events and notices each webhook asks for, signed, and tries again for a day when the receiver fails."}
 	EventsRetention = Info{Name: "events-retention", Title: "Audit log retention", Every: time.Hour,
 		About: "Deletes events older than the retention set above, and records the deletion."}
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, Notices, Mail, EventsRetention}
+var Catalog = []Info{Rotate, Notices, Mail, Webhooks, EventsRetention}
 
 // Deps are what the jobs need beside the store.
 type Deps struct {
@@ -34,6 +37,8 @@ type Deps struct {
 	Owner string
 	// Mailer sends email; nil when none is set up.
 	Mailer *notify.Mailer
+	// Poster sends webhooks' deliveries.
+	Poster *notify.Poster
 }
 
 // Standard is Keydesk's jobs over st, in Catalog's order.
@@ -45,13 +50,10 @@ func Standard(st *store.Store, d Deps) []Job {
 		}},
 		{Info: Notices, Run: func(ctx context.Context) (string, error) {
 			run, err := st.PlanNotices(ctx)
-			sum := counted(run.Raised, "notice raised", "notices raised")
-			if run.Mails > 0 {
-				sum += ", " + counted(run.Mails, "email queued", "emails queued")
-			}
-			return sum, err
+			return summary(counted(run.Raised, "notice raised", "notices raised"), counted(run.Mails, "email queued", "emails queued")), err
 		}},
 		{Info: Mail, Run: func(ctx context.Context) (string, error) { return sendMail(ctx, st, d) }},
+		{Info: Webhooks, Run: func(ctx context.Context) (string, error) { return sendWebhooks(ctx, st, d) }},
 		{Info: EventsRetention, Run: func(ctx context.Context) (string, error) {
 			n, err := st.PruneEvents(ctx)
 			return counted(n, "event deleted", "events deleted"), err
@@ -98,11 +100,12 @@ func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
 }
 
 func mailSummary(sent, failed int) string {
-	s := counted(sent, "email sent", "emails sent")
-	if failed > 0 {
-		s = strings.TrimPrefix(s+", ", ", ") + counted(failed, "email to try again", "emails to try again")
-	}
-	return s
+	return summary(counted(sent, "email sent", "emails sent"), counted(failed, "email to try again", "emails to try again"))
+}
+
+// summary joins the parts of a run's summary that say something.
+func summary(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), ", ")
 }
 
 func rotationSummary(run store.ScheduleRun) string {

@@ -83,6 +83,19 @@ func (m *MasterKey) seal(secret, keyID string) []byte {
 	return m.aead.Seal(nonce, nonce, []byte(secret), []byte(keyID))
 }
 
+// openBytes decrypts what seal made with this additional data.
+func (m *MasterKey) openBytes(sealed []byte, bound string) ([]byte, error) {
+	n := m.aead.NonceSize()
+	if len(sealed) < n+m.aead.Overhead() {
+		return nil, errSealBroken
+	}
+	plain, err := m.aead.Open(nil, sealed[:n], sealed[n:], []byte(bound))
+	if err != nil {
+		return nil, errSealBroken
+	}
+	return plain, nil
+}
+
 // keptSecret is a key's current secret as kept_secrets holds it.
 type keptSecret struct {
 	sealed      []byte // nil: nothing is kept
@@ -123,11 +136,7 @@ var errSealBroken = errors.New("the kept secret does not decrypt")
 
 // open decrypts what seal made for the key with this public id.
 func (m *MasterKey) open(sealed []byte, keyID string) (string, error) {
-	n := m.aead.NonceSize()
-	if len(sealed) < n+m.aead.Overhead() {
-		return "", errSealBroken
-	}
-	plain, err := m.aead.Open(nil, sealed[:n], sealed[n:], []byte(keyID))
+	plain, err := m.openBytes(sealed, keyID)
 	if err != nil || !WellFormedSecret(string(plain)) {
 		return "", errSealBroken
 	}
@@ -245,8 +254,8 @@ func (s *Store) SealedBy(ctx context.Context) (map[string]int, error) {
 	return out, err
 }
 
-// Rekey moves every kept secret from the master key old to next, in one
-// transaction: all of them, or none. A secret already under next stays
+// Rekey moves every kept secret, and every webhook's signing secret, from
+// the master key old to next, in one transaction: all of them, or none. A secret already under next stays
 // (a rekey that was cut off can run again); one under any other master
 // key stops it, since it could not be read back.
 func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
@@ -281,7 +290,9 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 			}
 			n++
 		}
-		return nil
+		hooks, err := rekeyWebhooks(ctx, tx, old, next)
+		n += hooks
+		return err
 	})
 	return n, err
 }

@@ -54,6 +54,12 @@ var actionLabels = map[string]string{
 	store.ActionOrgUpdated:        "Organization changed",
 	store.ActionOrgDeleted:        "Organization deleted",
 	store.ActionOrgPolicyChanged:  "Organization policy changed",
+	store.ActionNoticesChanged:    "Notices changed",
+	store.ActionWebhookCreated:    "Webhook added",
+	store.ActionWebhookDeleted:    "Webhook deleted",
+	store.NoticeExpiring:          "Key expiring (notice)",
+	store.NoticeRotationDue:       "Key rotation due (notice)",
+	store.NoticeGraceEnding:       "Key's grace ending (notice)",
 }
 
 // actionLabel names an action in words.

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/keydesk/keydesk/jobs"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/urls"
 )
@@ -33,6 +34,13 @@ type Config struct {
 	// VerifyToken, when set, is the bearer token that callers of the
 	// verification API must present.
 	VerifyToken string
+	// Jobs is what the jobs send with: the console sends a webhook's test
+	// event and "Send again" at once through it. Without a Poster they
+	// wait for the webhooks job.
+	Jobs jobs.Deps
+	// AllowPrivateWebhooks lets webhooks point at loopback and private
+	// addresses.
+	AllowPrivateWebhooks bool
 }
 
 // New returns the console's HTTP handler over st.

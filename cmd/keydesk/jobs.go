@@ -12,35 +12,43 @@ import (
 	"github.com/keydesk/keydesk/store"
 )
 
-// runner makes the job runner of this process over st, with email when
-// KEYDESK_SMTP_URL is set. consoleURL is where links in notices point:
-// KEYDESK_PUBLIC_URL, else the one given, else localhost.
-func (e env) runner(st *store.Store, log *slog.Logger, consoleURL string) (*jobs.Runner, error) {
+// jobDeps is what this process's jobs send with: email when
+// KEYDESK_SMTP_URL is set, and webhooks. consoleURL is where links in
+// notices point: KEYDESK_PUBLIC_URL, else the one given, else localhost.
+func (e env) jobDeps(log *slog.Logger, consoleURL string) (jobs.Deps, error) {
 	if u := e.getenv("KEYDESK_PUBLIC_URL"); u != "" {
 		consoleURL = u
 	}
 	if consoleURL == "" {
 		consoleURL = "http://localhost:8080"
 	}
-	owner := jobs.NewOwner()
-	deps := jobs.Deps{Owner: owner}
+	deps := jobs.Deps{Owner: jobs.NewOwner(), Poster: notify.NewPoster(e.allowPrivateWebhooks())}
 	if smtp := e.getenv("KEYDESK_SMTP_URL"); smtp != "" {
 		cfg, err := notify.ParseMailConfig(smtp, e.getenv("KEYDESK_MAIL_FROM"))
 		if err != nil {
-			return nil, err
+			return deps, err
 		}
 		deps.Mailer = &notify.Mailer{Config: cfg, ConsoleURL: consoleURL}
 	} else {
 		log.Info("email is not set up: notices wait until KEYDESK_SMTP_URL and KEYDESK_MAIL_FROM are set")
 	}
-	return &jobs.Runner{Store: st, Jobs: jobs.Standard(st, deps), Owner: owner, Log: log}, nil
+	return deps, nil
+}
+
+// allowPrivateWebhooks is the operator's switch that lets webhooks reach
+// loopback and private addresses.
+func (e env) allowPrivateWebhooks() bool { return e.getenv(notify.AllowPrivateEnv) == "1" }
+
+// runner makes the job runner of this process over st.
+func runner(st *store.Store, log *slog.Logger, deps jobs.Deps) *jobs.Runner {
+	return &jobs.Runner{Store: st, Jobs: jobs.Standard(st, deps), Owner: deps.Owner, Log: log}
 }
 
 const jobsUsage = `Usage:
   keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
 
-The jobs: scheduled key rotation, notices and their email, and the audit
-log's retention. serve runs them by itself every minute; this is for operators who prefer cron, and for
+The jobs: scheduled key rotation, notices and their email, webhooks'
+deliveries, and the audit log's retention. serve runs them by itself every minute; this is for operators who prefer cron, and for
 tests. A job another process is running is left to it.
 `
 
@@ -72,11 +80,11 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
 		return err
 	}
-	runner, err := e.runner(st, log, "")
+	deps, err := e.jobDeps(log, "")
 	if err != nil {
 		return err
 	}
-	results, err := runner.RunDue(ctx)
+	results, err := runner(st, log, deps).RunDue(ctx)
 	if err != nil {
 		return err
 	}

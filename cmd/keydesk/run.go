@@ -144,16 +144,28 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		return err
 	}
 	tls := cfg.tlsCert != ""
-	handler, err := web.New(ctx, st, web.Config{
-		Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls,
-		// A secret: from the environment only, never a flag that ps would show.
-		VerifyToken: e.getenv("KEYDESK_VERIFY_TOKEN"),
-	})
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	deps, err := e.jobDeps(log, scheme+"://"+ln.Addr().String())
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	handler, err := web.New(ctx, st, web.Config{
+		Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls,
+		// A secret: from the environment only, never a flag that ps would show.
+		VerifyToken:          e.getenv("KEYDESK_VERIFY_TOKEN"),
+		Jobs:                 deps,
+		AllowPrivateWebhooks: e.allowPrivateWebhooks(),
+	})
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{
@@ -164,10 +176,6 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	scheme := "http"
-	if tls {
-		scheme = "https"
 	}
 	fmt.Fprintf(e.stdout, "Keydesk is running at %s://%s (database %s)\n", scheme, ln.Addr(), cfg.db)
 	if ready != nil {
@@ -181,11 +189,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	defer cancel()
 	// The background jobs (scheduled rotation, retention, …) run now and
 	// then every minute, each when it is due.
-	runner, err := e.runner(st, log, scheme+"://"+ln.Addr().String())
-	if err != nil {
-		return err
-	}
-	background.Go(func() { runner.Loop(ctx, time.Minute) })
+	background.Go(func() { runner(st, log, deps).Loop(ctx, time.Minute) })
 	// Key usage is counted in memory and written every few seconds; the
 	// store writes what is left when it closes.
 	background.Go(func() { flushUsage(ctx, st, log, 2*time.Second) })

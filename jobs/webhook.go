@@ -1,0 +1,69 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// hookBatch is how many deliveries one claim takes.
+const hookBatch = 20
+
+// sendWebhooks queues the deliveries of the events and notices since the
+// last run, sends those due, and prunes the old ones from the log.
+func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) {
+	queued, err := st.QueueWebhooks(ctx)
+	if err != nil {
+		return "", err
+	}
+	sent, failed := 0, 0
+	var firstErr error
+	for {
+		batch, err := st.ClaimDeliveries(ctx, d.Owner, DefaultLease, hookBatch, "")
+		if err != nil || len(batch) == 0 {
+			if err == nil {
+				_, err = st.PruneDeliveries(ctx)
+			}
+			return webhookSummary(queued, sent, failed), errors.Join(err, firstErr)
+		}
+		for _, del := range batch {
+			ok, err := Deliver(ctx, st, d, del)
+			if err != nil {
+				return webhookSummary(queued, sent, failed), err
+			}
+			if ok.State == store.DeliveryDelivered {
+				sent++
+				continue
+			}
+			failed++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("delivery to %s: %s", del.URL, ok.LastError)
+			}
+		}
+	}
+}
+
+// Deliver sends one claimed delivery and records how it went.
+func Deliver(ctx context.Context, st *store.Store, d Deps, del store.Delivery) (store.Delivery, error) {
+	status, why := d.Poster.Post(ctx, del, st.Now())
+	return st.DeliveryTried(ctx, d.Owner, del, status, why)
+}
+
+// DeliverNow sends the delivery with this message id at once, for the
+// console's "Send test event" and "Send again"; it reports how it went.
+// A delivery another process holds is left to it.
+func DeliverNow(ctx context.Context, st *store.Store, d Deps, msgID string) (store.Delivery, bool, error) {
+	batch, err := st.ClaimDeliveries(ctx, d.Owner, DefaultLease, 1, msgID)
+	if err != nil || len(batch) == 0 {
+		return store.Delivery{}, false, err
+	}
+	del, err := Deliver(ctx, st, d, batch[0])
+	return del, err == nil, err
+}
+
+func webhookSummary(queued, sent, failed int) string {
+	return summary(counted(queued, "delivery queued", "deliveries queued"), counted(sent, "delivered", "delivered"),
+		counted(failed, "delivery to try again", "deliveries to try again"))
+}
