@@ -173,6 +173,27 @@ func routeTable() []route {
 		{"save settings", []store.Right{store.RightSettings}, 303, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/settings", url.Values{"retention_days": {strconv.Itoa(int(fixtureN.Add(1)))}}
 		}},
+		{"webhooks", settingsOnly, 200, get("/webhooks")},
+		{"create webhook", settingsOnly, 201, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/webhooks", url.Values{"url": {"https://hooks.example.com/" + fresh("h")}, "events": {store.NoticeExpiring}}
+		}},
+		{"webhook page", settingsOnly, 200, func(tc *testConsole) (string, string, url.Values) {
+			return "GET", "/webhooks/" + tc.freshWebhook().ID, nil
+		}},
+		{"send test event", settingsOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/webhooks/" + tc.freshWebhook().ID + "/test", nil
+		}},
+		{"send delivery again", settingsOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			w := tc.freshWebhook()
+			msg, err := tc.store.SendTestEvent(context.Background(), store.SystemActor("test"), w.ID)
+			if err != nil {
+				tc.t.Fatal(err)
+			}
+			return "POST", "/webhooks/" + w.ID + "/deliveries/" + msg + "/send", nil
+		}},
+		{"delete webhook", settingsOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			return "POST", "/webhooks/" + tc.freshWebhook().ID + "/delete", nil
+		}},
 		{"home", nil, 303, get("/")},
 		{"move user", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
 			return "POST", "/users/" + itoa64(tc.freshUser().ID) + "/org", url.Values{"org": {tc.freshOrg().ID}}
@@ -196,7 +217,20 @@ func routeTable() []route {
 	}
 }
 
-var orgsOrSettings = []store.Right{store.RightOrgs, store.RightSettings}
+var (
+	orgsOrSettings = []store.Right{store.RightOrgs, store.RightSettings}
+	settingsOnly   = []store.Right{store.RightSettings}
+)
+
+func (tc *testConsole) freshWebhook() store.Webhook {
+	tc.t.Helper()
+	w, _, err := tc.store.CreateWebhook(context.Background(), store.SystemActor("test"), store.NewWebhook{
+		URL: "https://hooks.example.com/" + fresh("hook"), Events: []string{store.ActionKeyCreated}})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return w
+}
 
 func (tc *testConsole) freshOrg() store.Org {
 	tc.t.Helper()

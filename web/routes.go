@@ -84,6 +84,15 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/settings/permissions", h.createPermission, h.requireRights(store.RightSettings))
 	in.POST("/settings/permissions/:name/delete", h.deletePermission, h.requireRights(store.RightSettings))
 
+	// Webhooks
+	hooks := h.requireRights(store.RightSettings)
+	in.GET("/webhooks", h.showWebhookListPage, hooks)
+	in.POST("/webhooks", h.createWebhook, hooks)
+	in.GET("/webhooks/:id", h.showWebhookPage, hooks)
+	in.POST("/webhooks/:id/test", h.testWebhook, hooks)
+	in.POST("/webhooks/:id/delete", h.deleteWebhook, hooks)
+	in.POST("/webhooks/:id/deliveries/:msg/send", h.sendAgain, hooks)
+
 	// Your own account
 	in.GET("/profile", h.showProfilePage)
 	in.POST("/profile/password", h.changePassword)

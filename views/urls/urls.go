@@ -30,6 +30,7 @@ const (
 	EventsExport        = "/events/export.csv"
 	Settings            = "/settings"
 	SettingsPermissions = "/settings/permissions"
+	Webhooks            = "/webhooks"
 )
 
 // Key is a key's page; KeyAction one of its actions ("revoke", …).
@@ -62,6 +63,17 @@ func RoleAction(id int64, action string) string { return Role(id) + "/" + action
 func Org(id string) string { return Orgs + "/" + url.PathEscape(id) }
 
 func OrgAction(id, action string) string { return Org(id) + "/" + action }
+
+// Webhook is a webhook's page; WebhookAction one of its actions ("test",
+// "delete").
+func Webhook(id string) string { return Webhooks + "/" + url.PathEscape(id) }
+
+func WebhookAction(id, action string) string { return Webhook(id) + "/" + action }
+
+// DeliverySendAgain sends a webhook's delivery again.
+func DeliverySendAgain(id, msgID string) string {
+	return Webhook(id) + "/deliveries/" + url.PathEscape(msgID) + "/send"
+}
 
 // PermissionDelete deletes a permission of the catalog.
 func PermissionDelete(name string) string {

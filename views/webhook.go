@@ -1,0 +1,80 @@
+package views
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/views/form"
+)
+
+// WebhookForm adds a webhook, as typed.
+type WebhookForm struct {
+	URL    string
+	OrgID  string
+	Events []string
+	Errors form.Errors
+}
+
+// DefaultWebhookEvents are ticked on a new form: the notices.
+var DefaultWebhookEvents = []string{store.NoticeExpiring, store.NoticeRotationDue, store.NoticeGraceEnding}
+
+// ParseWebhookForm reads the form from posted values.
+func ParseWebhookForm(v url.Values) WebhookForm {
+	return WebhookForm{URL: strings.TrimSpace(v.Get("url")), OrgID: strings.TrimSpace(v.Get("org")), Events: v["events"]}
+}
+
+// WebhookList is the webhooks page: the scope's webhooks and the form to
+// add one.
+type WebhookList struct {
+	Hooks []store.Webhook
+	Orgs  []store.Org // the user's scope, for the organization menu
+	Form  WebhookForm
+}
+
+// WebhookDetails is one webhook's page.
+type WebhookDetails struct {
+	Hook store.Webhook
+	Log  []store.Delivery
+}
+
+// eventGroup is a heading of the event types' boxes.
+type eventGroup struct {
+	Title string
+	Types []string
+}
+
+// webhookEventGroups sorts the event types a webhook may want under
+// headings: the notices first, then by what they are about.
+func webhookEventGroups() []eventGroup {
+	groups := []eventGroup{{Title: "Notices"}, {Title: "API keys"}, {Title: "People and roles"}, {Title: "Organizations"}, {Title: "Console"}}
+	for _, t := range store.WebhookEventTypes {
+		i := 4
+		switch prefix, _, _ := strings.Cut(t, "."); {
+		case slices.Contains(DefaultWebhookEvents, t):
+			i = 0
+		case prefix == "key" || prefix == "keys":
+			i = 1
+		case prefix == "user" || prefix == "role" || prefix == "login" || prefix == "logout":
+			i = 2
+		case prefix == "org":
+			i = 3
+		}
+		groups[i].Types = append(groups[i].Types, t)
+	}
+	return groups
+}
+
+// deliveryAnswer says what the receiver answered last.
+func deliveryAnswer(d store.Delivery) string {
+	switch {
+	case d.LastTry.IsZero():
+		return "Not tried yet"
+	case d.LastStatus != 0 && d.LastError == "":
+		return "HTTP " + itoa(d.LastStatus)
+	case d.LastError != "":
+		return d.LastError
+	}
+	return ""
+}
