@@ -26,5 +26,6 @@ func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
 	}
 	s.cache.drop(nil, false)
 	s.orgs.drop()
+	s.writes.Add(1)
 	return true, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -75,6 +76,12 @@ type Store struct {
 	reveals revealLimits
 	// changes notices writes by other processes; see ReloadIfChanged.
 	changes dataVersion
+	// writes counts the writes committed here, and those of other
+	// processes seen by ReloadIfChanged: what is read from it stays true
+	// while it stays the same.
+	writes atomic.Uint64
+	// soon keeps the keys about to expire, per scope; see ExpiringSoon.
+	soon soonCache
 
 	// hashing bounds the password checks that run at once.
 	hashing chan struct{}
@@ -262,7 +269,11 @@ func (s *Store) writeOn(ctx context.Context, db interface {
 	if err := fn(tx, s.now()); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.writes.Add(1)
+	return nil
 }
 
 // writerWithCache holds the writer's one connection with its page cache

@@ -311,3 +311,27 @@ func rotatedCSV(rotated []store.Rotation) string {
 	w.Flush()
 	return b.String()
 }
+
+// soonText says how many keys expire soon.
+func soonText(s store.Soon) string {
+	if s.More {
+		return "More than " + thousands(s.Total) + " keys expire within 30 days"
+	}
+	if s.Total == 1 {
+		return "1 key expires within 30 days"
+	}
+	return thousands(s.Total) + " keys expire within 30 days"
+}
+
+// badgeCount is the count in the navigation's badge: short.
+func badgeCount(s store.Soon) string {
+	if s.Total > 99 {
+		return "99+"
+	}
+	return itoa(s.Total)
+}
+
+// soonURL lists the keys about to expire, nearest first.
+func soonURL() string {
+	return form.KeyListParams{Statuses: []store.StatusFilter{store.FilterSoon}, Sort: store.SortExpires}.PageURL()
+}

@@ -16,6 +16,9 @@ type Page struct {
 	CSRF    string
 	Flashes []Flash
 	Now     time.Time
+	// Soon is the user's keys about to expire, for the navigation's badge
+	// and the key list's panel; zero for those who may not see keys.
+	Soon store.Soon
 }
 
 // LoggedIn reports whether someone is logged in.

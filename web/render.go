@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 )
 
@@ -45,6 +46,13 @@ func (h *handler) page(c echo.Context, title, section string) views.Page {
 		p.CSRF = maskToken(token) // new in every page; see csrf.go
 	}
 	p.Flashes = h.popFlashes(c)
+	if p.Can(store.RightKeysView, store.RightKeysRead) {
+		soon, err := h.store.ExpiringSoon(c.Request().Context(), scope(c))
+		if err != nil {
+			h.log.Warn("keys expiring soon", "err", err)
+		}
+		p.Soon = soon
+	}
 	return p
 }
 
