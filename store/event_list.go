@@ -18,7 +18,7 @@ var EventActions = []string{
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
 	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionOrgPolicyChanged,
-	ActionNoticesChanged, ActionWebhookCreated, ActionWebhookDeleted,
+	ActionNoticesChanged, ActionCalendarCreated, ActionCalendarRevoked, ActionWebhookCreated, ActionWebhookDeleted,
 }
 
 // EventFilter selects events. The zero value selects all.

@@ -333,6 +333,7 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DROP TABLE calendar_feeds`,
 		`DROP TABLE webhook_deliveries`,
 		`DROP TABLE webhooks`,
 		`DROP TABLE jobs`,

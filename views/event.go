@@ -55,6 +55,8 @@ var actionLabels = map[string]string{
 	store.ActionOrgDeleted:        "Organization deleted",
 	store.ActionOrgPolicyChanged:  "Organization policy changed",
 	store.ActionNoticesChanged:    "Notices changed",
+	store.ActionCalendarCreated:   "Calendar address made",
+	store.ActionCalendarRevoked:   "Calendar address ended",
 	store.ActionWebhookCreated:    "Webhook added",
 	store.ActionWebhookDeleted:    "Webhook deleted",
 	store.NoticeExpiring:          "Key expiring (notice)",

@@ -50,12 +50,12 @@ func statusOf(err error) (int, string) {
 // a flash message for htmx, and an error page otherwise.
 func (h *handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
-		h.log.Error("error after response started", "path", c.Request().URL.Path, "err", err)
+		h.log.Error("error after response started", "path", loggedPath(c.Request().URL.Path), "err", err)
 		return
 	}
 	status, msg := statusOf(err)
 	if status >= 500 {
-		h.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		h.log.Error("request failed", "method", c.Request().Method, "path", loggedPath(c.Request().URL.Path), "err", err)
 	}
 	var werr error
 	switch {

@@ -87,6 +87,9 @@ func routeTable() []route {
 		{"own notices", nil, 303, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/profile/notices", url.Values{"email": {fresh("u") + "@example.com"}}
 		}},
+		// In this order: each user ends the calendar address they just got.
+		{"own calendar", nil, 201, func(*testConsole) (string, string, url.Values) { return "POST", "/profile/calendar", nil }},
+		{"end own calendar", nil, 303, func(*testConsole) (string, string, url.Values) { return "POST", "/profile/calendar/delete", nil }},
 		{"key list", keysRead, 200, get("/keys")},
 		{"key list fragment", keysRead, 200, get("/keys?q=x")},
 		{"export", keysRead, 200, get("/keys/export.csv")},
@@ -245,6 +248,7 @@ func (tc *testConsole) freshOrg() store.Org {
 var publicRoutes = []string{
 	"GET /healthz", "GET /readyz", "GET /static/*", "GET /login", "POST /login",
 	"POST /api/v1/keys/verify", "GET /api/v1/status", "POST /logout",
+	"GET /calendar/:file", // its token is its credential
 }
 
 // TestEveryRouteIsInTheMatrix walks the routes the console registers: each

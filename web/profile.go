@@ -18,15 +18,20 @@ func (h *handler) showProfilePage(c echo.Context) error {
 }
 
 // profilePage shows the profile with v's forms; it reads the notice
-// settings unless v brings them back as typed.
+// settings unless v brings them back as typed, and the calendar's state.
 func (h *handler) profilePage(c echo.Context, status int, v views.Profile) error {
+	me, _ := currentUser(c)
+	ctx := c.Request().Context()
 	if !v.NoticeErrors.Any() {
-		me, _ := currentUser(c)
-		n, err := h.store.NoticeSettingsOf(c.Request().Context(), me.ID)
+		n, err := h.store.NoticeSettingsOf(ctx, me.ID)
 		if err != nil {
 			return err
 		}
 		v.Notices = n
+	}
+	var err error
+	if v.CalendarSince, v.CalendarOn, err = h.store.CalendarSince(ctx, me.ID); err != nil {
+		return err
 	}
 	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), v), nil)
 }

@@ -16,6 +16,8 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticFiles(static.Files))))
 	e.GET("/login", h.showLoginPage)
 	e.POST("/login", h.login)
+	// A calendar feed: its token is its credential
+	e.GET("/calendar/:file", h.calendarFeed)
 
 	// For services: no session; the verify token, when configured
 	e.POST("/api/v1/keys/verify", h.verifyKey)
@@ -97,4 +99,6 @@ func (h *handler) routes(e *echo.Echo) {
 	in.GET("/profile", h.showProfilePage)
 	in.POST("/profile/password", h.changePassword)
 	in.POST("/profile/notices", h.saveNotices)
+	in.POST("/profile/calendar", h.newCalendar)
+	in.POST("/profile/calendar/delete", h.revokeCalendar)
 }

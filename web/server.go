@@ -41,6 +41,9 @@ type Config struct {
 	// AllowPrivateWebhooks lets webhooks point at loopback and private
 	// addresses.
 	AllowPrivateWebhooks bool
+	// PublicURL is where people reach the console, for the links of
+	// calendar feeds; empty takes the request's own host.
+	PublicURL string
 }
 
 // New returns the console's HTTP handler over st.
@@ -210,6 +213,7 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // logRequests logs one line per request. The query string is left out: it
 // is the user's business, and keys are never accepted there anyway. The
 // service API, called at a high rate, logs only its failures above debug.
+// Paths that hold a credential are logged without it.
 func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -226,11 +230,20 @@ func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		h.log.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
+			slog.String("path", loggedPath(c.Request().URL.Path)),
 			slog.Int("status", c.Response().Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client", c.RealIP()),
 		)
 		return nil
 	}
+}
+
+// loggedPath is a request's path as logs may hold it: a calendar feed's
+// token is its credential, and is left out.
+func loggedPath(path string) string {
+	if strings.HasPrefix(path, "/calendar/") {
+		return "/calendar/(token).ics"
+	}
+	return path
 }

@@ -16,12 +16,7 @@ import (
 // KEYDESK_SMTP_URL is set, and webhooks. consoleURL is where links in
 // notices point: KEYDESK_PUBLIC_URL, else the one given, else localhost.
 func (e env) jobDeps(log *slog.Logger, consoleURL string) (jobs.Deps, error) {
-	if u := e.getenv("KEYDESK_PUBLIC_URL"); u != "" {
-		consoleURL = u
-	}
-	if consoleURL == "" {
-		consoleURL = "http://localhost:8080"
-	}
+	consoleURL = e.publicURL(consoleURL)
 	deps := jobs.Deps{Owner: jobs.NewOwner(), Poster: notify.NewPoster(e.allowPrivateWebhooks())}
 	if smtp := e.getenv("KEYDESK_SMTP_URL"); smtp != "" {
 		cfg, err := notify.ParseMailConfig(smtp, e.getenv("KEYDESK_MAIL_FROM"))
@@ -33,6 +28,18 @@ func (e env) jobDeps(log *slog.Logger, consoleURL string) (jobs.Deps, error) {
 		log.Info("email is not set up: notices wait until KEYDESK_SMTP_URL and KEYDESK_MAIL_FROM are set")
 	}
 	return deps, nil
+}
+
+// publicURL is where people reach the console, for links in notices and
+// calendars: KEYDESK_PUBLIC_URL, else the one given, else localhost.
+func (e env) publicURL(given string) string {
+	if u := e.getenv("KEYDESK_PUBLIC_URL"); u != "" {
+		return u
+	}
+	if given == "" {
+		return "http://localhost:8080"
+	}
+	return given
 }
 
 // allowPrivateWebhooks is the operator's switch that lets webhooks reach

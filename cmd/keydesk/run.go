@@ -152,7 +152,8 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	if tls {
 		scheme = "https"
 	}
-	deps, err := e.jobDeps(log, scheme+"://"+ln.Addr().String())
+	listening := scheme + "://" + ln.Addr().String()
+	deps, err := e.jobDeps(log, listening)
 	if err != nil {
 		ln.Close()
 		return err
@@ -163,6 +164,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		VerifyToken:          e.getenv("KEYDESK_VERIFY_TOKEN"),
 		Jobs:                 deps,
 		AllowPrivateWebhooks: e.allowPrivateWebhooks(),
+		PublicURL:            e.publicURL(listening),
 	})
 	if err != nil {
 		ln.Close()

@@ -102,3 +102,11 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_try) WHERE state = 'waiting';
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+
+-- Each user's private calendar feed of their keys' expiry and rotation
+-- dates: the SHA-256 of the token in its address, which is shown once.
+CREATE TABLE calendar_feeds (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);

@@ -16,6 +16,7 @@ const (
 	Profile             = "/profile"
 	ProfilePassword     = "/profile/password"
 	ProfileNotices      = "/profile/notices"
+	ProfileCalendar     = "/profile/calendar"
 	Keys                = "/keys"
 	KeyNew              = "/keys/new"
 	KeyTest             = "/keys/test"
@@ -74,6 +75,9 @@ func WebhookAction(id, action string) string { return Webhook(id) + "/" + action
 func DeliverySendAgain(id, msgID string) string {
 	return Webhook(id) + "/deliveries/" + url.PathEscape(msgID) + "/send"
 }
+
+// Calendar is the address of the calendar feed with this token.
+func Calendar(token string) string { return "/calendar/" + url.PathEscape(token) + ".ics" }
 
 // PermissionDelete deletes a permission of the catalog.
 func PermissionDelete(name string) string {
