@@ -23,12 +23,14 @@ var (
 		About: "Sends the notices by email, one message per person at a time, and tries again for a day when the server refuses."}
 	Webhooks = Info{Name: "webhooks", Title: "Webhooks", Every: time.Minute,
 		About: "Sends the events and notices each webhook asks for, signed, and tries again for a day when the receiver fails."}
+	KeyRetention = Info{Name: "key-retention", Title: "Key retention", Every: time.Hour,
+		About: "Deletes the keys of organizations whose policy says to, the set number of days after they expired or were revoked."}
 	EventsRetention = Info{Name: "events-retention", Title: "Audit log retention", Every: time.Hour,
 		About: "Deletes events older than the retention set above, and records the deletion."}
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, Notices, Mail, Webhooks, EventsRetention}
+var Catalog = []Info{Rotate, Notices, Mail, Webhooks, KeyRetention, EventsRetention}
 
 // Deps are what the jobs need beside the store.
 type Deps struct {
@@ -54,6 +56,10 @@ func Standard(st *store.Store, d Deps) []Job {
 		}},
 		{Info: Mail, Run: func(ctx context.Context) (string, error) { return sendMail(ctx, st, d) }},
 		{Info: Webhooks, Run: func(ctx context.Context) (string, error) { return sendWebhooks(ctx, st, d) }},
+		{Info: KeyRetention, Run: func(ctx context.Context) (string, error) {
+			run, err := st.PurgeRetired(ctx)
+			return counted(run.Deleted, "key deleted", "keys deleted"), err
+		}},
 		{Info: EventsRetention, Run: func(ctx context.Context) (string, error) {
 			n, err := st.PruneEvents(ctx)
 			return counted(n, "event deleted", "events deleted"), err

@@ -333,6 +333,8 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`ALTER TABLE organizations DROP COLUMN delete_after_days`,
+		`ALTER TABLE organizations DROP COLUMN notice_days`,
 		`DROP TABLE calendar_feeds`,
 		`DROP TABLE webhook_deliveries`,
 		`DROP TABLE webhooks`,

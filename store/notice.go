@@ -26,7 +26,7 @@ var NoticeKinds = []string{NoticeExpiring, NoticeRotationDue, NoticeGraceEnding,
 // Notice timing.
 var (
 	// DefaultNoticeDays are the days before a key's expiry that notices
-	// go out.
+	// go out, unless the key's organization's policy sets others.
 	DefaultNoticeDays = []int{30, 14, 7, 3, 1}
 	// RotationNoticeDays is how long before a scheduled rotation its
 	// notice goes out.
@@ -131,9 +131,17 @@ type noticeKey struct {
 // timed raises the notices whose moment falls in (from, to].
 func (p *noticePlan) timed(from, to time.Time) error {
 	a, b := from.Unix(), to.Unix()
-	// Expiry: each threshold, and 0 for the expiry itself. A key whose
-	// threshold fell before it was created is skipped.
-	days := append([]int{0}, DefaultNoticeDays...)
+	// Expiry: each threshold of the key's organization's policy, and 0
+	// for the expiry itself. A key whose threshold fell before it was
+	// created is skipped.
+	days := []int{0}
+	for _, o := range p.orgs {
+		for _, d := range o.Effective.NoticeSchedule() {
+			if !slices.Contains(days, d) {
+				days = append(days, d)
+			}
+		}
+	}
 	// The nearest threshold first, so that a key past several in one
 	// window (after a stop) gets only that one.
 	slices.Sort(days)
@@ -143,7 +151,7 @@ func (p *noticePlan) timed(from, to time.Time) error {
 		err := p.keys(`SELECT k.id, k.public_id, k.name, k.org_id, k.created_by, k.created_at, k.expires_at
 			FROM keys k INDEXED BY keys_by_expiry WHERE k.expires_sort > ?1 AND k.expires_sort <= ?2 AND k.revoked_at IS NULL`,
 			func(k noticeKey, due int64) error {
-				if seen[k.row] || due-shift < k.createdAt {
+				if seen[k.row] || due-shift < k.createdAt || (d > 0 && !slices.Contains(p.orgs[k.org].Effective.NoticeSchedule(), d)) {
 					return nil
 				}
 				seen[k.row] = true

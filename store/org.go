@@ -61,6 +61,13 @@ type Policy struct {
 	// (0 is a grace period too: none); see Grace.
 	GraceDays int
 	GraceSet  bool
+	// DeleteAfterDays deletes the keys here this many days after they
+	// expired or were revoked; 0 keeps them.
+	DeleteAfterDays int
+	// NoticeDays are the days before a key's expiry that notices go out,
+	// as NoticeDaysText writes them; "" for DefaultNoticeDays. The
+	// nearest organization that sets them decides.
+	NoticeDays string
 }
 
 // Grace is the grace period of a rotation under the policy, in days.
@@ -76,6 +83,7 @@ const (
 	MaxKeysPerUserLimit = 1000
 	MaxExpiryDaysLimit  = 36500
 	MaxRotateEveryDays  = 3650
+	MaxDeleteAfterDays  = 3650
 	MaxOrgNameLen       = 60
 )
 
@@ -96,10 +104,17 @@ func (p Policy) Problems() []*Error {
 		"Enter a number of days from 1 to %s, or leave it empty for no schedule.", Thousands(MaxRotateEveryDays))
 	check(p.GraceSet && GraceProblem(p.GraceDays) != "", "grace_days",
 		"Enter a number of days from 0 to %d, or leave it empty for the default (%d).", MaxGraceDays, DefaultGraceDays)
+	check(p.DeleteAfterDays < 0 || p.DeleteAfterDays > MaxDeleteAfterDays, "delete_after_days",
+		"Enter a number of days from 1 to %s, or leave it empty to keep expired and revoked keys.", Thousands(MaxDeleteAfterDays))
+	if _, err := ParseNoticeDays(p.NoticeDays); err != nil {
+		out = append(out, err.(*Error))
+	}
 	return out
 }
 
-// stricter returns the strictest of two policies, field by field.
+// stricter returns the strictest of two policies, field by field: p is
+// the one above, q the one below. Notice days are not a limit: the
+// nearest organization that sets them decides.
 func (p Policy) stricter(q Policy) Policy {
 	limit := func(a, b int) int {
 		switch {
@@ -114,7 +129,13 @@ func (p Policy) stricter(q Policy) Policy {
 	if q.GraceSet && (!set || q.GraceDays < grace) {
 		grace, set = q.GraceDays, true
 	}
+	notices := q.NoticeDays
+	if notices == "" {
+		notices = p.NoticeDays
+	}
 	return Policy{
+		DeleteAfterDays: limit(p.DeleteAfterDays, q.DeleteAfterDays),
+		NoticeDays:      notices,
 		APIKeysEnabled:  p.APIKeysEnabled && q.APIKeysEnabled,
 		MaxExpiryDays:   limit(p.MaxExpiryDays, q.MaxExpiryDays),
 		MaxKeysPerUser:  limit(p.MaxKeysPerUser, q.MaxKeysPerUser),
@@ -203,7 +224,7 @@ func OrgNameProblem(name string) string {
 
 const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path, o.api_keys_enabled,
 	coalesce(o.max_expiry_days, 0), coalesce(o.max_keys_per_user, 0), o.recoverable_keys,
-	coalesce(o.rotate_every_days, 0), o.grace_days, o.created_at, o.updated_at`
+	coalesce(o.rotate_every_days, 0), o.grace_days, coalesce(o.delete_after_days, 0), o.notice_days, o.created_at, o.updated_at`
 
 // orgTree reads every organization in the scope, in tree order (a parent
 // before its children, siblings by name), with names, paths, effective
@@ -217,7 +238,7 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 		var grace sql.NullInt64
 		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
 			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &o.Policy.RecoverableKeys,
-			&o.Policy.RotateEveryDays, &grace, &created, &updated)
+			&o.Policy.RotateEveryDays, &grace, &o.Policy.DeleteAfterDays, &o.Policy.NoticeDays, &created, &updated)
 		o.Policy.GraceDays, o.Policy.GraceSet = int(grace.Int64), grace.Valid
 		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
 		return o, err
@@ -594,7 +615,11 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 			if up := parent.Effective; up.GraceSet && p.GraceSet && p.GraceDays > up.GraceDays {
 				return Errorf(EINVALID, "grace_days", "%s allows a grace period of at most %d days; this organization cannot allow more.", parent.Path, up.GraceDays)
 			}
+			if lim := parent.Effective.DeleteAfterDays; lim > 0 && p.DeleteAfterDays > lim {
+				return Errorf(EINVALID, "delete_after_days", "%s deletes keys %d days after they expire or are revoked; this organization cannot keep them longer.", parent.Path, lim)
+			}
 		}
+		p.NoticeDays, _ = ParseNoticeDays(p.NoticeDays) // checked above
 		if p == before.Policy {
 			o = before
 			return nil
@@ -602,9 +627,9 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 		nullable := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n > 0} }
 		grace := sql.NullInt64{Int64: int64(p.GraceDays), Valid: p.GraceSet}
 		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET api_keys_enabled = ?, max_expiry_days = ?, max_keys_per_user = ?,
-			recoverable_keys = ?, rotate_every_days = ?, grace_days = ?, updated_at = ? WHERE id = ?`,
+			recoverable_keys = ?, rotate_every_days = ?, grace_days = ?, delete_after_days = ?, notice_days = ?, updated_at = ? WHERE id = ?`,
 			p.APIKeysEnabled, nullable(p.MaxExpiryDays), nullable(p.MaxKeysPerUser),
-			p.RecoverableKeys, nullable(p.RotateEveryDays), grace, now.Unix(), before.rowID); err != nil {
+			p.RecoverableKeys, nullable(p.RotateEveryDays), grace, nullable(p.DeleteAfterDays), p.NoticeDays, now.Unix(), before.rowID); err != nil {
 			return err
 		}
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {

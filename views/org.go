@@ -43,6 +43,8 @@ type PolicyForm struct {
 	RecoverableKeys bool
 	RotateEveryDays string
 	GraceDays       string
+	DeleteAfterDays string
+	NoticeDays      string
 	Errors          form.Errors
 }
 
@@ -51,6 +53,7 @@ func PolicyFormOf(p store.Policy) PolicyForm {
 	f := PolicyForm{
 		APIKeysEnabled: p.APIKeysEnabled, MaxExpiryDays: limitText(p.MaxExpiryDays), MaxKeysPerUser: limitText(p.MaxKeysPerUser),
 		RecoverableKeys: p.RecoverableKeys, RotateEveryDays: limitText(p.RotateEveryDays),
+		DeleteAfterDays: limitText(p.DeleteAfterDays), NoticeDays: strings.ReplaceAll(p.NoticeDays, ",", ", "),
 	}
 	if p.GraceSet {
 		f.GraceDays = strconv.Itoa(p.GraceDays)
@@ -68,6 +71,8 @@ func ParsePolicyForm(v url.Values) PolicyForm {
 		RecoverableKeys: v.Get("recoverable_keys") == "on",
 		RotateEveryDays: strings.TrimSpace(v.Get("rotate_every_days")),
 		GraceDays:       strings.TrimSpace(v.Get("grace_days")),
+		DeleteAfterDays: strings.TrimSpace(v.Get("delete_after_days")),
+		NoticeDays:      strings.TrimSpace(v.Get("notice_days")),
 	}
 }
 
@@ -97,6 +102,8 @@ func (f *PolicyForm) Validate() (store.Policy, bool) {
 		RecoverableKeys: f.RecoverableKeys,
 		RotateEveryDays: number(f.RotateEveryDays, 0),
 		GraceSet:        f.GraceDays != "",
+		DeleteAfterDays: number(f.DeleteAfterDays, 0),
+		NoticeDays:      f.NoticeDays,
 	}
 	if p.GraceSet {
 		p.GraceDays = number(f.GraceDays, -1)
@@ -296,6 +303,12 @@ func policyChips(o store.Org) []string {
 	}
 	if o.Effective.GraceSet {
 		out = append(out, "Grace "+plural(o.Effective.GraceDays, "day", "days"))
+	}
+	if o.Effective.NoticeDays != "" {
+		out = append(out, "Notices at "+strings.ReplaceAll(o.Effective.NoticeDays, ",", ", ")+" days")
+	}
+	if d := o.Effective.DeleteAfterDays; d > 0 {
+		out = append(out, "Delete "+plural(d, "day", "days")+" after the end")
 	}
 	return out
 }

@@ -34,7 +34,7 @@ type Profile struct {
 
 // noticeKindLabels says what each kind of notice is, for the profile.
 var noticeKindLabels = map[string]string{
-	store.NoticeExpiring:    "A key expires soon (30, 14, 7, 3 and 1 days ahead) or has expired",
+	store.NoticeExpiring:    "A key expires soon (30, 14, 7, 3 and 1 days ahead, unless its organization sets other days) or has expired",
 	store.NoticeRotationDue: "A key's scheduled rotation is due in 30 days",
 	store.NoticeGraceEnding: "A rotated secret stops working in 3 days, and in 1",
 	store.NoticeRotated:     "A key was rotated",

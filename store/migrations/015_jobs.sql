@@ -110,3 +110,9 @@ CREATE TABLE calendar_feeds (
     token_hash BLOB NOT NULL UNIQUE,
     created_at INTEGER NOT NULL
 );
+
+-- Organization policy: delete keys this many days after they expired or
+-- were revoked (NULL: keep them); the days before expiry that notices go
+-- out ('' : the default, 30,14,7,3,1).
+ALTER TABLE organizations ADD COLUMN delete_after_days INTEGER;
+ALTER TABLE organizations ADD COLUMN notice_days TEXT NOT NULL DEFAULT '';

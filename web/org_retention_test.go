@@ -1,0 +1,53 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestNoticeAndRetentionPolicy: an organization's notice days and key
+// retention are set on its page, shown among the policy in effect, and
+// refused beside their field, as typed, when wrong.
+func TestNoticeAndRetentionPolicy(t *testing.T) {
+	tc := newTestConsole(t)
+	admin := tc.loggedIn("admin")
+	acme := tc.newOrg("Acme", "")
+	policy := url.Values{"api_keys_enabled": {"on"}, "notice_days": {"7, 21,1"}, "delete_after_days": {"90"}}
+	wantStatus(t, admin.post("/orgs/"+acme.ID+"/policy", policy), http.StatusSeeOther)
+	got := tc.org(acme.ID).Policy
+	if got.NoticeDays != "21,7,1" || got.DeleteAfterDays != 90 {
+		t.Fatalf("saved %+v", got)
+	}
+	d := admin.get("/orgs/" + acme.ID).doc()
+	if v := d.Find("[data-testid=policy-notice-days]").AttrOr("value", ""); v != "21, 7, 1" {
+		t.Fatalf("the form shows notice days %q", v)
+	}
+	chips := admin.get("/orgs").doc().Find("[data-testid=org-row]").Text()
+	if !strings.Contains(chips, "Notices at 21, 7, 1 days") || !strings.Contains(chips, "Delete 90 days after the end") {
+		t.Fatalf("the list's policy in effect: %q", chips)
+	}
+
+	before := tc.orgSnapshot()
+	policy.Set("notice_days", "30, soon")
+	res := admin.post("/orgs/"+acme.ID+"/policy", policy)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	d = res.doc()
+	if msg := d.Find("#notice_days-error").Text(); !strings.Contains(msg, "separated by commas") {
+		t.Fatalf("the notice days' message: %q", msg)
+	}
+	if v := d.Find("[data-testid=policy-notice-days]").AttrOr("value", ""); v != "30, soon" {
+		t.Fatalf("the form lost what was typed: %q", v)
+	}
+	policy.Set("notice_days", "")
+	policy.Set("delete_after_days", "0")
+	res = admin.post("/orgs/"+acme.ID+"/policy", policy)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if msg := res.doc().Find("#delete_after_days-error").Text(); msg == "" {
+		t.Fatal("no message beside a retention of 0 days")
+	}
+	if tc.orgSnapshot() != before {
+		t.Fatal("a refused policy changed something")
+	}
+}
