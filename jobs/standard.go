@@ -124,13 +124,10 @@ func rotationSummary(run store.ScheduleRun) string {
 
 // counted says n things, "" for none.
 func counted(n int, one, many string) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return ""
-	case 1:
-		return "1 " + one
 	}
-	return store.Thousands(n) + " " + many
+	return store.Plural(n, one, many)
 }
 
 // firstError is err, or else an error that names how many items failed

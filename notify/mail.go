@@ -177,11 +177,11 @@ func Headline(n store.Notice, now time.Time) string {
 		if n.Days == 0 {
 			return "The API key " + name + " has expired"
 		}
-		return "The API key " + name + " expires in " + days(n.Days)
+		return "The API key " + name + " expires in " + store.Plural(n.Days, "day", "days")
 	case store.NoticeRotationDue:
-		return "The API key " + name + " is rotated on its schedule in " + days(n.Days)
+		return "The API key " + name + " is rotated on its schedule in " + store.Plural(n.Days, "day", "days")
 	case store.NoticeGraceEnding:
-		return "The previous secret of the API key " + name + " stops working in " + days(n.Days)
+		return "The previous secret of the API key " + name + " stops working in " + store.Plural(n.Days, "day", "days")
 	case store.NoticeRotated:
 		return "The API key " + name + " was rotated"
 	}
@@ -206,7 +206,7 @@ func detail(n store.Notice, now time.Time) string {
 	case store.NoticeRotated:
 		what = "Rotated " + when
 	}
-	if rel := relative(n.DueFor, now); rel != "" {
+	if rel := store.Relative(n.DueFor, now); rel != "" {
 		what += " (" + rel + ")"
 	}
 	org := n.OrgPath
@@ -214,43 +214,6 @@ func detail(n store.Notice, now time.Time) string {
 		org = n.OrgID
 	}
 	return fmt.Sprintf("Key %s in %s. %s.", n.KeyID, org, what)
-}
-
-func days(n int) string {
-	if n == 1 {
-		return "1 day"
-	}
-	return strconv.Itoa(n) + " days"
-}
-
-// relative says how far t is from now, in hours under two days and in
-// days beyond.
-func relative(t, now time.Time) string {
-	d := t.Sub(now)
-	future := d > 0
-	if !future {
-		d = -d
-	}
-	var amount string
-	switch {
-	case d < time.Hour:
-		return "now"
-	case d < 48*time.Hour:
-		amount = plural(int(d/time.Hour), "hour")
-	default:
-		amount = plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day")
-	}
-	if future {
-		return "in " + amount
-	}
-	return amount + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 var textMail = must(texttemplate.New("text").Parse(`Hello {{.Name}},

@@ -2,8 +2,10 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,4 +69,41 @@ func Thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// Plural writes n with the right form of a noun: "1 key", "1,204 keys".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Thousands(n) + " " + many
+}
+
+// Relative says how far t is from now: "in 12 days", "3 hours ago".
+func Relative(t, now time.Time) string {
+	d := t.Sub(now)
+	future := d > 0
+	if !future {
+		d = -d
+	}
+	var amount string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		amount = Plural(int(d/time.Minute), "minute", "minutes")
+	case d < 24*time.Hour:
+		amount = Plural(int(d/time.Hour), "hour", "hours")
+	case d < 45*24*time.Hour:
+		// Rounded: a key set to expire in 30 days still says so a minute later.
+		amount = Plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day", "days")
+	case d < 320*24*time.Hour:
+		amount = Plural(int(math.Round(float64(d)/float64(30*24*time.Hour))), "month", "months")
+	default:
+		amount = Plural(max(1, int(math.Round(float64(d)/float64(365*24*time.Hour)))), "year", "years")
+	}
+	if future {
+		return "in " + amount
+	}
+	return amount + " ago"
 }

@@ -2,7 +2,6 @@ package views
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,33 +20,7 @@ func isoTime(t time.Time) string {
 }
 
 // relTime says how far t is from now: "in 12 days", "3 hours ago".
-func relTime(t, now time.Time) string {
-	d := t.Sub(now)
-	future := d > 0
-	if !future {
-		d = -d
-	}
-	var amount string
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		amount = plural(int(d/time.Minute), "minute", "minutes")
-	case d < 24*time.Hour:
-		amount = plural(int(d/time.Hour), "hour", "hours")
-	case d < 45*24*time.Hour:
-		// Rounded: a key set to expire in 30 days still says so a minute later.
-		amount = plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day", "days")
-	case d < 320*24*time.Hour:
-		amount = plural(int(math.Round(float64(d)/float64(30*24*time.Hour))), "month", "months")
-	default:
-		amount = plural(max(1, int(math.Round(float64(d)/float64(365*24*time.Hour)))), "year", "years")
-	}
-	if future {
-		return "in " + amount
-	}
-	return amount + " ago"
-}
+func relTime(t, now time.Time) string { return store.Relative(t, now) }
 
 // cadence says how often something runs: "every minute", "every 5 minutes".
 func cadence(d time.Duration) string {
@@ -67,12 +40,7 @@ func cadence(d time.Duration) string {
 }
 
 // plural writes n with the right form of a noun: "1 key", "1,204 keys".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return thousands(n) + " " + many
-}
+func plural(n int, one, many string) string { return store.Plural(n, one, many) }
 
 // thousands writes n with comma separators.
 func thousands(n int) string { return store.Thousands(n) }
