@@ -74,6 +74,26 @@ func TestPagesAreAccessible(t *testing.T) {
 	visit("/orgs", `[data-testid=org-table]`, "orgs")
 	visit("/orgs/"+acme.ID, `[data-testid=policy-form]`, "org")
 	visit("/profile", `[data-testid=password-form]`, "profile")
+	c.do(chromedp.Click(chromedp.CSS(`[data-testid=new-calendar]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=calendar-url]`)))
+	c.checkAccessibility("profile-calendar")
+	c.screenshot("profile-calendar")
+	visit("/webhooks", `[data-testid=empty-state]`, "webhooks-empty")
+	c.do(
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=webhook-url-input]`), "https://hooks.example.com/keydesk"),
+		chromedp.Click(chromedp.CSS(`[data-testid=create-webhook]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=secret]`)),
+	)
+	c.checkAccessibility("webhook-secret")
+	c.screenshot("webhook-secret")
+	hooks, err := c.store.Webhooks(t.Context(), store.Scope{})
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("webhooks %v, %v", hooks, err)
+	}
+	if _, err := c.store.SendTestEvent(t.Context(), store.SystemActor("test"), hooks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	visit("/webhooks", `[data-testid=webhook-table]`, "webhooks")
+	visit("/webhooks/"+hooks[0].ID, `[data-testid=delivery-table]`, "webhook")
 	visit("/keys/nosuchkey0000000", `[data-testid=error-message]`, "not-found")
 
 	// The confirmation dialog, open.
