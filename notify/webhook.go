@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,15 +65,53 @@ func NewPoster(allowPrivate bool) *Poster {
 	}}
 }
 
-// cgnat is the shared address space of carrier-grade NAT, private in
-// practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// reserved are the special-purpose ranges (IANA's registries) that are
+// not the public internet, beside what netip classifies itself: private,
+// shared (carrier-grade NAT), benchmarking, documentation, reserved, and
+// the IPv6 ranges that carry or stand for something else.
+var reserved = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range []string{
+		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+		"::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fec0::/10",
+	} {
+		out = append(out, netip.MustParsePrefix(p))
+	}
+	return out
+}()
+
+// Translated IPv6 ranges whose addresses hold an IPv4 one, which is what
+// they reach: NAT64 (its last 32 bits) and 6to4 (bits 16 to 48).
+var (
+	nat64  = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4 = netip.MustParsePrefix("2002::/16")
+)
 
 // Public reports whether ip is an address on the public internet: not
-// loopback, link-local, private, unspecified nor multicast.
+// loopback, link-local, private, unspecified, multicast nor any other
+// special-purpose range; an IPv6 address that carries an IPv4 one is
+// judged by that one.
 func Public(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64.Contains(ip):
+			return Public(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixTo4.Contains(ip):
+			return Public(netip.AddrFrom4([4]byte(b[2:6])))
+		}
+	}
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() {
+		return false
+	}
+	for _, p := range reserved {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }
 
 // TargetProblem says why a webhook URL is refused before anything is sent
@@ -122,11 +161,7 @@ func (p *Poster) Post(ctx context.Context, d store.Delivery, at time.Time) (int,
 	req.Header.Set("webhook-signature", signature)
 	res, err := p.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is on the page already
-		}
-		return 0, err
+		return 0, reachError(err)
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, maxAnswer))
 	res.Body.Close()
@@ -134,4 +169,30 @@ func (p *Poster) Post(ctx context.Context, d store.Delivery, at time.Time) (int,
 		return res.StatusCode, fmt.Errorf("the receiver answered %s", res.Status)
 	}
 	return res.StatusCode, nil
+}
+
+// reachError says why a receiver could not be reached without the
+// addresses its name resolved to, which would tell the people who read
+// the delivery log how the server's network is laid out.
+func reachError(err error) error {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.Is(err, errPrivate):
+		return errPrivate
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return errors.New("the receiver did not answer in time")
+	case errors.As(err, &dns):
+		return errors.New("the receiver's host name does not resolve")
+	case errors.As(err, &op) && op.Op == "dial":
+		return errors.New("the receiver could not be reached")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && errors.As(ue.Err, &op) {
+		return errors.New("the connection to the receiver failed")
+	}
+	if errors.As(err, &ue) {
+		return ue.Err // TLS and protocol errors name no address
+	}
+	return err
 }

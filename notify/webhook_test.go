@@ -75,7 +75,10 @@ func TestPrivateTargetsAreRefused(t *testing.T) {
 	for addr, public := range map[string]bool{
 		"127.0.0.1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "169.254.169.254": false,
 		"100.64.0.1": false, "0.0.0.0": false, "::1": false, "fe80::1": false, "fc00::1": false, "::ffff:10.0.0.1": false,
-		"93.184.215.14": true, "2606:4700::1111": true,
+		"64:ff9b::a9fe:a9fe": false, "64:ff9b::7f00:1": false, "2002:7f00:1::1": false, "2002:a00:1::1": false,
+		"::7f00:1": false, "fec0::1": false, "0.1.2.3": false, "198.18.0.1": false, "192.0.0.1": false,
+		"240.0.0.1": false, "2001:db8::1": false, "2001::1": false, "ff02::1": false,
+		"93.184.215.14": true, "2606:4700::1111": true, "64:ff9b::5db8:d70e": true, "2002:5db8:d70e::1": true,
 	} {
 		if got := Public(netip.MustParseAddr(addr)); got != public {
 			t.Errorf("Public(%s) = %v", addr, got)
@@ -91,5 +94,21 @@ func TestPrivateTargetsAreRefused(t *testing.T) {
 		if TargetProblem(url, true) != "" {
 			t.Errorf("with the switch on, %s is refused", url)
 		}
+	}
+}
+
+// TestUnreachableReceiverNamesNoAddress: the failure a delivery records
+// says what went wrong without the address a name resolved to.
+func TestUnreachableReceiverNamesNoAddress(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	addr := srv.Listener.Addr().String()
+	srv.Close() // nothing listens there now
+	_, err := NewPoster(true).Post(context.Background(), store.Delivery{MsgID: "m", URL: "http://" + addr + "/x", Secret: testSecret, Body: "{}"}, time.Now())
+	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || err.Error() != "the receiver could not be reached" {
+		t.Fatalf("error %v", err)
+	}
+	_, err = NewPoster(true).Post(context.Background(), store.Delivery{MsgID: "m", URL: "http://no-such-host.invalid/x", Secret: testSecret, Body: "{}"}, time.Now())
+	if err == nil || err.Error() != "the receiver's host name does not resolve" {
+		t.Fatalf("error %v", err)
 	}
 }
