@@ -18,7 +18,7 @@ var EventActions = []string{
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
 	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionOrgPolicyChanged,
-	ActionNoticesChanged, ActionCalendarCreated, ActionCalendarRevoked, ActionWebhookCreated, ActionWebhookDeleted,
+	ActionNoticesChanged, ActionCalendarCreated, ActionCalendarRevoked, ActionWebhookCreated, ActionWebhookTested, ActionWebhookResent, ActionWebhookDeleted,
 }
 
 // EventFilter selects events. The zero value selects all.

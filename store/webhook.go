@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,6 +18,8 @@ import (
 const (
 	ActionWebhookCreated = "webhook.created"
 	ActionWebhookDeleted = "webhook.deleted"
+	ActionWebhookTested  = "webhook.tested" // a test event was queued
+	ActionWebhookResent  = "webhook.resent" // a delivery was queued again
 	TargetWebhook        = "webhook"
 	// WebhookTestType is the type of the event "Send test event" sends.
 	WebhookTestType = "webhook.test"
@@ -176,14 +179,32 @@ func (s *Store) CreateWebhook(ctx context.Context, actor Actor, in NewWebhook) (
 		}
 		row, _ := res.LastInsertId()
 		w = Webhook{ID: id, OrgID: org.ID, OrgPath: org.Path, URL: in.URL, Events: in.Events, CreatedAt: now, CreatedBy: actor.Username, row: row}
-		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookCreated, w, org.rowID))
+		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookCreated, w, org.rowID, nil))
 	})
 	return w, secret, err
 }
 
-func webhookEvent(action string, w Webhook, org int64) eventRecord {
-	return eventRecord{Action: action, TargetType: TargetWebhook, TargetID: w.ID, TargetName: w.URL,
-		Details: map[string]any{"events": strings.Join(w.Events, " "), "org": w.OrgPath}, org: org}
+// webhookEvent records a change to a webhook, named by its URL as
+// WebhookURLShown writes it, with extra details.
+func webhookEvent(action string, w Webhook, org int64, details map[string]any) eventRecord {
+	d := map[string]any{"events": strings.Join(w.Events, " "), "org": w.OrgPath}
+	maps.Copy(d, details)
+	return eventRecord{Action: action, TargetType: TargetWebhook, TargetID: w.ID, TargetName: WebhookURLShown(w.URL), Details: d, org: org}
+}
+
+// WebhookURLShown is a webhook's URL as logs and the audit log show it:
+// its scheme and host, and "/…" for a path, since receivers often put
+// their token in the path or the query.
+func WebhookURLShown(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(a webhook)"
+	}
+	shown := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		shown += "/…"
+	}
+	return shown
 }
 
 // DeleteWebhook deletes a webhook of the actor's scope, with its
@@ -199,7 +220,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, actor Actor, id string) (Webh
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, w.row); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookDeleted, w, org))
+		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookDeleted, w, org, nil))
 	})
 	return w, err
 }
@@ -331,7 +352,7 @@ func deliveries(ctx context.Context, tx *sql.Tx, w Webhook, limit int) ([]Delive
 func (s *Store) SendTestEvent(ctx context.Context, actor Actor, id string) (string, error) {
 	var msg string
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		w, _, err := s.webhook(ctx, tx, actor.Scope, id)
+		w, org, err := s.webhook(ctx, tx, actor.Scope, id)
 		if err != nil {
 			return err
 		}
@@ -342,30 +363,40 @@ func (s *Store) SendTestEvent(ctx context.Context, actor Actor, id string) (stri
 		if err != nil {
 			return err
 		}
-		msg, err = queueDelivery(ctx, tx, now, w.row, WebhookTestType, body)
-		return err
+		if msg, err = queueDelivery(ctx, tx, now, w.row, WebhookTestType, body); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookTested, w, org, map[string]any{"message": msg}))
 	})
 	return msg, err
 }
 
 // SendAgain queues a delivery of a webhook of the actor's scope again,
 // due now, with a fresh round of tries; its message id stays, so that a
-// receiver can tell it got it before.
+// receiver can tell it got it before. One being sent now is left alone.
 func (s *Store) SendAgain(ctx context.Context, actor Actor, id, msgID string) error {
 	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		w, _, err := s.webhook(ctx, tx, actor.Scope, id)
+		w, org, err := s.webhook(ctx, tx, actor.Scope, id)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'waiting', attempts = 0, next_try = ?, owner = NULL, lease_until = NULL
-			WHERE webhook_id = ? AND msg_id = ?`, now.Unix(), w.row, msgID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		var d Delivery
+		var lease sql.NullInt64
+		err = tx.QueryRowContext(ctx, `SELECT id, type, lease_until FROM webhook_deliveries WHERE webhook_id = ? AND msg_id = ?`, w.row, msgID).Scan(&d.row, &d.Type, &lease)
+		if err == sql.ErrNoRows {
 			return Errorf(ENOTFOUND, "", "There is no such delivery. It may be older than the log keeps.")
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		if lease.Valid && lease.Int64 > now.Unix() {
+			return Errorf(ECONFLICT, "", "This delivery is being sent right now. Look again in a minute.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'waiting', attempts = 0, next_try = ?, owner = NULL, lease_until = NULL
+			WHERE id = ?`, now.Unix(), d.row); err != nil {
+			return err
+		}
+		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookResent, w, org, map[string]any{"message": msgID, "type": d.Type}))
 	})
 }
 
@@ -385,7 +416,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, lease time.Du
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		which := `state = 'waiting' AND next_try <= ?1`
 		if msgID != "" {
-			which = `msg_id = ?4`
+			which = `state = 'waiting' AND msg_id = ?4`
 		}
 		claimed, err := allRows(ctx, tx, func(r rowScanner) (struct{ row, hook int64 }, error) {
 			var c struct{ row, hook int64 }

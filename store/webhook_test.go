@@ -239,3 +239,47 @@ func TestRekeyMovesWebhookSecrets(t *testing.T) {
 		t.Fatalf("the old master key still opens the secret: %+v", batch)
 	}
 }
+
+// TestDeliveryClaims: a claim that lapsed and was taken by another owner
+// leaves the first owner's answer unrecorded; a delivery being sent cannot
+// be sent again meanwhile; a webhook made after an event does not get it.
+func TestDeliveryClaims(t *testing.T) {
+	s, clock := newTestStore(t)
+	withMasterKey(t, s)
+	ctx := context.Background()
+	queued(t, s) // the first run starts at the log's end
+	first, _ := mustWebhook(t, s, testActor, NewWebhook{Events: []string{ActionKeyCreated}})
+	clock.Advance(time.Second)
+	mustCreateKey(t, s, NewKey{Name: "before-second"})
+	clock.Advance(time.Second)
+	mustWebhook(t, s, testActor, NewWebhook{URL: "https://other.example.com/x", Events: []string{ActionKeyCreated}})
+	if _, err := s.QueueWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := s.ClaimDeliveries(ctx, "slow", time.Minute, 10, "")
+	if err != nil || len(slow) != 1 || slow[0].WebhookID != first.ID {
+		t.Fatalf("claimed %+v, %v: want the first webhook's only (the second came after the event)", slow, err)
+	}
+	if err := s.SendAgain(ctx, testActor, first.ID, slow[0].MsgID); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("sending again a delivery being sent: %v", err)
+	}
+	if again, _ := s.ClaimDeliveries(ctx, "console", time.Minute, 1, slow[0].MsgID); len(again) != 0 {
+		t.Fatal("a delivery held by another owner was claimed by its message id")
+	}
+	clock.Advance(2 * time.Minute)
+	fast, err := s.ClaimDeliveries(ctx, "fast", time.Minute, 10, "")
+	if err != nil || len(fast) != 1 {
+		t.Fatalf("after the lease: %+v, %v", fast, err)
+	}
+	if _, err := s.DeliveryTried(ctx, "fast", fast[0], 204, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The first owner's answer comes late: it must not undo the delivery.
+	if _, err := s.DeliveryTried(ctx, "slow", slow[0], 500, errors.New("late")); err != nil {
+		t.Fatal(err)
+	}
+	_, log, err := s.Webhook(ctx, Scope{}, first.ID, 10)
+	if err != nil || len(log) != 1 || log[0].State != DeliveryDelivered || log[0].Attempts != 1 || log[0].LastStatus != 204 {
+		t.Fatalf("the log says %+v, %v", log, err)
+	}
+}

@@ -59,6 +59,8 @@ var actionLabels = map[string]string{
 	store.ActionCalendarRevoked:   "Calendar address ended",
 	store.ActionWebhookCreated:    "Webhook added",
 	store.ActionWebhookDeleted:    "Webhook deleted",
+	store.ActionWebhookTested:     "Webhook test event sent",
+	store.ActionWebhookResent:     "Webhook delivery sent again",
 	store.NoticeExpiring:          "Key expiring (notice)",
 	store.NoticeRotationDue:       "Key rotation due (notice)",
 	store.NoticeGraceEnding:       "Key's grace ending (notice)",

@@ -35,8 +35,8 @@ type Config struct {
 	// verification API must present.
 	VerifyToken string
 	// Jobs is what the jobs send with: the console sends a webhook's test
-	// event and "Send again" at once through it. Without a Poster they
-	// wait for the webhooks job.
+	// event and "Send again" at once through its Poster (its Owner is the
+	// console's own). Without a Poster they wait for the webhooks job.
 	Jobs jobs.Deps
 	// AllowPrivateWebhooks lets webhooks point at loopback and private
 	// addresses.
@@ -72,6 +72,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 	}
 	cookies.MaxAge(cookies.Options.MaxAge)
 
+	// The console claims what it sends at once under a name of its own,
+	// so that a claim of the job runner in this process is not taken for
+	// its own.
+	cfg.Jobs.Owner = "console " + jobs.NewOwner()
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, cookies: cookies}
 
 	e := echo.New()

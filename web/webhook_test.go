@@ -129,6 +129,8 @@ func TestWebhooksPage(t *testing.T) {
 	outsider := tc.loggedIn("other-admin")
 	wantStatus(t, outsider.get("/webhooks/"+hook.ID), http.StatusNotFound)
 	wantStatus(t, outsider.post("/webhooks/"+hook.ID+"/delete", nil), http.StatusNotFound)
+	wantStatus(t, outsider.post("/webhooks/"+hook.ID+"/test", nil), http.StatusNotFound)
+	wantStatus(t, outsider.post("/webhooks/"+hook.ID+"/deliveries/"+msg+"/send", nil), http.StatusNotFound)
 	if outsider.get("/webhooks").doc().Find("[data-testid=webhook-row]").Length() != 0 {
 		t.Fatal("another organization's webhook is listed")
 	}
@@ -138,7 +140,7 @@ func TestWebhooksPage(t *testing.T) {
 	if list, _ := tc.store.Webhooks(context.Background(), store.Scope{}); len(list) != 0 {
 		t.Fatal("the webhook is still there")
 	}
-	if ev := tc.eventsSince(last); len(ev) != 1 || ev[0].Action != store.ActionWebhookDeleted || ev[0].TargetName != srv.URL+"/in" {
+	if ev := tc.eventsSince(last); len(ev) != 1 || ev[0].Action != store.ActionWebhookDeleted || ev[0].TargetName != srv.URL+"/…" {
 		t.Fatalf("events %+v", ev)
 	}
 }
