@@ -36,10 +36,11 @@ var (
 	GraceNoticeDays = []int{3, 1}
 )
 
-// noticesJob names the notices' progress in the jobs table: its mark is
-// the end of the last window planned, and eventsMark the last event read.
+// NoticesJob is the notices job's name in the jobs table, whose mark is
+// the end of the last window planned; noticeEventsMark's is the last
+// event read.
 const (
-	noticesJob       = "notices"
+	NoticesJob       = "notices"
 	noticeEventsMark = "notices-events"
 )
 
@@ -90,7 +91,7 @@ func (s *Store) PlanNotices(ctx context.Context) (NoticeRun, error) {
 	}
 	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		run = NoticeRun{}
-		from, ok, err := jobMark(ctx, tx, noticesJob)
+		from, ok, err := jobMark(ctx, tx, NoticesJob)
 		if err != nil {
 			return err
 		}
@@ -104,7 +105,7 @@ func (s *Store) PlanNotices(ctx context.Context) (NoticeRun, error) {
 			return err
 		}
 		run = p.run
-		return setJobMark(ctx, tx, noticesJob, now.Unix())
+		return setJobMark(ctx, tx, NoticesJob, now.Unix())
 	})
 	return run, err
 }
@@ -283,9 +284,8 @@ type recipientsKey struct {
 }
 
 // recipientsOf lists the users who get a notice of kind about k: those
-// with an email address who may change keys at k's organization (they
-// hold apikeys.update, at it or above), and k's creator; less those who
-// opted out of the kind, and disabled users.
+// at k's organization or above who may change keys (they hold
+// apikeys.update) or created k, and want the notice (noticeWanted).
 func (p *noticePlan) recipientsOf(k noticeKey, kind string) ([]int64, error) {
 	key := recipientsKey{k.org, kind, k.createdBy}
 	if users, ok := p.recipients[key]; ok {
@@ -296,11 +296,19 @@ func (p *noticePlan) recipientsOf(k noticeKey, kind string) ([]int64, error) {
 		var id int64
 		return id, r.Scan(&id)
 	}, `SELECT u.id FROM users u JOIN organizations o ON o.id = u.org_id
-		WHERE u.disabled_at IS NULL AND u.email != ''
-		AND (u.username = ?1 OR (substr(?2, 1, length(o.path)) = o.path
-			AND EXISTS (SELECT 1 FROM role_rights rr WHERE rr.role_id = u.role_id AND rr.right_name = ?3)))
-		AND NOT EXISTS (SELECT 1 FROM notice_optouts n WHERE n.user_id = u.id AND n.kind = ?4)
+		WHERE substr(?2, 1, length(o.path)) = o.path
+		AND (u.username = ?1 OR EXISTS (SELECT 1 FROM role_rights rr WHERE rr.role_id = u.role_id AND rr.right_name = ?3))
+		AND `+noticeWanted("u.id", "?4")+`
 		ORDER BY u.id`, k.createdBy, path, RightKeysUpdate, kind)
 	p.recipients[key] = users
 	return users, err
+}
+
+// noticeWanted is the SQL condition that the user whose id is the
+// expression user wants a notice of the kind kind by email: not disabled,
+// with an address, and not opted out of it. Notices are queued with it,
+// and queued mail is dropped when it no longer holds.
+func noticeWanted(user, kind string) string {
+	return `EXISTS (SELECT 1 FROM users wu WHERE wu.id = ` + user + ` AND wu.disabled_at IS NULL AND wu.email != '')
+		AND NOT EXISTS (SELECT 1 FROM notice_optouts wo WHERE wo.user_id = ` + user + ` AND wo.kind = ` + kind + `)`
 }

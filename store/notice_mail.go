@@ -36,7 +36,8 @@ type MailBatch struct {
 // ClaimMail claims the notices due to be mailed, for owner until
 // now+lease: those of at most users users, one batch each, every notice a
 // user is due at once in one batch. Notices another owner holds are left
-// to it until its claim lapses.
+// to it until its claim lapses; those their user no longer wants are
+// dropped.
 func (s *Store) ClaimMail(ctx context.Context, owner string, lease time.Duration, users int) ([]MailBatch, error) {
 	x, err := s.orgs.get()
 	if err != nil {
@@ -45,6 +46,12 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, lease time.Duration
 	var out []MailBatch
 	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		out = nil
+		// Someone disabled, without an address now, or who opted out since
+		// a notice was queued for them, does not get it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notice_mail WHERE sent_at IS NULL AND failed_at IS NULL
+			AND NOT (`+noticeWanted("notice_mail.user_id", "(SELECT kind FROM notices WHERE id = notice_mail.notice_id)")+`)`); err != nil {
+			return err
+		}
 		const due = `sent_at IS NULL AND failed_at IS NULL AND next_try <= ?1 AND (owner IS NULL OR lease_until <= ?1)`
 		ids, err := allRows(ctx, tx, func(r rowScanner) (int64, error) {
 			var id int64

@@ -201,3 +201,45 @@ func TestNoticesAfterAStop(t *testing.T) {
 		t.Fatalf("after a stop: %v, want the 7-day notice alone", got)
 	}
 }
+
+// TestNoticeRecipientsAreScoped: a notice about a key goes to those at its
+// organization or above, never to another organization's people, and
+// queued mail is dropped for someone who opts out before it is sent.
+func TestNoticeRecipientsAreScoped(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	_, acme, eu, beta := testOrgs(t, s)
+	user := func(name string, o Org) User {
+		u, err := s.CreateUser(ctx, testActor, NewUser{Username: name, Password: "long enough password", RoleID: RoleAdministrator, Org: o.ID, Email: name + "@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	atAcme := user("acme-admin", acme)
+	user("beta-admin", beta)
+	user("eu-admin", eu) // below the key's organization: not above it
+	if _, err := s.PlanNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustCreateKey(t, s, NewKey{Name: "acme-key", Org: acme.ID, ExpiresAt: clock.Now().Add(24*time.Hour + 30*time.Minute)})
+	clock.Advance(time.Hour)
+	if _, err := s.PlanNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := allRowsOf(s, `SELECT u.username FROM notice_mail m JOIN users u ON u.id = m.user_id ORDER BY u.username`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "acme-admin" {
+		t.Fatalf("queued for %v, want acme-admin only", got)
+	}
+	if _, err := s.SetNoticeSettings(ctx, Actor{UserID: atAcme.ID, Username: "acme-admin", Scope: atAcme.Scope()},
+		NoticeSettings{Email: "acme-admin@example.com", OptedOut: []string{NoticeExpiring}}); err != nil {
+		t.Fatal(err)
+	}
+	batches, err := s.ClaimMail(ctx, "test", time.Minute, 10)
+	if err != nil || len(batches) != 0 || count(t, s, "notice_mail") != 0 {
+		t.Fatalf("after opting out: %d batches, %v, %d queued", len(batches), err, count(t, s, "notice_mail"))
+	}
+}
