@@ -17,7 +17,7 @@ import (
 var (
 	Rotate = Info{Name: "rotate", Title: "Scheduled rotation", Every: time.Minute,
 		About: "Rotates the keys whose schedule is due, with their organization's grace period."}
-	Notices = Info{Name: "notices", Title: "Notices", Every: time.Minute,
+	Notices = Info{Name: store.NoticesJob, Title: "Notices", Every: time.Minute,
 		About: "Finds the keys that expire, are due for rotation or whose previous secret's grace ends soon, and who should hear of it."}
 	Mail = Info{Name: "mail", Title: "Email", Every: time.Minute,
 		About: "Sends the notices by email, one message per person at a time, and tries again for a day when the server refuses."}
@@ -67,8 +67,15 @@ func Standard(st *store.Store, d Deps) []Job {
 	}
 }
 
-// mailBatch is how many people's notices one claim takes.
-const mailBatch = 50
+// mailBatch is how many people's notices one claim takes: sent within the
+// claim's lease even when each email takes the mail library's whole
+// timeout.
+const mailBatch = 8
+
+// sendBudget is how long one run of the mail or webhooks job goes on
+// claiming more to send, so that a slow server or receiver cannot hold up
+// the jobs that run after it: what is left waits for the next run.
+const sendBudget = DefaultLease / 2
 
 // sendMail sends the notices waiting to be mailed, one email per person.
 func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
@@ -81,7 +88,7 @@ func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
 	}
 	sent, failed := 0, 0
 	var firstErr error
-	for {
+	for start := time.Now(); time.Since(start) < sendBudget; {
 		batches, err := st.ClaimMail(ctx, d.Owner, DefaultLease, mailBatch)
 		if err != nil || len(batches) == 0 {
 			return mailSummary(sent, failed), errors.Join(err, firstErr)
@@ -103,6 +110,7 @@ func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
 			}
 		}
 	}
+	return mailSummary(sent, failed), firstErr
 }
 
 func mailSummary(sent, failed int) string {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/keydesk/keydesk/store"
 )
 
-// hookBatch is how many deliveries one claim takes.
-const hookBatch = 20
+// hookBatch is how many deliveries one claim takes: sent within the
+// claim's lease even when each receiver takes the Poster's whole timeout.
+const hookBatch = 8
 
 // sendWebhooks queues the deliveries of the events and notices since the
 // last run, sends those due (unless there is no Poster: they wait), and
@@ -21,7 +23,10 @@ func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) 
 	}
 	sent, failed := 0, 0
 	var firstErr error
-	for {
+	for start := time.Now(); ; {
+		if time.Since(start) > sendBudget {
+			return webhookSummary(queued, sent, failed), firstErr
+		}
 		batch, err := st.ClaimDeliveries(ctx, d.Owner, DefaultLease, hookBatch, "")
 		if err != nil || len(batch) == 0 {
 			if err == nil {
@@ -30,17 +35,17 @@ func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) 
 			return webhookSummary(queued, sent, failed), errors.Join(err, firstErr)
 		}
 		for _, del := range batch {
-			ok, err := Deliver(ctx, st, d, del)
+			tried, err := Deliver(ctx, st, d, del)
 			if err != nil {
 				return webhookSummary(queued, sent, failed), err
 			}
-			if ok.State == store.DeliveryDelivered {
+			if tried.State == store.DeliveryDelivered {
 				sent++
 				continue
 			}
 			failed++
 			if firstErr == nil {
-				firstErr = fmt.Errorf("delivery to %s: %s", del.URL, ok.LastError)
+				firstErr = fmt.Errorf("delivery to %s: %s", store.WebhookURLShown(del.URL), tried.LastError)
 			}
 		}
 	}

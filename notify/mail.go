@@ -5,6 +5,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -136,7 +137,7 @@ func (m *Mailer) Message(b store.MailBatch, now time.Time) (*mail.Msg, error) {
 	msg.Subject(subject)
 	msg.SetDate()
 	msg.SetMessageID()
-	data := mailData{Name: cmpOr(b.DisplayName, b.Username), Items: items, Digest: len(items) > 1, Profile: m.ConsoleURL + "/profile"}
+	data := mailData{Name: cmp.Or(b.DisplayName, b.Username), Items: items, Digest: len(items) > 1, Profile: m.link("/profile")}
 	var text, html bytes.Buffer
 	if err := textMail.Execute(&text, data); err != nil {
 		return nil, err
@@ -149,16 +150,10 @@ func (m *Mailer) Message(b store.MailBatch, now time.Time) (*mail.Msg, error) {
 	return msg, nil
 }
 
-func (m *Mailer) keyURL(id string) string {
-	return strings.TrimRight(m.ConsoleURL, "/") + "/keys/" + url.PathEscape(id)
-}
+// link is the address of a page of the console.
+func (m *Mailer) link(path string) string { return strings.TrimRight(m.ConsoleURL, "/") + path }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
+func (m *Mailer) keyURL(id string) string { return m.link("/keys/" + url.PathEscape(id)) }
 
 type mailItem struct{ Headline, Detail, Link string }
 

@@ -90,8 +90,8 @@ type CalendarFeed struct {
 	Entries []CalendarEntry
 }
 
-// Calendar reads the feed of a calendar token: the expiry and rotation
-// dates, from a week ago to CalendarAhead, of the keys that are neither
+// Calendar reads the feed of a calendar token: the expiry dates from a
+// week ago and the scheduled rotations from now, to CalendarAhead, of the keys that are neither
 // revoked nor deleted in the user's organizations, if they may read keys.
 // An unknown token, or one of a disabled user, is ENOTFOUND.
 func (s *Store) Calendar(ctx context.Context, token string) (CalendarFeed, error) {

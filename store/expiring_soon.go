@@ -17,8 +17,10 @@ type Soon struct {
 }
 
 // soonCache keeps ExpiringSoon's answers per scope while nothing was
-// written, within the same minute: the navigation shows the
-// count on every page, and it should cost nothing there.
+// written, within the same minute: the navigation shows the count on every
+// page. Any write reads it anew, the usage flush every few seconds under
+// traffic included, so a busy console pays one count per scope at that
+// pace (about a millisecond at 100,000 keys), not one per page.
 type soonCache struct {
 	mu      sync.Mutex
 	byScope map[string]soonEntry

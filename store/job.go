@@ -87,7 +87,9 @@ func (s *Store) FinishJob(ctx context.Context, name, owner, summary string, runE
 	})
 }
 
-// Jobs lists every job that has run or been claimed, by name.
+// Jobs lists the rows of the jobs table by name: every job that has run
+// or been claimed, and the marks of the jobs' progress (such as
+// notices-events), which have a row of their own.
 func (s *Store) Jobs(ctx context.Context) ([]JobState, error) {
 	return readValue(ctx, s, func(tx *sql.Tx) ([]JobState, error) {
 		return allRows(ctx, tx, func(r rowScanner) (JobState, error) {

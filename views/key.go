@@ -314,13 +314,14 @@ func rotatedCSV(rotated []store.Rotation) string {
 
 // soonText says how many keys expire soon.
 func soonText(s store.Soon) string {
+	within := " within " + plural(int(store.SoonWindow/(24*time.Hour)), "day", "days")
 	if s.More {
-		return "More than " + thousands(s.Total) + " keys expire within 30 days"
+		return "More than " + thousands(s.Total) + " keys expire" + within
 	}
 	if s.Total == 1 {
-		return "1 key expires within 30 days"
+		return "1 key expires" + within
 	}
-	return thousands(s.Total) + " keys expire within 30 days"
+	return thousands(s.Total) + " keys expire" + within
 }
 
 // badgeCount is the count in the navigation's badge: short.

@@ -33,8 +33,12 @@ func (h *handler) settingsPage(c echo.Context, status int, v views.Settings) err
 	if v.Permissions, err = h.store.PermissionUses(ctx, scope(c)); err != nil {
 		return err
 	}
-	if v.Jobs, err = h.jobRows(ctx); err != nil {
-		return err
+	// The jobs work on every organization, and their errors may name any
+	// of them: only those who see the whole tree see them.
+	if scope(c).Whole() {
+		if v.Jobs, err = h.jobRows(ctx); err != nil {
+			return err
+		}
 	}
 	return render(c, status, views.SettingsPage(h.page(c, "Settings", "settings"), v), nil)
 }

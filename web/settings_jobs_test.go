@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/keydesk/keydesk/jobs"
+	"github.com/keydesk/keydesk/store"
 )
 
 // TestJobsPanel: Settings lists every job, with its last run's summary or
@@ -61,5 +62,12 @@ func TestJobsPanel(t *testing.T) {
 	}
 	if got := strings.TrimSpace(ret.Find("[data-testid=job-next]").Text()); got != "in 30 minutes" {
 		t.Fatalf("the hourly job's next run says %q", got)
+	}
+
+	// Someone who sees part of the tree only does not see the jobs, whose
+	// errors may name any organization.
+	tc.newUserAt("acme-admin", store.RoleAdministrator, tc.newOrg("Acme", ""))
+	if n := tc.loggedIn("acme-admin").get("/settings").doc().Find("[data-testid=job-row]").Length(); n != 0 {
+		t.Fatalf("an organization's administrator sees %d jobs", n)
 	}
 }

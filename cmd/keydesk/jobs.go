@@ -24,6 +24,9 @@ func (e env) jobDeps(log *slog.Logger, consoleURL string) (jobs.Deps, error) {
 			return deps, err
 		}
 		deps.Mailer = &notify.Mailer{Config: cfg, ConsoleURL: consoleURL}
+		if e.getenv("KEYDESK_PUBLIC_URL") == "" {
+			log.Warn("KEYDESK_PUBLIC_URL is not set: links in notices point at " + consoleURL + ", which may not be how people reach the console")
+		}
 	} else {
 		log.Info("email is not set up: notices wait until KEYDESK_SMTP_URL and KEYDESK_MAIL_FROM are set")
 	}
@@ -55,7 +58,7 @@ const jobsUsage = `Usage:
   keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
 
 The jobs: scheduled key rotation, notices and their email, webhooks'
-deliveries, and the audit log's retention. serve runs them by itself every minute; this is for operators who prefer cron, and for
+deliveries, key retention and the audit log's retention. serve runs them by itself every minute; this is for operators who prefer cron, and for
 tests. A job another process is running is left to it.
 `
 

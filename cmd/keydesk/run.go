@@ -164,7 +164,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		VerifyToken:          e.getenv("KEYDESK_VERIFY_TOKEN"),
 		Jobs:                 deps,
 		AllowPrivateWebhooks: e.allowPrivateWebhooks(),
-		PublicURL:            e.publicURL(listening),
+		PublicURL:            e.getenv("KEYDESK_PUBLIC_URL"),
 	})
 	if err != nil {
 		ln.Close()
