@@ -51,9 +51,11 @@ func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) 
 	}
 }
 
-// Deliver sends one claimed delivery and records how it went.
+// Deliver sends one claimed delivery and records how it went. It is
+// signed at the wall clock's time, which receivers check theirs against,
+// whatever time the store runs as of.
 func Deliver(ctx context.Context, st *store.Store, d Deps, del store.Delivery) (store.Delivery, error) {
-	status, why := d.Poster.Post(ctx, del, st.Now())
+	status, why := d.Poster.Post(ctx, del, time.Now())
 	return st.DeliveryTried(ctx, d.Owner, del, status, why)
 }
 

@@ -87,6 +87,16 @@ func (s *Store) FinishJob(ctx context.Context, name, owner, summary string, runE
 	})
 }
 
+// JobsDueBy makes every job due at t at the latest: after a run as of
+// another time (keydesk jobs run --at), so that a run as of a day to come
+// does not leave serve waiting for that day.
+func (s *Store) JobsDueBy(ctx context.Context, t time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx, _ time.Time) error {
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET next_run = ?1 WHERE next_run > ?1`, t.Unix())
+		return err
+	})
+}
+
 // Jobs lists the rows of the jobs table by name: every job that has run
 // or been claimed, and the marks of the jobs' progress (such as
 // notices-events), which have a row of their own.

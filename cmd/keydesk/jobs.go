@@ -98,6 +98,11 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *at != "" {
+		if err := st.JobsDueBy(ctx, time.Now()); err != nil {
+			return err
+		}
+	}
 	failed := 0
 	for _, r := range results {
 		switch {

@@ -198,3 +198,36 @@ func TestServeReturnsWhenItCannotServe(t *testing.T) {
 		t.Fatal("serve hangs after failing to start")
 	}
 }
+
+// TestJobsRunAsOfAnotherDay: a run as of a day to come leaves every job
+// due now, so that the server beside it does not wait for that day.
+func TestJobsRunAsOfAnotherDay(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "keydesk.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	e, out := testEnv(nil)
+	later := time.Now().AddDate(0, 0, 10).UTC().Format(time.RFC3339)
+	if err := e.jobs(ctx, []string{"run", "--db", db, "--at", later}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "rotate: nothing to do") {
+		t.Fatalf("the run said %q", out.String())
+	}
+	if st, err = store.Open(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, err := st.Jobs(ctx)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("jobs %v, %v", list, err)
+	}
+	for _, j := range list {
+		if j.NextRun.After(time.Now()) {
+			t.Fatalf("after a run as of %s, %s is next due %v", later, j.Name, j.NextRun)
+		}
+	}
+}
