@@ -132,24 +132,31 @@ func (r *Runner) call(ctx context.Context, j Job) (summary string, err error) {
 }
 
 // hold extends the claim on name every third of the lease until ctx ends;
-// if the claim was lost (it lapsed and another process took the job), it
+// if the claim was lost (it lapsed and another process took the job), or
+// could not be extended for a whole lease (so it may have lapsed), it
 // cancels the run through lost.
 func (r *Runner) hold(ctx context.Context, name string, lost context.CancelFunc) {
 	tick := time.NewTicker(r.lease() / 3)
 	defer tick.Stop()
+	extended := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 			held, err := r.Store.ExtendJob(ctx, name, r.Owner, r.lease())
-			if err == nil && !held {
-				if r.Log != nil {
-					r.Log.Warn("lost the claim on a background job; stopping it", "job", name)
-				}
-				lost()
-				return
+			switch {
+			case err == nil && held:
+				extended = time.Now()
+				continue
+			case err != nil && time.Since(extended) < r.lease():
+				continue // tried again at the next tick
 			}
+			if r.Log != nil {
+				r.Log.Warn("lost the claim on a background job; stopping it", "job", name, "err", err)
+			}
+			lost()
+			return
 		}
 	}
 }
