@@ -99,13 +99,13 @@ func sendMail(ctx context.Context, st *store.Store, d Deps) (string, error) {
 				if firstErr == nil {
 					firstErr = fmt.Errorf("email to %s: %w", b.Username, err)
 				}
-				if err := st.MailFailed(ctx, d.Owner, b, err); err != nil {
+				if err := st.RecordMailFailure(ctx, d.Owner, b, err); err != nil {
 					return mailSummary(sent, failed), err
 				}
 				continue
 			}
 			sent++
-			if err := st.MailSent(ctx, d.Owner, b); err != nil {
+			if err := st.RecordMailSent(ctx, d.Owner, b); err != nil {
 				return mailSummary(sent, failed), err
 			}
 		}

@@ -56,7 +56,7 @@ func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) 
 // whatever time the store runs as of.
 func Deliver(ctx context.Context, st *store.Store, d Deps, del store.Delivery) (store.Delivery, error) {
 	status, why := d.Poster.Post(ctx, del, time.Now())
-	return st.DeliveryTried(ctx, d.Owner, del, status, why)
+	return st.RecordDeliveryTry(ctx, d.Owner, del, status, why)
 }
 
 // DeliverNow sends the delivery with this message id at once, for the

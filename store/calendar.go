@@ -37,9 +37,9 @@ func (s *Store) CalendarSince(ctx context.Context, userID int64) (time.Time, boo
 	return time.Unix(at, 0).UTC(), err == nil, err
 }
 
-// NewCalendarToken gives the actor a new calendar address, which ends the
+// CreateCalendarToken gives the actor a new calendar address, which ends the
 // one they had, and returns its token: only its hash is kept.
-func (s *Store) NewCalendarToken(ctx context.Context, actor Actor) (string, error) {
+func (s *Store) CreateCalendarToken(ctx context.Context, actor Actor) (string, error) {
 	token := CalendarTokenPrefix + randomString(40, publicIDAlphabet)
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		u, err := userByID(ctx, tx, actor.UserID)

@@ -110,8 +110,8 @@ func (s *Store) orgPath(x *orgIndex, id string) string {
 	return ""
 }
 
-// MailSent records that owner sent b.
-func (s *Store) MailSent(ctx context.Context, owner string, b MailBatch) error {
+// RecordMailSent records that owner sent b.
+func (s *Store) RecordMailSent(ctx context.Context, owner string, b MailBatch) error {
 	return s.finishMail(ctx, owner, b, func(tx *sql.Tx, now time.Time, notice int64) error {
 		_, err := tx.ExecContext(ctx, `UPDATE notice_mail SET sent_at = ?, owner = NULL, lease_until = NULL, last_error = ''
 			WHERE notice_id = ? AND user_id = ? AND owner = ?`, now.Unix(), notice, b.UserID, owner)
@@ -119,9 +119,9 @@ func (s *Store) MailSent(ctx context.Context, owner string, b MailBatch) error {
 	})
 }
 
-// MailFailed records that sending b failed, and when to try again; after
+// RecordMailFailure records that sending b failed, and when to try again; after
 // the last of RetryDelays the notices are marked failed.
-func (s *Store) MailFailed(ctx context.Context, owner string, b MailBatch, why error) error {
+func (s *Store) RecordMailFailure(ctx context.Context, owner string, b MailBatch, why error) error {
 	return s.finishMail(ctx, owner, b, func(tx *sql.Tx, now time.Time, notice int64) error {
 		var attempts int
 		if err := tx.QueryRowContext(ctx, `SELECT attempts + 1 FROM notice_mail WHERE notice_id = ? AND user_id = ?`, notice, b.UserID).Scan(&attempts); err != nil {

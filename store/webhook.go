@@ -347,9 +347,9 @@ func deliveries(ctx context.Context, tx *sql.Tx, w Webhook, limit int) ([]Delive
 	return out, err
 }
 
-// SendTestEvent queues a test event to a webhook of the actor's scope,
+// QueueTestEvent queues a test event to a webhook of the actor's scope,
 // due now, and returns its message id.
-func (s *Store) SendTestEvent(ctx context.Context, actor Actor, id string) (string, error) {
+func (s *Store) QueueTestEvent(ctx context.Context, actor Actor, id string) (string, error) {
 	var msg string
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		w, org, err := s.webhook(ctx, tx, actor.Scope, id)
@@ -371,10 +371,10 @@ func (s *Store) SendTestEvent(ctx context.Context, actor Actor, id string) (stri
 	return msg, err
 }
 
-// SendAgain queues a delivery of a webhook of the actor's scope again,
+// QueueAgain queues a delivery of a webhook of the actor's scope again,
 // due now, with a fresh round of tries; its message id stays, so that a
 // receiver can tell it got it before. One being sent now is left alone.
-func (s *Store) SendAgain(ctx context.Context, actor Actor, id, msgID string) error {
+func (s *Store) QueueAgain(ctx context.Context, actor Actor, id, msgID string) error {
 	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		w, org, err := s.webhook(ctx, tx, actor.Scope, id)
 		if err != nil {
@@ -466,11 +466,11 @@ func (s *Store) deliveryTarget(ctx context.Context, tx *sql.Tx, row int64) (Deli
 	return d, nil
 }
 
-// DeliveryTried records how owner's try of d went: status is the
+// RecordDeliveryTry records how owner's try of d went: status is the
 // receiver's HTTP status (0 when none came), why what went wrong, nil
 // for a 2xx answer. A failed try is tried again on RetryDelays' schedule,
 // and marked failed after the last. A claim that lapsed records nothing.
-func (s *Store) DeliveryTried(ctx context.Context, owner string, d Delivery, status int, why error) (Delivery, error) {
+func (s *Store) RecordDeliveryTry(ctx context.Context, owner string, d Delivery, status int, why error) (Delivery, error) {
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		d.Attempts++
 		d.LastTry, d.LastStatus, d.LastError = now, status, ""

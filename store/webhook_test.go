@@ -37,7 +37,7 @@ func queued(t *testing.T, s *Store) (map[string][]string, []Delivery) {
 	got := map[string][]string{}
 	for _, d := range all {
 		got[d.WebhookID] = append(got[d.WebhookID], d.Type)
-		if _, err := s.DeliveryTried(ctx, "test", d, 204, nil); err != nil {
+		if _, err := s.RecordDeliveryTry(ctx, "test", d, 204, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestWebhookInputAndRetries(t *testing.T) {
 	}
 
 	w, _ := mustWebhook(t, s, testActor, NewWebhook{Events: []string{ActionKeyCreated}})
-	msg, err := s.SendTestEvent(ctx, testActor, w.ID)
+	msg, err := s.QueueTestEvent(ctx, testActor, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestWebhookInputAndRetries(t *testing.T) {
 			t.Fatalf("claimed %+v", batch)
 		}
 		tries++
-		if _, err := s.DeliveryTried(ctx, "test", batch[0], 503, errors.New("the receiver answered 503")); err != nil {
+		if _, err := s.RecordDeliveryTry(ctx, "test", batch[0], 503, errors.New("the receiver answered 503")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -195,14 +195,14 @@ func TestWebhookInputAndRetries(t *testing.T) {
 	}
 
 	// Send again: a fresh round, the same message id.
-	if err := s.SendAgain(ctx, testActor, w.ID, msg); err != nil {
+	if err := s.QueueAgain(ctx, testActor, w.ID, msg); err != nil {
 		t.Fatal(err)
 	}
 	batch, err := s.ClaimDeliveries(ctx, "test", time.Minute, 10, "")
 	if err != nil || len(batch) != 1 || batch[0].MsgID != msg || batch[0].Attempts != 0 {
 		t.Fatalf("after Send again: %+v, %v", batch, err)
 	}
-	if err := s.SendAgain(ctx, testActor, w.ID, "msg_unknown"); ErrorCode(err) != ENOTFOUND {
+	if err := s.QueueAgain(ctx, testActor, w.ID, "msg_unknown"); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("sending an unknown message again: %v", err)
 	}
 }
@@ -219,7 +219,7 @@ func TestRekeyMovesWebhookSecrets(t *testing.T) {
 		t.Fatalf("rekey moved %d, %v", n, err)
 	}
 	s.SetMasterKey(func() (*MasterKey, error) { return next, nil })
-	msg, err := s.SendTestEvent(ctx, testActor, w.ID)
+	msg, err := s.QueueTestEvent(ctx, testActor, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,10 +229,10 @@ func TestRekeyMovesWebhookSecrets(t *testing.T) {
 	}
 	s.SetMasterKey(func() (*MasterKey, error) { return old, nil })
 	batch[0].Secret = ""
-	if _, err := s.DeliveryTried(ctx, "test", batch[0], 0, errors.New("x")); err != nil {
+	if _, err := s.RecordDeliveryTry(ctx, "test", batch[0], 0, errors.New("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendAgain(ctx, testActor, w.ID, msg); err != nil {
+	if err := s.QueueAgain(ctx, testActor, w.ID, msg); err != nil {
 		t.Fatal(err)
 	}
 	if batch, _ := s.ClaimDeliveries(ctx, "test", time.Minute, 1, msg); len(batch) != 1 || batch[0].Secret != "" {
@@ -260,7 +260,7 @@ func TestDeliveryClaims(t *testing.T) {
 	if err != nil || len(slow) != 1 || slow[0].WebhookID != first.ID {
 		t.Fatalf("claimed %+v, %v: want the first webhook's only (the second came after the event)", slow, err)
 	}
-	if err := s.SendAgain(ctx, testActor, first.ID, slow[0].MsgID); ErrorCode(err) != ECONFLICT {
+	if err := s.QueueAgain(ctx, testActor, first.ID, slow[0].MsgID); ErrorCode(err) != ECONFLICT {
 		t.Fatalf("sending again a delivery being sent: %v", err)
 	}
 	if again, _ := s.ClaimDeliveries(ctx, "console", time.Minute, 1, slow[0].MsgID); len(again) != 0 {
@@ -271,11 +271,11 @@ func TestDeliveryClaims(t *testing.T) {
 	if err != nil || len(fast) != 1 {
 		t.Fatalf("after the lease: %+v, %v", fast, err)
 	}
-	if _, err := s.DeliveryTried(ctx, "fast", fast[0], 204, nil); err != nil {
+	if _, err := s.RecordDeliveryTry(ctx, "fast", fast[0], 204, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The first owner's answer comes late: it must not undo the delivery.
-	if _, err := s.DeliveryTried(ctx, "slow", slow[0], 500, errors.New("late")); err != nil {
+	if _, err := s.RecordDeliveryTry(ctx, "slow", slow[0], 500, errors.New("late")); err != nil {
 		t.Fatal(err)
 	}
 	_, log, err := s.Webhook(ctx, Scope{}, first.ID, 10)

@@ -10,9 +10,10 @@ import (
 
 	"github.com/klauspost/compress/gzhttp"
 
-	"github.com/keydesk/keydesk/views/form"
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/views/form"
 )
 
 // csvStream writes a CSV download: RFC 4180, a header row, and rows sent

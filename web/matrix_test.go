@@ -188,7 +188,7 @@ func routeTable() []route {
 		}},
 		{"send delivery again", settingsOnly, 303, func(tc *testConsole) (string, string, url.Values) {
 			w := tc.freshWebhook()
-			msg, err := tc.store.SendTestEvent(context.Background(), store.SystemActor("test"), w.ID)
+			msg, err := tc.store.QueueTestEvent(context.Background(), store.SystemActor("test"), w.ID)
 			if err != nil {
 				tc.t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,27 +33,6 @@ func (h *handler) profilePage(c echo.Context, status int, v views.Profile) error
 		return err
 	}
 	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), v), nil)
-}
-
-// saveNotices sets the user's email address and the notices they want:
-// the kinds ticked; the others are opted out of.
-func (h *handler) saveNotices(c echo.Context) error {
-	values, _ := c.FormParams()
-	v := views.Profile{Notices: store.NoticeSettings{Email: values.Get("email")}}
-	wanted := values["notices"]
-	for _, kind := range store.NoticeKinds {
-		if !slices.Contains(wanted, kind) {
-			v.Notices.OptedOut = append(v.Notices.OptedOut, kind)
-		}
-	}
-	if _, err := h.store.SetNoticeSettings(c.Request().Context(), h.actor(c), v.Notices); err != nil {
-		if err := v.NoticeErrors.Take(err); err != nil {
-			return err
-		}
-		return h.profilePage(c, http.StatusUnprocessableEntity, v)
-	}
-	h.addFlash(c, false, "Your notices were saved.")
-	return c.Redirect(http.StatusSeeOther, urls.Profile)
 }
 
 // changePassword changes the user's own password, then starts a fresh

@@ -17,7 +17,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/login", h.showLoginPage)
 	e.POST("/login", h.login)
 	// A calendar feed: its token is its credential
-	e.GET("/calendar/:file", h.calendarFeed)
+	e.GET("/calendar/:file", h.showCalendarFeed)
 
 	// For services: no session; the verify token, when configured
 	e.POST("/api/v1/keys/verify", h.verifyKey)
@@ -93,12 +93,12 @@ func (h *handler) routes(e *echo.Echo) {
 	in.GET("/webhooks/:id", h.showWebhookPage, hooks)
 	in.POST("/webhooks/:id/test", h.testWebhook, hooks)
 	in.POST("/webhooks/:id/delete", h.deleteWebhook, hooks)
-	in.POST("/webhooks/:id/deliveries/:msg/send", h.sendAgain, hooks)
+	in.POST("/webhooks/:id/deliveries/:msg/send", h.resendDelivery, hooks)
 
 	// Your own account
 	in.GET("/profile", h.showProfilePage)
 	in.POST("/profile/password", h.changePassword)
 	in.POST("/profile/notices", h.saveNotices)
-	in.POST("/profile/calendar", h.newCalendar)
+	in.POST("/profile/calendar", h.createCalendarToken)
 	in.POST("/profile/calendar/delete", h.revokeCalendar)
 }

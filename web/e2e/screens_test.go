@@ -89,7 +89,7 @@ func TestPagesAreAccessible(t *testing.T) {
 	if err != nil || len(hooks) != 1 {
 		t.Fatalf("webhooks %v, %v", hooks, err)
 	}
-	if _, err := c.store.SendTestEvent(t.Context(), store.SystemActor("test"), hooks[0].ID); err != nil {
+	if _, err := c.store.QueueTestEvent(t.Context(), store.SystemActor("test"), hooks[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	visit("/webhooks", `[data-testid=webhook-table]`, "webhooks")

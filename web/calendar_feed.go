@@ -12,14 +12,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
-	"github.com/keydesk/keydesk/views"
 	"github.com/keydesk/keydesk/views/urls"
 )
 
-// calendarFeed answers GET /calendar/{token}.ics with the token's user's
+// showCalendarFeed answers GET /calendar/{token}.ics with the token's user's
 // keys' expiry and rotation dates, as iCalendar (RFC 5545). The token is
 // the only credential: no session, no cookie.
-func (h *handler) calendarFeed(c echo.Context) error {
+func (h *handler) showCalendarFeed(c echo.Context) error {
 	token, ok := strings.CutSuffix(c.Param("file"), ".ics")
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such calendar.")
@@ -46,27 +45,6 @@ func (h *handler) consoleURL(c echo.Context) *url.URL {
 		return u
 	}
 	return &url.URL{Scheme: c.Scheme(), Host: c.Request().Host}
-}
-
-// newCalendar gives the user a new calendar address, ending the one they
-// had, and shows it once.
-func (h *handler) newCalendar(c echo.Context) error {
-	token, err := h.store.NewCalendarToken(c.Request().Context(), h.actor(c))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	feed := h.consoleURL(c).JoinPath(urls.Calendar(token))
-	return h.profilePage(c, http.StatusCreated, views.Profile{NewCalendarURL: feed.String()})
-}
-
-// revokeCalendar ends the user's calendar address.
-func (h *handler) revokeCalendar(c echo.Context) error {
-	if err := h.store.RevokeCalendar(c.Request().Context(), h.actor(c)); err != nil {
-		return err
-	}
-	h.addFlash(c, false, "Your calendar address no longer works.")
-	return c.Redirect(http.StatusSeeOther, urls.Profile)
 }
 
 // calendarOf makes the iCalendar of a feed: one event per date, at the
