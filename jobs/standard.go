@@ -25,12 +25,14 @@ var (
 		About: "Sends the events and notices each webhook asks for, signed, and tries again for a day when the receiver fails."}
 	KeyRetention = Info{Name: "key-retention", Title: "Key retention", Every: time.Hour,
 		About: "Deletes the keys of organizations whose policy says to, the set number of days after they expired or were revoked."}
+	UsageRetention = Info{Name: "usage-retention", Title: "Usage retention", Every: time.Hour,
+		About: "Deletes verification counts older than 14 days by the hour and 400 days by the day, and those of deleted keys."}
 	EventsRetention = Info{Name: "events-retention", Title: "Audit log retention", Every: time.Hour,
 		About: "Deletes events older than the retention set above, and records the deletion."}
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, Notices, Mail, Webhooks, KeyRetention, EventsRetention}
+var Catalog = []Info{Rotate, Notices, Mail, Webhooks, KeyRetention, UsageRetention, EventsRetention}
 
 // Deps are what the jobs need beside the store.
 type Deps struct {
@@ -59,6 +61,10 @@ func Standard(st *store.Store, d Deps) []Job {
 		{Info: KeyRetention, Run: func(ctx context.Context) (string, error) {
 			run, err := st.PurgeRetired(ctx)
 			return counted(run.Deleted, "key deleted", "keys deleted"), err
+		}},
+		{Info: UsageRetention, Run: func(ctx context.Context) (string, error) {
+			n, err := st.PruneUsage(ctx)
+			return counted(n, "usage row deleted", "usage rows deleted"), err
 		}},
 		{Info: EventsRetention, Run: func(ctx context.Context) (string, error) {
 			n, err := st.PruneEvents(ctx)

@@ -333,6 +333,10 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DROP TABLE key_usage_hourly`,
+		`DROP TABLE key_usage_daily`,
+		`DROP TABLE org_refusals_hourly`,
+		`DROP TABLE org_refusals_daily`,
 		`ALTER TABLE organizations DROP COLUMN delete_after_days`,
 		`ALTER TABLE organizations DROP COLUMN notice_days`,
 		`DROP TABLE calendar_feeds`,

@@ -11,6 +11,7 @@ import (
 
 // orgInfo is what verification needs of an organization.
 type orgInfo struct {
+	row  int64
 	id   string // public id
 	name string
 	ids  string // ids path: a key here serves this path and every one below
@@ -88,6 +89,7 @@ func (s *Store) loadOrgIndex() (*orgIndex, error) {
 					o.off = o.off || x.byRow[parent].off
 				}
 			}
+			o.row = row
 			x.byID[o.id], x.byRow[row] = &o, &o
 			return nil
 		}, `SELECT public_id, name, path, api_keys_enabled FROM organizations ORDER BY path`)

@@ -80,6 +80,8 @@ type Store struct {
 	// processes seen by ReloadIfChanged: what is read from it stays true
 	// while it stays the same.
 	writes atomic.Uint64
+	// refusals counts the verifications that found no key; see usage.go.
+	refusals refusals
 	// soon keeps the keys about to expire, per scope; see ExpiringSoon.
 	soon soonCache
 

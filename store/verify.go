@@ -116,12 +116,6 @@ func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, re
 	}
 }
 
-// usage counts verifications between two writes to the database.
-type usage struct {
-	count atomic.Int64
-	last  atomic.Int64 // Unix nanoseconds
-}
-
 // keyCache maps secret hashes to cached keys: a key's current secret and
 // its previous ones each have an entry. Rate limits and usage live by row
 // id, so that they are the key's whichever secret is presented, and
@@ -242,6 +236,9 @@ func (s *Store) CheckKey(ctx context.Context, sc Scope, secret, permission, org 
 
 func (s *Store) verify(ctx context.Context, secret, permission, org string, count bool) (Verification, error) {
 	if !WellFormedSecret(secret) {
+		if count {
+			s.countRefusal(org, CodeMalformed)
+		}
 		return Verification{Code: CodeMalformed}, nil
 	}
 	// Hash from a stack buffer: a secret is short, and this keeps the
@@ -256,6 +253,9 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 			return Verification{}, err
 		}
 		if e == nil {
+			if count {
+				s.countRefusal(org, CodeNotFound)
+			}
 			return Verification{Code: CodeNotFound}, nil
 		}
 	}
@@ -292,13 +292,11 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	spend := count && v.Code == ""
 	ok, remaining, reset, retry := e.limiter.take(now.UnixNano(), spend)
 	v.Remaining, v.Reset, v.RetryAfter = remaining, reset, retry
-	if spend {
-		if !ok {
-			v.Code = CodeRateLimited
-		} else {
-			e.usage.count.Add(1)
-			e.usage.last.Store(now.UnixNano())
-		}
+	if spend && !ok {
+		v.Code = CodeRateLimited
+	}
+	if count {
+		e.usage.count(v.Code, now)
 	}
 	v.Valid = v.Code == ""
 	return v, nil
@@ -348,41 +346,4 @@ func (s *Store) loadVerifiedKey(ctx context.Context, h [sha256.Size]byte) (*cach
 	}
 	s.cache.put(h, &e, capacity, frequency, gen)
 	return &e, nil
-}
-
-// FlushUsage writes the uses counted since the last flush: one
-// transaction, one update per key used.
-func (s *Store) FlushUsage(ctx context.Context) error {
-	type pending struct {
-		row, count, last int64
-		u                *usage
-	}
-	var batch []pending
-	s.cache.mu.RLock()
-	for row, u := range s.cache.usage {
-		if n := u.count.Swap(0); n > 0 {
-			batch = append(batch, pending{row: row, count: n, last: u.last.Load(), u: u})
-		}
-	}
-	s.cache.mu.RUnlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		for _, p := range batch {
-			_, err := tx.ExecContext(ctx, `UPDATE keys SET use_count = use_count + ?,
-				last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`, p.count, time.Unix(0, p.last).Unix(), p.row)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		// Put the counts back for the next try.
-		for _, p := range batch {
-			p.u.count.Add(p.count)
-		}
-	}
-	return err
 }

@@ -1,0 +1,38 @@
+-- Verifications counted by key, hour and outcome, kept 14 days, and by
+-- key, day and outcome, kept 400 days. outcome is an index into the
+-- store's list of outcomes, which only grows. A key's id is never given
+-- again, so the rows of a deleted key are pruned later rather than
+-- deleted with it (which would slow bulk deletion down).
+CREATE TABLE key_usage_hourly (
+    key_id  INTEGER NOT NULL,
+    hour    INTEGER NOT NULL, -- Unix seconds at the start of the hour (UTC)
+    outcome INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (key_id, hour, outcome)
+) WITHOUT ROWID;
+CREATE INDEX key_usage_hourly_by_hour ON key_usage_hourly (hour);
+CREATE TABLE key_usage_daily (
+    key_id  INTEGER NOT NULL,
+    day     INTEGER NOT NULL, -- Unix seconds at the start of the day (UTC)
+    outcome INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (key_id, day, outcome)
+) WITHOUT ROWID;
+CREATE INDEX key_usage_daily_by_day ON key_usage_daily (day);
+
+-- Refusals that name no key (not found, malformed), counted by the
+-- organization the request asked about (the root when it named none).
+CREATE TABLE org_refusals_hourly (
+    org_id  INTEGER NOT NULL,
+    hour    INTEGER NOT NULL,
+    outcome INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (org_id, hour, outcome)
+) WITHOUT ROWID;
+CREATE TABLE org_refusals_daily (
+    org_id  INTEGER NOT NULL,
+    day     INTEGER NOT NULL,
+    outcome INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (org_id, day, outcome)
+) WITHOUT ROWID;

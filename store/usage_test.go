@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// usageOf reads a table's counts for one key or organization as
+// outcome → count, summed over its hours or days.
+func usageOf(t *testing.T, s *Store, table, column string, id int64) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	err := s.read(context.Background(), func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(context.Background(), `SELECT outcome, sum(count) FROM `+table+` WHERE `+column+` = ? GROUP BY outcome`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var outcome int
+			var n int64
+			if err := rows.Scan(&outcome, &n); err != nil {
+				return err
+			}
+			out[UsageOutcomes[outcome]] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestUsageCountsEveryOutcome: verifications from many goroutines at once
+// are counted exactly, by key and outcome, and those that found no key by
+// the organization asked about; the hourly and daily tables agree, and
+// the use count counts the valid ones.
+func TestUsageCountsEveryOutcome(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	_, acme, _, _ := testOrgs(t, s)
+	good, goodSecret := mustCreateKey(t, s, NewKey{Name: "good", Enabled: true, Capacity: MaxCapacity, Frequency: 1})
+	tight, tightSecret := mustCreateKey(t, s, NewKey{Name: "tight", Enabled: true, Capacity: 5, Frequency: 3600})
+	off, offSecret := mustCreateKey(t, s, NewKey{Name: "off", Enabled: true})
+	if _, err := s.DisableKey(ctx, testActor, off.ID); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 250
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				calls := []struct{ secret, perm, org string }{
+					{goodSecret, "", ""},
+					{goodSecret, "nope", ""},   // permission denied
+					{tightSecret, "", ""},      // 5 pass in all, the rest are rate limited
+					{offSecret, "", ""},        // disabled
+					{NewSecret(), "", acme.ID}, // not found, asked about Acme
+					{"not-a-key", "", ""},      // malformed, at the root
+				}
+				for _, c := range calls {
+					if _, err := s.VerifyKey(ctx, c.secret, c.perm, c.org); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if i%50 == 0 && w%2 == 0 {
+					if err := s.FlushUsage(ctx); err != nil { // flushes amid the counting
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(workers * each)
+	for _, c := range []struct {
+		name   string
+		table  string
+		column string
+		id     int64
+		want   map[string]int64
+	}{
+		{"good", "key_usage", "key_id", good.rowID, map[string]int64{OutcomeValid: n, CodePermissionDenied: n}},
+		{"tight", "key_usage", "key_id", tight.rowID, map[string]int64{OutcomeValid: 5, CodeRateLimited: n - 5}},
+		{"off", "key_usage", "key_id", off.rowID, map[string]int64{CodeDisabled: n}},
+		{"Acme", "org_refusals", "org_id", acme.rowID, map[string]int64{CodeNotFound: n}},
+		{"root", "org_refusals", "org_id", RootOrg, map[string]int64{CodeMalformed: n}},
+	} {
+		for _, period := range []string{"_hourly", "_daily"} {
+			got := usageOf(t, s, c.table+period, c.column, c.id)
+			if len(got) != len(c.want) {
+				t.Fatalf("%s%s: %v, want %v", c.name, period, got, c.want)
+			}
+			for outcome, want := range c.want {
+				if got[outcome] != want {
+					t.Fatalf("%s%s: %v, want %v", c.name, period, got, c.want)
+				}
+			}
+		}
+	}
+	k, err := s.Key(ctx, Scope{}, good.ID)
+	if err != nil || k.UseCount != n {
+		t.Fatalf("use count %d, want %d (%v)", k.UseCount, n, err)
+	}
+	// A check from the console counts nothing.
+	if _, err := s.CheckKey(ctx, Scope{}, goodSecret, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckKey(ctx, Scope{}, NewSecret(), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := usageOf(t, s, "key_usage_hourly", "key_id", good.rowID)[OutcomeValid]; got != n {
+		t.Fatalf("a console check was counted: %d", got)
+	}
+}
+
+// TestUsageByHourAndOnClose: counts go to the hour and day of their flush,
+// and what is counted when the store closes is written, not lost.
+func TestUsageByHourAndOnClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{now: time.Date(2026, 11, 23, 10, 59, 0, 0, time.UTC)}
+	s.Now = clock.Now
+	k, secret := mustCreateKey(t, s, NewKey{Name: "hourly", Enabled: true})
+	verify := func(times int) {
+		for range times {
+			if _, err := s.VerifyKey(ctx, secret, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	verify(3)
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute) // 11:01
+	verify(4)
+	if err := s.Close(); err != nil { // writes the 4
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hours, err := allRowsOf(s, `SELECT hour || ':' || count FROM key_usage_hourly WHERE key_id = ? ORDER BY hour`, k.rowID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC).Unix()
+	want := []string{strconv.FormatInt(ten, 10) + ":3", strconv.FormatInt(ten+3600, 10) + ":4"}
+	if len(hours) != 2 || hours[0] != want[0] || hours[1] != want[1] {
+		t.Fatalf("hours %v, want %v", hours, want)
+	}
+	if days, _ := allRowsOf(s, `SELECT count FROM key_usage_daily WHERE key_id = ?`, k.rowID); len(days) != 1 || days[0] != "7" {
+		t.Fatalf("days %v", days)
+	}
+}
+
+// TestPruneUsage: hourly rows go after 14 days, daily ones after 400, to
+// the hour and the day; the rows of deleted keys go too.
+func TestPruneUsage(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	kept, _ := mustCreateKey(t, s, NewKey{Name: "kept"})
+	gone, _ := mustCreateKey(t, s, NewKey{Name: "gone"})
+	if _, err := s.DeleteKey(ctx, testActor, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Now()
+	hourCut, dayCut := hourOf(now.Add(-UsageHourlyFor)), dayOf(now.Add(-UsageDailyFor))
+	err := s.write(ctx, func(tx *sql.Tx, _ time.Time) error {
+		for _, r := range []struct {
+			table  string
+			key    int64
+			bucket int64
+		}{
+			{"key_usage_hourly", kept.rowID, hourCut},        // the oldest hour kept
+			{"key_usage_hourly", kept.rowID, hourCut - 3600}, // an hour too old
+			{"key_usage_daily", kept.rowID, dayCut},          // the oldest day kept
+			{"key_usage_daily", kept.rowID, dayCut - 86400},  // a day too old
+			{"key_usage_hourly", gone.rowID, hourOf(now)},    // a deleted key's
+			{"key_usage_daily", gone.rowID, dayOf(now)},
+		} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO `+r.table+` VALUES (?, ?, 0, 1)`, r.key, r.bucket); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneUsage(ctx)
+	if err != nil || n != 4 {
+		t.Fatalf("pruned %d rows, %v; want 4", n, err)
+	}
+	left, _ := allRowsOf(s, `SELECT 'h' || hour FROM key_usage_hourly UNION ALL SELECT 'd' || day FROM key_usage_daily ORDER BY 1`)
+	if len(left) != 2 || left[0] != "d"+strconv.FormatInt(dayCut, 10) || left[1] != "h"+strconv.FormatInt(hourCut, 10) {
+		t.Fatalf("left %v", left)
+	}
+}
