@@ -11,8 +11,12 @@ import (
 	"github.com/keydesk/keydesk/views/form"
 )
 
-// keyHistoryLen is how many events the details page shows.
-const keyHistoryLen = 50
+// keyHistoryLen is how many events the details page shows, and
+// keyUsageDays how many days its usage chart covers.
+const (
+	keyHistoryLen = 50
+	keyUsageDays  = 14
+)
 
 func (h *handler) showKeyDetailsPage(c echo.Context) error {
 	v, err := h.keyDetails(c, c.Param("id"))
@@ -43,7 +47,11 @@ func (h *handler) keyDetails(c echo.Context, id string) (views.KeyDetails, error
 	if err != nil {
 		return views.KeyDetails{}, err
 	}
-	v := views.KeyDetails{Key: k, Org: org, Events: events, Secrets: secrets, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
+	usage, err := h.store.KeyUsageDays(ctx, scope(c), k.ID, keyUsageDays)
+	if err != nil {
+		return views.KeyDetails{}, err
+	}
+	v := views.KeyDetails{Key: k, Org: org, Events: events, Secrets: secrets, Usage: usage, NeverExpires: k.ExpiresAt.IsZero(), Name: k.Name,
 		Capacity: strconv.Itoa(k.Capacity), Frequency: strconv.Itoa(k.Frequency), GraceDays: strconv.Itoa(org.Effective.Grace()),
 		RotateEvery: form.DaysText(k.RotateEveryDays)}
 	if !k.ExpiresAt.IsZero() {

@@ -55,6 +55,20 @@ func TestPagesAreAccessible(t *testing.T) {
 	visit("/keys/"+k.ID, `[data-testid=revoked-banner]`, "details-revoked")
 	page, _ := c.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{KeyFilter: store.KeyFilter{Search: "accessible"}, Sort: store.SortName})
 	visit("/keys/"+page.Keys[0].ID, `[data-testid=facts]`, "details")
+	used, usedSecret := c.createKey("used-key")
+	for i := range 40 {
+		perm := ""
+		if i%8 == 0 {
+			perm = "not-its-permission"
+		}
+		if _, err := c.store.VerifyKey(t.Context(), usedSecret, perm, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.store.FlushUsage(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	visit("/keys/"+used.ID, `[data-testid=usage-chart]`, "details-usage")
 	visit("/keys/test", `[data-testid=test-form]`, "test-key")
 	visit("/users", `[data-testid=user-table]`, "users")
 	visit("/users/new", `[data-testid=user-form]`, "new-user")
