@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 )
 
@@ -17,6 +19,14 @@ func (c UsageCounts) RateLimited() int64 { return c[1] }
 
 // Refused counts those refused for any other reason.
 func (c UsageCounts) Refused() int64 { return c.Total() - c[0] - c[1] }
+
+// Of counts those with one outcome: a refusal code, or OutcomeValid.
+func (c UsageCounts) Of(outcome string) int64 {
+	if outcome == OutcomeValid {
+		outcome = ""
+	}
+	return c[outcomeOf(outcome)]
+}
 
 // Total counts them all.
 func (c UsageCounts) Total() int64 {
@@ -77,8 +87,130 @@ func (s *Store) KeyUsageDays(ctx context.Context, sc Scope, id string, days int)
 	})
 }
 
+// usageRow is a row of a usage table summed: its hour, day or
+// organization, its outcome and the count.
 type usageRow struct {
 	at      int64
 	outcome int
 	count   int64
+}
+
+// keyUsageRow is a key's count of one outcome, with what names the key.
+type keyUsageRow struct {
+	k       KeyActivity
+	org     int64
+	outcome int
+	n       int64
+}
+
+// ActivityPeriods are the periods the Activity page offers, by name.
+var ActivityPeriods = map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
+
+// KeyActivity is one key's verifications over a period.
+type KeyActivity struct {
+	ID, Name string
+	OrgID    string
+	OrgPath  string
+	Counts   UsageCounts
+}
+
+// OrgRefusals are the refusals of no key (not found, malformed) asked
+// about an organization over a period.
+type OrgRefusals struct {
+	OrgID, OrgPath string
+	Counts         UsageCounts
+}
+
+// Activity is the verifications of a scope's keys over a period: every
+// key used, busiest first, and the refusals that named no key.
+type Activity struct {
+	From  time.Time
+	Keys  []KeyActivity
+	Orgs  []OrgRefusals
+	Total UsageCounts
+}
+
+// Top returns at most n of the keys with the most verifications that by
+// counts, most first (ties by name), leaving out those with none.
+func (a Activity) Top(n int, by func(UsageCounts) int64) []KeyActivity {
+	out := slices.Clone(a.Keys)
+	out = slices.DeleteFunc(out, func(k KeyActivity) bool { return by(k.Counts) == 0 })
+	slices.SortStableFunc(out, func(x, y KeyActivity) int {
+		if c := cmp.Compare(by(y.Counts), by(x.Counts)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Name, y.Name)
+	})
+	return out[:min(n, len(out))]
+}
+
+// Activity reads the verifications of the scope's keys over the period
+// before now: by the hour for a period of a week or less, by the day
+// (UTC, the current one included) beyond.
+func (s *Store) Activity(ctx context.Context, sc Scope, period time.Duration) (Activity, error) {
+	x, err := s.orgs.get()
+	if err != nil {
+		return Activity{}, err
+	}
+	now := s.now()
+	table, bucket, from := "key_usage_hourly", "hour", hourOf(now.Add(-period))+3600
+	orgTable := "org_refusals_hourly"
+	if period > 7*24*time.Hour {
+		table, bucket, from, orgTable = "key_usage_daily", "day", dayOf(now.Add(-period))+86400, "org_refusals_daily"
+	}
+	a := Activity{From: time.Unix(from, 0).UTC()}
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		byKey := map[string]int{}
+		q := &args{}
+		query := `SELECT k.public_id, k.name, k.org_id, u.outcome, sum(u.count) FROM ` + table + ` u JOIN keys k ON k.id = u.key_id
+			WHERE u.` + bucket + ` >= ` + q.add(from) + ` AND ` + sc.orgCondition(q, "k.org_id") + ` GROUP BY u.key_id, u.outcome`
+		err := eachRow(ctx, tx, func(r rowScanner) (keyUsageRow, error) {
+			var v keyUsageRow
+			return v, r.Scan(&v.k.ID, &v.k.Name, &v.org, &v.outcome, &v.n)
+		}, func(v keyUsageRow) error {
+			if v.outcome < 0 || v.outcome >= numOutcomes {
+				return nil
+			}
+			i, ok := byKey[v.k.ID]
+			if !ok {
+				if info := x.byRow[v.org]; info != nil {
+					v.k.OrgID, v.k.OrgPath = info.id, s.orgPath(x, info.id)
+				}
+				i = len(a.Keys)
+				byKey[v.k.ID] = i
+				a.Keys = append(a.Keys, v.k)
+			}
+			a.Keys[i].Counts[v.outcome] += v.n
+			a.Total[v.outcome] += v.n
+			return nil
+		}, query, q.list...)
+		if err != nil {
+			return err
+		}
+		byOrg := map[int64]int{}
+		q = &args{}
+		query = `SELECT u.org_id, u.outcome, sum(u.count) FROM ` + orgTable + ` u
+			WHERE u.` + bucket + ` >= ` + q.add(from) + ` AND ` + sc.orgCondition(q, "u.org_id") + ` GROUP BY u.org_id, u.outcome`
+		return eachRow(ctx, tx, func(r rowScanner) (usageRow, error) {
+			var v usageRow
+			return v, r.Scan(&v.at, &v.outcome, &v.count) // at holds the organization
+		}, func(v usageRow) error {
+			info := x.byRow[v.at]
+			if info == nil || v.outcome < 0 || v.outcome >= numOutcomes {
+				return nil
+			}
+			i, ok := byOrg[v.at]
+			if !ok {
+				i = len(a.Orgs)
+				byOrg[v.at] = i
+				a.Orgs = append(a.Orgs, OrgRefusals{OrgID: info.id, OrgPath: s.orgPath(x, info.id)})
+			}
+			a.Orgs[i].Counts[v.outcome] += v.count
+			a.Total[v.outcome] += v.count
+			return nil
+		}, query, q.list...)
+	})
+	slices.SortFunc(a.Keys, func(x, y KeyActivity) int { return cmp.Compare(y.Counts.Total(), x.Counts.Total()) })
+	slices.SortFunc(a.Orgs, func(x, y OrgRefusals) int { return cmp.Compare(x.OrgPath, y.OrgPath) })
+	return a, err
 }

@@ -117,6 +117,8 @@ func routeTable() []route {
 			return "POST", "/keys/bulk", url.Values{"action": {"delete"}, "id": {tc.freshKey().ID}}
 		}},
 		{"test key form", keysRead, 200, get("/keys/test")},
+		{"activity", keysRead, 200, get("/activity?period=7d")},
+		{"activity export", keysRead, 200, get("/activity.csv?period=30d")},
 		{"test key", keysRead, 200, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/keys/test", url.Values{"key": {store.NewSecret()}}
 		}},

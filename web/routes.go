@@ -37,6 +37,8 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys", h.createKey, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys/bulk", h.changeKeys, h.requireRights(view, read)) // the action's own right is checked inside
 	in.GET("/keys/test", h.showKeyTestPage, h.requireRights(view, read))
+	in.GET("/activity", h.showActivityPage, h.requireRights(view, read))
+	in.GET("/activity.csv", h.exportActivity, h.requireRights(view, read), compressCSV())
 	in.POST("/keys/test", h.checkKey, h.requireRights(view, read))
 	in.GET("/keys/:id", h.showKeyDetailsPage, h.requireRights(view, read))
 	in.POST("/keys/:id/enable", h.enableKey, h.requireRights(view, read, store.RightKeysUpdate))

@@ -32,6 +32,8 @@ const (
 	Settings            = "/settings"
 	SettingsPermissions = "/settings/permissions"
 	Webhooks            = "/webhooks"
+	Activity            = "/activity"
+	ActivityExport      = "/activity.csv"
 )
 
 // Key is a key's page; KeyAction one of its actions ("revoke", …).
@@ -74,6 +76,14 @@ func WebhookAction(id, action string) string { return Webhook(id) + "/" + action
 // DeliverySendAgain sends a webhook's delivery again.
 func DeliverySendAgain(id, msgID string) string {
 	return Webhook(id) + "/deliveries/" + url.PathEscape(msgID) + "/send"
+}
+
+// ActivityOver is the Activity page over a period ("24h", "7d", "30d").
+func ActivityOver(period string) string { return WithQuery(Activity, url.Values{"period": {period}}) }
+
+// ActivityExportOver downloads the Activity page's figures over a period.
+func ActivityExportOver(period string) string {
+	return WithQuery(ActivityExport, url.Values{"period": {period}})
 }
 
 // Calendar is the address of the calendar feed with this token.

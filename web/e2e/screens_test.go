@@ -69,6 +69,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	visit("/keys/"+used.ID, `[data-testid=usage-chart]`, "details-usage")
+	visit("/activity", `[data-testid=top-used]`, "activity")
 	visit("/keys/test", `[data-testid=test-form]`, "test-key")
 	visit("/users", `[data-testid=user-table]`, "users")
 	visit("/users/new", `[data-testid=user-form]`, "new-user")

@@ -1,0 +1,35 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+var activityCSVHeader = []string{"key_id", "name", "org", "valid", "rate_limited", "refused", "total"}
+
+// exportActivity downloads the verifications of every key of the user's
+// organizations used over the period, busiest first.
+func (h *handler) exportActivity(c echo.Context) error {
+	period, err := activityPeriod(c)
+	if err != nil {
+		return err
+	}
+	a, err := h.store.Activity(c.Request().Context(), scope(c), store.ActivityPeriods[period])
+	if err != nil {
+		return err
+	}
+	out, err := newCSVStream(c, "activity-"+period, h.now().UTC(), activityCSVHeader)
+	if err != nil {
+		return err
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	for _, k := range a.Keys {
+		if err := out.write(k.ID, k.Name, k.OrgPath, n(k.Counts.Valid()), n(k.Counts.RateLimited()), n(k.Counts.Refused()), n(k.Counts.Total())); err != nil {
+			return err
+		}
+	}
+	return out.close()
+}
