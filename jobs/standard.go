@@ -19,6 +19,8 @@ var (
 		About: "Rotates the keys whose schedule is due, with their organization's grace period."}
 	Notices = Info{Name: store.NoticesJob, Title: "Notices", Every: time.Minute,
 		About: "Finds the keys that expire, are due for rotation or whose previous secret's grace ends soon, and who should hear of it."}
+	Spikes = Info{Name: "spikes", Title: "Usage spikes", Every: time.Minute,
+		About: "Raises a notice and an event when a key is verified far more than usual in an hour, or an organization's refusals jump."}
 	Mail = Info{Name: "mail", Title: "Email", Every: time.Minute,
 		About: "Sends the notices by email, one message per person at a time, and tries again for a day when the server refuses."}
 	Webhooks = Info{Name: "webhooks", Title: "Webhooks", Every: time.Minute,
@@ -32,7 +34,7 @@ var (
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, Notices, Mail, Webhooks, KeyRetention, UsageRetention, EventsRetention}
+var Catalog = []Info{Rotate, Notices, Spikes, Mail, Webhooks, KeyRetention, UsageRetention, EventsRetention}
 
 // Deps are what the jobs need beside the store.
 type Deps struct {
@@ -55,6 +57,10 @@ func Standard(st *store.Store, d Deps) []Job {
 		{Info: Notices, Run: func(ctx context.Context) (string, error) {
 			run, err := st.PlanNotices(ctx)
 			return summary(counted(run.Raised, "notice raised", "notices raised"), counted(run.Mails, "email queued", "emails queued")), err
+		}},
+		{Info: Spikes, Run: func(ctx context.Context) (string, error) {
+			run, err := st.DetectSpikes(ctx)
+			return summary(counted(run.Keys, "key spiked", "keys spiked"), counted(run.Orgs, "organization's refusals spiked", "organizations' refusals spiked")), err
 		}},
 		{Info: Mail, Run: func(ctx context.Context) (string, error) { return sendMail(ctx, st, d) }},
 		{Info: Webhooks, Run: func(ctx context.Context) (string, error) { return sendWebhooks(ctx, st, d) }},

@@ -179,6 +179,8 @@ func Headline(n store.Notice, now time.Time) string {
 		return "The previous secret of the API key " + name + " stops working in " + store.Plural(n.Days, "day", "days")
 	case store.NoticeRotated:
 		return "The API key " + name + " was rotated"
+	case store.NoticeUsageSpike:
+		return "The API key " + name + " was verified " + store.Plural(int(n.Figure), "time", "times") + " in an hour, far above its usual"
 	}
 	return "A notice about the API key " + name
 }
@@ -200,6 +202,9 @@ func detail(n store.Notice, now time.Time) string {
 		what = "The previous secret stops working " + when
 	case store.NoticeRotated:
 		what = "Rotated " + when
+	case store.NoticeUsageSpike:
+		what = store.Plural(int(n.Figure), "verification", "verifications") + " in the hour from " + when +
+			", against about " + store.Thousands(int(n.Usual)) + " an hour over the week before"
 	}
 	if rel := store.Relative(n.DueFor, now); rel != "" {
 		what += " (" + rel + ")"

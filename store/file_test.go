@@ -333,6 +333,11 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DROP TABLE usage_spikes`,
+		`ALTER TABLE notices DROP COLUMN figure`,
+		`ALTER TABLE notices DROP COLUMN usual`,
+		`ALTER TABLE organizations DROP COLUMN spike_multiple`,
+		`ALTER TABLE organizations DROP COLUMN spike_floor`,
 		`DROP TABLE key_usage_hourly`,
 		`DROP TABLE key_usage_daily`,
 		`DROP TABLE org_refusals_hourly`,

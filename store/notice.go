@@ -18,10 +18,13 @@ const (
 	NoticeGraceEnding = "key.grace_ending"
 	// NoticeRotated: a key was rotated (by hand or on its schedule).
 	NoticeRotated = "key.rotated"
+	// NoticeUsageSpike: a key was verified far more than usual in an
+	// hour; Figure is the count, Usual its usual hourly count.
+	NoticeUsageSpike = "key.usage_spike"
 )
 
 // NoticeKinds lists every kind, in the order a profile offers them.
-var NoticeKinds = []string{NoticeExpiring, NoticeRotationDue, NoticeGraceEnding, NoticeRotated}
+var NoticeKinds = []string{NoticeExpiring, NoticeRotationDue, NoticeGraceEnding, NoticeRotated, NoticeUsageSpike}
 
 // Notice timing.
 var (
@@ -57,6 +60,9 @@ type Notice struct {
 	DueFor time.Time
 	Days   int
 	At     time.Time
+	// Figure and Usual are a usage spike's count in its hour and the
+	// key's usual hourly count.
+	Figure, Usual int64
 }
 
 // NoticeRun says what one planning of notices did.
@@ -253,10 +259,16 @@ func (p *noticePlan) keys(query string, fn func(noticeKey, int64) error, args ..
 // raise records a notice, unless it was raised before, and queues it for
 // its recipients.
 func (p *noticePlan) raise(k noticeKey, kind string, dueFor int64, days int, moment time.Time) error {
+	return p.raiseWith(k, kind, dueFor, days, 0, 0)
+}
+
+// raiseWith raises a notice that names figures: a spike's count in its
+// hour and its usual hourly count.
+func (p *noticePlan) raiseWith(k noticeKey, kind string, dueFor int64, days int, figure, usual int64) error {
 	var id int64
-	err := p.tx.QueryRowContext(p.ctx, `INSERT INTO notices (kind, key_row, key_id, key_name, org_id, due_for, days, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-		kind, k.row, k.id, k.name, k.org, dueFor, days, p.now.Unix()).Scan(&id)
+	err := p.tx.QueryRowContext(p.ctx, `INSERT INTO notices (kind, key_row, key_id, key_name, org_id, due_for, days, at, figure, usual)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		kind, k.row, k.id, k.name, k.org, dueFor, days, p.now.Unix(), figure, usual).Scan(&id)
 	if err == sql.ErrNoRows {
 		return nil // raised before
 	}

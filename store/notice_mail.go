@@ -74,14 +74,14 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, lease time.Duration
 				var n Notice
 				var org, dueFor, at int64
 				var attempts int
-				err := r.Scan(&n.ID, &n.Kind, &n.KeyID, &n.KeyName, &org, &dueFor, &n.Days, &at, &attempts)
+				err := r.Scan(&n.ID, &n.Kind, &n.KeyID, &n.KeyName, &org, &dueFor, &n.Days, &at, &attempts, &n.Figure, &n.Usual)
 				n.DueFor, n.At = time.Unix(dueFor, 0).UTC(), time.Unix(at, 0).UTC()
 				if o := x.byRow[org]; o != nil {
 					n.OrgID = o.id
 				}
 				b.Attempts = max(b.Attempts, attempts)
 				return n, err
-			}, `SELECT n.id, n.kind, n.key_id, n.key_name, n.org_id, n.due_for, n.days, n.at, m.attempts
+			}, `SELECT n.id, n.kind, n.key_id, n.key_name, n.org_id, n.due_for, n.days, n.at, m.attempts, n.figure, n.usual
 				FROM notice_mail m JOIN notices n ON n.id = m.notice_id
 				WHERE m.user_id = ? AND m.owner = ? AND m.sent_at IS NULL AND m.failed_at IS NULL ORDER BY n.due_for, n.id`, uid, owner)
 			if err != nil {

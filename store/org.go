@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -68,6 +69,18 @@ type Policy struct {
 	// as NoticeDaysText writes them; "" for DefaultNoticeDays. The
 	// nearest organization that sets them decides.
 	NoticeDays string
+	// SpikeMultiple and SpikeFloor make an hour of a key's use a spike:
+	// above SpikeMultiple times its usual hourly use and above SpikeFloor
+	// verifications. 0 takes them from above, else the defaults; the
+	// nearest organization that sets them decides.
+	SpikeMultiple int
+	SpikeFloor    int
+}
+
+// Spike is the multiple and the floor that make an hour a usage spike
+// under the policy.
+func (p Policy) Spike() (multiple, floor int) {
+	return cmp.Or(p.SpikeMultiple, DefaultSpikeMultiple), cmp.Or(p.SpikeFloor, DefaultSpikeFloor)
 }
 
 // Grace is the grace period of a rotation under the policy, in days.
@@ -84,7 +97,13 @@ const (
 	MaxExpiryDaysLimit  = 36500
 	MaxRotateEveryDays  = 3650
 	MaxDeleteAfterDays  = 3650
-	MaxOrgNameLen       = 60
+	MaxSpikeMultiple    = 1000
+	MaxSpikeFloor       = 100_000_000
+	// DefaultSpikeMultiple and DefaultSpikeFloor make a spike unless an
+	// organization's policy says otherwise.
+	DefaultSpikeMultiple = 10
+	DefaultSpikeFloor    = 1000
+	MaxOrgNameLen        = 60
 )
 
 // Problems returns what is wrong with the numbers of a policy, one error
@@ -106,6 +125,10 @@ func (p Policy) Problems() []*Error {
 		"Enter a number of days from 0 to %d, or leave it empty for the default (%d).", MaxGraceDays, DefaultGraceDays)
 	check(p.DeleteAfterDays < 0 || p.DeleteAfterDays > MaxDeleteAfterDays, "delete_after_days",
 		"Enter a number of days from 1 to %s, or leave it empty to keep expired and revoked keys.", Thousands(MaxDeleteAfterDays))
+	check(p.SpikeMultiple != 0 && (p.SpikeMultiple < 2 || p.SpikeMultiple > MaxSpikeMultiple), "spike_multiple",
+		"Enter a multiple from 2 to %s, or leave it empty for %d.", Thousands(MaxSpikeMultiple), DefaultSpikeMultiple)
+	check(p.SpikeFloor < 0 || p.SpikeFloor > MaxSpikeFloor, "spike_floor",
+		"Enter a number of verifications from 1 to %s, or leave it empty for %s.", Thousands(MaxSpikeFloor), Thousands(DefaultSpikeFloor))
 	if _, err := ParseNoticeDays(p.NoticeDays); err != nil {
 		out = append(out, err.(*Error))
 	}
@@ -113,8 +136,8 @@ func (p Policy) Problems() []*Error {
 }
 
 // stricter returns the strictest of two policies, field by field: p is
-// the one above, q the one below. Notice days are not a limit: the
-// nearest organization that sets them decides.
+// the one above, q the one below. Notice days and spike thresholds are
+// not limits: the nearest organization that sets them decides.
 func (p Policy) stricter(q Policy) Policy {
 	limit := func(a, b int) int {
 		switch {
@@ -136,6 +159,8 @@ func (p Policy) stricter(q Policy) Policy {
 	return Policy{
 		DeleteAfterDays: limit(p.DeleteAfterDays, q.DeleteAfterDays),
 		NoticeDays:      notices,
+		SpikeMultiple:   cmp.Or(q.SpikeMultiple, p.SpikeMultiple),
+		SpikeFloor:      cmp.Or(q.SpikeFloor, p.SpikeFloor),
 		APIKeysEnabled:  p.APIKeysEnabled && q.APIKeysEnabled,
 		MaxExpiryDays:   limit(p.MaxExpiryDays, q.MaxExpiryDays),
 		MaxKeysPerUser:  limit(p.MaxKeysPerUser, q.MaxKeysPerUser),
@@ -224,7 +249,8 @@ func OrgNameProblem(name string) string {
 
 const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path, o.api_keys_enabled,
 	coalesce(o.max_expiry_days, 0), coalesce(o.max_keys_per_user, 0), o.recoverable_keys,
-	coalesce(o.rotate_every_days, 0), o.grace_days, coalesce(o.delete_after_days, 0), o.notice_days, o.created_at, o.updated_at`
+	coalesce(o.rotate_every_days, 0), o.grace_days, coalesce(o.delete_after_days, 0), o.notice_days,
+	coalesce(o.spike_multiple, 0), coalesce(o.spike_floor, 0), o.created_at, o.updated_at`
 
 // orgTree reads every organization in the scope, in tree order (a parent
 // before its children, siblings by name), with names, paths, effective
@@ -238,7 +264,8 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 		var grace sql.NullInt64
 		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
 			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &o.Policy.RecoverableKeys,
-			&o.Policy.RotateEveryDays, &grace, &o.Policy.DeleteAfterDays, &o.Policy.NoticeDays, &created, &updated)
+			&o.Policy.RotateEveryDays, &grace, &o.Policy.DeleteAfterDays, &o.Policy.NoticeDays,
+			&o.Policy.SpikeMultiple, &o.Policy.SpikeFloor, &created, &updated)
 		o.Policy.GraceDays, o.Policy.GraceSet = int(grace.Int64), grace.Valid
 		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
 		return o, err
@@ -627,9 +654,11 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 		nullable := func(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n > 0} }
 		grace := sql.NullInt64{Int64: int64(p.GraceDays), Valid: p.GraceSet}
 		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET api_keys_enabled = ?, max_expiry_days = ?, max_keys_per_user = ?,
-			recoverable_keys = ?, rotate_every_days = ?, grace_days = ?, delete_after_days = ?, notice_days = ?, updated_at = ? WHERE id = ?`,
+			recoverable_keys = ?, rotate_every_days = ?, grace_days = ?, delete_after_days = ?, notice_days = ?,
+			spike_multiple = ?, spike_floor = ?, updated_at = ? WHERE id = ?`,
 			p.APIKeysEnabled, nullable(p.MaxExpiryDays), nullable(p.MaxKeysPerUser),
-			p.RecoverableKeys, nullable(p.RotateEveryDays), grace, nullable(p.DeleteAfterDays), p.NoticeDays, now.Unix(), before.rowID); err != nil {
+			p.RecoverableKeys, nullable(p.RotateEveryDays), grace, nullable(p.DeleteAfterDays), p.NoticeDays,
+			nullable(p.SpikeMultiple), nullable(p.SpikeFloor), now.Unix(), before.rowID); err != nil {
 			return err
 		}
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {

@@ -245,8 +245,9 @@ func (q *hookQueue) notices() (int, bool, error) {
 	n := 0
 	for _, r := range rows {
 		info := q.x.byRow[r.org]
-		// A rotation is an audit action: its event is what webhooks get.
-		if info == nil || r.kind == NoticeRotated {
+		// A rotation or a spike is an audit action too: its event is what
+		// webhooks get.
+		if info == nil || slices.Contains(EventActions, r.kind) {
 			continue
 		}
 		var data *hookNoticeData

@@ -61,6 +61,8 @@ var actionLabels = map[string]string{
 	store.ActionWebhookDeleted:    "Webhook deleted",
 	store.ActionWebhookTested:     "Webhook test event sent",
 	store.ActionWebhookResent:     "Webhook delivery sent again",
+	store.ActionKeyUsageSpike:     "Key's use spiked",
+	store.ActionOrgRefusalsSpike:  "Refusals spiked",
 	store.NoticeExpiring:          "Key expiring (notice)",
 	store.NoticeRotationDue:       "Key rotation due (notice)",
 	store.NoticeGraceEnding:       "Key's grace ending (notice)",

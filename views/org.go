@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,6 +46,8 @@ type PolicyForm struct {
 	GraceDays       string
 	DeleteAfterDays string
 	NoticeDays      string
+	SpikeMultiple   string
+	SpikeFloor      string
 	Errors          form.Errors
 }
 
@@ -54,6 +57,7 @@ func PolicyFormOf(p store.Policy) PolicyForm {
 		APIKeysEnabled: p.APIKeysEnabled, MaxExpiryDays: limitText(p.MaxExpiryDays), MaxKeysPerUser: limitText(p.MaxKeysPerUser),
 		RecoverableKeys: p.RecoverableKeys, RotateEveryDays: limitText(p.RotateEveryDays),
 		DeleteAfterDays: limitText(p.DeleteAfterDays), NoticeDays: strings.ReplaceAll(p.NoticeDays, ",", ", "),
+		SpikeMultiple: limitText(p.SpikeMultiple), SpikeFloor: limitText(p.SpikeFloor),
 	}
 	if p.GraceSet {
 		f.GraceDays = strconv.Itoa(p.GraceDays)
@@ -73,6 +77,8 @@ func ParsePolicyForm(v url.Values) PolicyForm {
 		GraceDays:       strings.TrimSpace(v.Get("grace_days")),
 		DeleteAfterDays: strings.TrimSpace(v.Get("delete_after_days")),
 		NoticeDays:      strings.TrimSpace(v.Get("notice_days")),
+		SpikeMultiple:   strings.TrimSpace(v.Get("spike_multiple")),
+		SpikeFloor:      strings.TrimSpace(v.Get("spike_floor")),
 	}
 }
 
@@ -104,6 +110,8 @@ func (f *PolicyForm) Validate() (store.Policy, bool) {
 		GraceSet:        f.GraceDays != "",
 		DeleteAfterDays: number(f.DeleteAfterDays, 0),
 		NoticeDays:      f.NoticeDays,
+		SpikeMultiple:   number(f.SpikeMultiple, 0),
+		SpikeFloor:      number(f.SpikeFloor, 0),
 	}
 	if p.GraceSet {
 		p.GraceDays = number(f.GraceDays, -1)
@@ -306,6 +314,10 @@ func policyChips(o store.Org) []string {
 	}
 	if o.Effective.NoticeDays != "" {
 		out = append(out, "Notices at "+strings.ReplaceAll(o.Effective.NoticeDays, ",", ", ")+" days")
+	}
+	if o.Effective.SpikeMultiple != 0 || o.Effective.SpikeFloor != 0 {
+		multiple, floor := o.Effective.Spike()
+		out = append(out, fmt.Sprintf("Spike at %d× and %s", multiple, thousands(floor)))
 	}
 	if d := o.Effective.DeleteAfterDays; d > 0 {
 		out = append(out, "Delete "+plural(d, "day", "days")+" after the end")

@@ -14,10 +14,10 @@ func TestNoticeAndRetentionPolicy(t *testing.T) {
 	tc := newTestConsole(t)
 	admin := tc.loggedIn("admin")
 	acme := tc.newOrg("Acme", "")
-	policy := url.Values{"api_keys_enabled": {"on"}, "notice_days": {"7, 21,1"}, "delete_after_days": {"90"}}
+	policy := url.Values{"api_keys_enabled": {"on"}, "notice_days": {"7, 21,1"}, "delete_after_days": {"90"}, "spike_multiple": {"5"}, "spike_floor": {"200"}}
 	wantStatus(t, admin.post("/orgs/"+acme.ID+"/policy", policy), http.StatusSeeOther)
 	got := tc.org(acme.ID).Policy
-	if got.NoticeDays != "21,7,1" || got.DeleteAfterDays != 90 {
+	if got.NoticeDays != "21,7,1" || got.DeleteAfterDays != 90 || got.SpikeMultiple != 5 || got.SpikeFloor != 200 {
 		t.Fatalf("saved %+v", got)
 	}
 	d := admin.get("/orgs/" + acme.ID).doc()
@@ -25,7 +25,7 @@ func TestNoticeAndRetentionPolicy(t *testing.T) {
 		t.Fatalf("the form shows notice days %q", v)
 	}
 	chips := admin.get("/orgs").doc().Find("[data-testid=org-row]").Text()
-	if !strings.Contains(chips, "Notices at 21, 7, 1 days") || !strings.Contains(chips, "Delete 90 days after the end") {
+	if !strings.Contains(chips, "Notices at 21, 7, 1 days") || !strings.Contains(chips, "Delete 90 days after the end") || !strings.Contains(chips, "Spike at 5× and 200") {
 		t.Fatalf("the list's policy in effect: %q", chips)
 	}
 
@@ -46,6 +46,13 @@ func TestNoticeAndRetentionPolicy(t *testing.T) {
 	wantStatus(t, res, http.StatusUnprocessableEntity)
 	if msg := res.doc().Find("#delete_after_days-error").Text(); msg == "" {
 		t.Fatal("no message beside a retention of 0 days")
+	}
+	policy.Set("delete_after_days", "90")
+	policy.Set("spike_multiple", "1")
+	res = admin.post("/orgs/"+acme.ID+"/policy", policy)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if msg := res.doc().Find("#spike_multiple-error").Text(); !strings.Contains(msg, "from 2") {
+		t.Fatalf("the multiple's message: %q", msg)
 	}
 	if tc.orgSnapshot() != before {
 		t.Fatal("a refused policy changed something")

@@ -36,3 +36,23 @@ CREATE TABLE org_refusals_daily (
     count   INTEGER NOT NULL,
     PRIMARY KEY (org_id, day, outcome)
 ) WITHOUT ROWID;
+
+-- Usage spikes: a key verified far more than usual in an hour, or an
+-- organization's refusals of no key far above theirs. One is raised per
+-- key or organization (subject "key:ROW" or "org:ROW") per day.
+CREATE TABLE usage_spikes (
+    subject TEXT NOT NULL,
+    day     INTEGER NOT NULL,
+    hour    INTEGER NOT NULL,
+    count   INTEGER NOT NULL, -- in the hour
+    usual   INTEGER NOT NULL, -- in an hour, on average over the week before
+    PRIMARY KEY (subject, day)
+) WITHOUT ROWID;
+-- A spike's notice names its figures.
+ALTER TABLE notices ADD COLUMN figure INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notices ADD COLUMN usual INTEGER NOT NULL DEFAULT 0;
+-- Organization policy: how far above its usual hourly use (a multiple)
+-- and above what floor a key's hour is a spike; NULL: as above, else the
+-- defaults (10 and 1,000).
+ALTER TABLE organizations ADD COLUMN spike_multiple INTEGER;
+ALTER TABLE organizations ADD COLUMN spike_floor INTEGER;
