@@ -34,7 +34,7 @@ func TestProfileNotices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{store.NoticeRotated, store.NoticeRotationDue}
+	want := []string{store.NoticeRotated, store.NoticeRotationDue, store.NoticeUsageSpike}
 	slices.Sort(want)
 	if got.Email != "ops@example.com" || !slices.Equal(got.OptedOut, want) {
 		t.Fatalf("saved %+v, want ops@example.com opting out of %v", got, want)
