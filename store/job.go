@@ -87,13 +87,22 @@ func (s *Store) FinishJob(ctx context.Context, name, owner, summary string, runE
 	})
 }
 
-// JobsDueBy makes every job due at t at the latest: after a run as of
-// another time (keydesk jobs run --at), so that a run as of a day to come
-// does not leave serve waiting for that day.
-func (s *Store) JobsDueBy(ctx context.Context, t time.Time) error {
+// DueByNow makes what waits for a time after t due at t: the jobs, the
+// emails and the webhook deliveries to try again. After a run as of a
+// day to come (keydesk jobs run --at), so that serve beside it does not
+// wait for that day.
+func (s *Store) DueByNow(ctx context.Context, t time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, _ time.Time) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET next_run = ?1 WHERE next_run > ?1`, t.Unix())
-		return err
+		for _, query := range []string{
+			`UPDATE jobs SET next_run = ?1 WHERE next_run > ?1`,
+			`UPDATE notice_mail SET next_try = ?1 WHERE next_try > ?1 AND sent_at IS NULL AND failed_at IS NULL`,
+			`UPDATE webhook_deliveries SET next_try = ?1 WHERE next_try > ?1 AND state = 'waiting'`,
+		} {
+			if _, err := tx.ExecContext(ctx, query, t.Unix()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

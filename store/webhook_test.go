@@ -283,3 +283,29 @@ func TestDeliveryClaims(t *testing.T) {
 		t.Fatalf("the log says %+v, %v", log, err)
 	}
 }
+
+// TestDueByNow: after a run as of a day to come, the deliveries it left
+// waiting for that day's retries are due now.
+func TestDueByNow(t *testing.T) {
+	s, clock := newTestStore(t)
+	withMasterKey(t, s)
+	ctx := context.Background()
+	w, _ := mustWebhook(t, s, testActor, NewWebhook{Events: []string{ActionKeyCreated}})
+	real := clock.Now()
+	clock.Advance(20 * 24 * time.Hour) // as of 20 days ahead
+	msg, err := s.QueueTestEvent(ctx, testActor, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := s.ClaimDeliveries(ctx, "cli", time.Minute, 1, msg)
+	if _, err := s.RecordDeliveryTry(ctx, "cli", batch[0], 0, errors.New("refused")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DueByNow(ctx, real); err != nil {
+		t.Fatal(err)
+	}
+	clock.now = real
+	if again, _ := s.ClaimDeliveries(ctx, "serve", time.Minute, 10, ""); len(again) != 1 {
+		t.Fatalf("serve finds %d deliveries due, want the one the run left", len(again))
+	}
+}

@@ -54,8 +54,19 @@ func runner(st *store.Store, log *slog.Logger, deps jobs.Deps) *jobs.Runner {
 	return &jobs.Runner{Store: st, Jobs: jobs.Standard(st, deps), Owner: deps.Owner, Log: log}
 }
 
+// parseAt reads --at: a time in RFC 3339, or a date (midnight UTC).
+func parseAt(text string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, text); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, text); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errors.New("--at: give a time such as 2026-12-31T09:00:00Z, or a date such as 2026-12-31")
+}
+
 const jobsUsage = `Usage:
-  keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339; default now)
+  keydesk jobs run --db PATH [--at TIME]   run every due job once, as of TIME (RFC 3339 or a date; default now)
 
 The jobs: scheduled key rotation, notices and their email, webhooks'
 deliveries, key retention and the audit log's retention. serve runs them by itself every minute; this is for operators who prefer cron, and for
@@ -65,7 +76,7 @@ tests. A job another process is running is left to it.
 func (e env) jobs(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprint(e.stderr, jobsUsage)
-		return errors.New("keydesk jobs: say run")
+		return errors.New(`the jobs command takes "run"`)
 	}
 	fs := e.flags("jobs run")
 	db := e.dbFlag(fs)
@@ -80,11 +91,15 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
+		t, err := parseAt(*at)
 		if err != nil {
-			return fmt.Errorf("--at: give a time such as 2026-12-31T09:00:00Z")
+			return err
 		}
 		st.Now = func() time.Time { return t }
+		if ahead := time.Until(t); ahead > time.Minute {
+			fmt.Fprintf(e.stderr, "Running as of %s (%s): notices due by then are raised and sent now, and keys past their organization's retention by then are deleted now.\n",
+				t.Format(time.RFC3339), store.Relative(t, time.Now()))
+		}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
@@ -99,7 +114,7 @@ func (e env) jobs(ctx context.Context, args []string) error {
 		return err
 	}
 	if *at != "" {
-		if err := st.JobsDueBy(ctx, time.Now()); err != nil {
+		if err := st.DueByNow(ctx, time.Now()); err != nil {
 			return err
 		}
 	}

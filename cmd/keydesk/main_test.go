@@ -210,12 +210,17 @@ func TestJobsRunAsOfAnotherDay(t *testing.T) {
 	}
 	st.Close()
 	e, out := testEnv(nil)
-	later := time.Now().AddDate(0, 0, 10).UTC().Format(time.RFC3339)
+	var warned bytes.Buffer
+	e.stderr = &warned
+	later := time.Now().AddDate(0, 0, 10).UTC().Format(time.DateOnly)
 	if err := e.jobs(ctx, []string{"run", "--db", db, "--at", later}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "rotate: nothing to do") {
 		t.Fatalf("the run said %q", out.String())
+	}
+	if msg := warned.String(); !strings.Contains(msg, "Running as of") || !strings.Contains(msg, "deleted now") {
+		t.Fatalf("no warning of a run as of a day to come: %q", msg)
 	}
 	if st, err = store.Open(ctx, db); err != nil {
 		t.Fatal(err)

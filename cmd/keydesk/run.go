@@ -24,7 +24,7 @@ const usage = `Usage:
   keydesk backup --db PATH --out FILE                         copy the database while it serves
   keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
   keydesk org add|list                                        manage organizations (see keydesk org)
-  keydesk jobs run --db PATH [--at TIME]                      run every due job once (scheduled rotation)
+  keydesk jobs run --db PATH [--at TIME]                      run every due job once, as of TIME (default now)
   keydesk rekey --db PATH                                     move the kept secrets to a new master key
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
