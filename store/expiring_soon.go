@@ -56,3 +56,16 @@ func (s *Store) ExpiringSoon(ctx context.Context, sc Scope) (Soon, error) {
 	s.soon.mu.Unlock()
 	return soon, nil
 }
+
+// ExpiringSoonAt is ExpiringSoon for the organization with this public id
+// and below, inside the scope; the whole scope when it is empty.
+func (s *Store) ExpiringSoonAt(ctx context.Context, sc Scope, orgID string) (Soon, error) {
+	if orgID == "" {
+		return s.ExpiringSoon(ctx, sc)
+	}
+	o, err := s.Org(ctx, sc, orgID)
+	if err != nil {
+		return Soon{}, err
+	}
+	return s.ExpiringSoon(ctx, orgScope(o.ids))
+}

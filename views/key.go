@@ -24,6 +24,9 @@ type KeyList struct {
 	// the menu, and the paths of the Organization column.
 	Orgs    []store.Org
 	PerPage int // the page size, for the position of the page before
+	// Soon is the keys about to expire, in the organization the list is
+	// filtered to: the panel above the list.
+	Soon store.Soon
 }
 
 // noKeys reports whether there are no keys at all, as opposed to none
@@ -332,7 +335,8 @@ func badgeCount(s store.Soon) string {
 	return itoa(s.Total)
 }
 
-// soonURL lists the keys about to expire, nearest first.
-func soonURL() string {
-	return form.KeyListParams{Statuses: []store.StatusFilter{store.FilterSoon}, Sort: store.SortExpires}.PageURL()
+// soonURL lists the keys about to expire in an organization (its public
+// id; "" for all the viewer's), nearest first.
+func soonURL(org string) string {
+	return form.KeyListParams{Statuses: []store.StatusFilter{store.FilterSoon}, Sort: store.SortExpires, Org: org}.PageURL()
 }

@@ -63,6 +63,20 @@ func TestExpiringSoon(t *testing.T) {
 	if got := badge(admin.get("/events")); got != "4" {
 		t.Fatalf("the badge on the events page says %q", got)
 	}
+	// Filtered to an organization, the panel counts its keys, in the page
+	// and in the list's htmx answer; the badge still counts them all.
+	for _, res := range []response{admin.get("/keys?org=" + other.ID), admin.htmx("/keys?org=" + other.ID)} {
+		panel := res.doc().Find("#soon-panel [data-testid=soon-panel]")
+		if got := panel.Find("[data-testid=soon-count]").Text(); got != "1 key expires within 30 days." {
+			t.Fatalf("filtered to Other, the panel says %q", got)
+		}
+		if href, _ := url.Parse(panel.Find("[data-testid=soon-all]").AttrOr("href", "")); href.Query().Get("org") != other.ID {
+			t.Fatalf("Show them all leaves the organization: %s", href)
+		}
+	}
+	if oob := admin.htmx("/keys?org="+other.ID).doc().Find("#soon-panel").AttrOr("hx-swap-oob", ""); oob != "true" {
+		t.Fatalf("the htmx answer does not replace the panel: %q", oob)
+	}
 
 	// A change shows at once; the clock within a minute.
 	tc.createKey("c-tomorrow", expiring(day))

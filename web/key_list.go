@@ -72,6 +72,11 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 		Highlight: c.QueryParam("highlight"), Orgs: orgs}
 	setAddress(c, "key-filters", params.PageURL())
 	p := h.page(c, "API keys", "keys")
+	if v.Soon = p.Soon; params.Org != "" {
+		if v.Soon, err = h.store.ExpiringSoonAt(ctx, scope(c), params.Org); err != nil {
+			return err
+		}
+	}
 	return render(c, http.StatusOK, views.KeyListPage(p, v), views.KeyListFragment(p, v))
 }
 
