@@ -88,6 +88,8 @@ func Relative(t, now time.Time) string {
 	}
 	var amount string
 	switch {
+	case d < time.Minute && future:
+		return "in under a minute"
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:

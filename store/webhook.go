@@ -192,19 +192,23 @@ func webhookEvent(action string, w Webhook, org int64, details map[string]any) e
 	return eventRecord{Action: action, TargetType: TargetWebhook, TargetID: w.ID, TargetName: WebhookURLShown(w.URL), Details: d, org: org}
 }
 
-// WebhookURLShown is a webhook's URL as logs and the audit log show it:
-// its scheme and host, and "/…" for a path, since receivers often put
-// their token in the path or the query.
+// WebhookURLShown is a webhook's URL as logs, the audit log, titles and
+// lists show it: its scheme and host, and of a long path and query only
+// "…" and their last four characters, since receivers often carry their
+// token there.
 func WebhookURLShown(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "(a webhook)"
 	}
-	shown := u.Scheme + "://" + u.Host
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		shown += "/…"
+	rest := u.EscapedPath()
+	if u.RawQuery != "" {
+		rest += "?" + u.RawQuery
 	}
-	return shown
+	if len(rest) > 12 {
+		rest = "/…" + rest[len(rest)-4:]
+	}
+	return u.Scheme + "://" + u.Host + rest
 }
 
 // DeleteWebhook deletes a webhook of the actor's scope, with its

@@ -309,3 +309,17 @@ func TestDueByNow(t *testing.T) {
 		t.Fatalf("serve finds %d deliveries due, want the one the run left", len(again))
 	}
 }
+
+func TestWebhookURLShown(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://hooks.slack.com/services/T000/B000/XXXXsecretYYYY": "https://hooks.slack.com/…YYYY",
+		"https://example.com/hook?token=abcdefgh1234":               "https://example.com/…1234",
+		"https://example.com/in":                                    "https://example.com/in",
+		"https://example.com":                                       "https://example.com",
+		"::not a url":                                               "(a webhook)",
+	} {
+		if got := WebhookURLShown(raw); got != want {
+			t.Errorf("WebhookURLShown(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

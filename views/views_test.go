@@ -65,7 +65,8 @@ func TestRelTime(t *testing.T) {
 		-3 * 24 * time.Hour:               "3 days ago",
 		-3 * time.Hour:                    "3 hours ago",
 		90 * time.Second:                  "in 1 minute",
-		10 * time.Second:                  "just now",
+		10 * time.Second:                  "in under a minute",
+		-10 * time.Second:                 "just now",
 		400 * 24 * time.Hour:              "in 1 year",
 		-95 * 24 * time.Hour:              "3 months ago",
 	} {

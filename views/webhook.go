@@ -1,6 +1,8 @@
 package views
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,4 +79,55 @@ func deliveryAnswer(d store.Delivery) string {
 		return d.LastError
 	}
 	return ""
+}
+
+// prettyJSON indents a delivery's body for reading; a body that is not
+// JSON is shown as it is.
+func prettyJSON(body string) string {
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(body), "", "  ") != nil {
+		return body
+	}
+	return b.String()
+}
+
+// deliverySubject names what a delivery is about: its key, or else the
+// target of its event; "" for a test.
+func deliverySubject(d store.Delivery) string {
+	var body struct {
+		Data struct {
+			Key   *struct{ Name string }
+			Event *struct {
+				TargetName string `json:"target_name"`
+			}
+		}
+	}
+	if json.Unmarshal([]byte(d.Body), &body) != nil {
+		return ""
+	}
+	switch {
+	case body.Data.Key != nil:
+		return quoted(body.Data.Key.Name)
+	case body.Data.Event != nil:
+		return body.Data.Event.TargetName
+	}
+	return ""
+}
+
+// newestDeliveries says how many deliveries the log lists.
+func newestDeliveries(n int) string {
+	if n == 1 {
+		return "The only delivery"
+	}
+	return "The newest " + thousands(n) + " deliveries"
+}
+
+// deleteWebhookMessage is what deleting a webhook asks to confirm: what
+// goes with it.
+func deleteWebhookMessage(w store.Webhook) string {
+	msg := "Nothing more is sent to " + store.WebhookURLShown(w.URL) + ", and its deliveries are forgotten"
+	if w.Waiting > 0 {
+		msg += ", " + plural(w.Waiting, "of them still waiting to be sent", "of them still waiting to be sent")
+	}
+	return msg + ". The audit log keeps that it existed."
 }

@@ -55,7 +55,7 @@ func calendarOf(feed store.CalendarFeed, console *url.URL, now time.Time) *ics.C
 	cal.SetMethod(ics.MethodPublish)
 	cal.SetCalscale("GREGORIAN")
 	cal.SetXWRCalName("Keydesk: " + feed.User.Username + "'s keys")
-	cal.SetRefreshInterval("PT1H", ics.WithValue("DURATION"))
+	cal.SetRefreshInterval("PT1H") // the library adds VALUE=DURATION
 	for _, e := range feed.Entries {
 		what := "expires"
 		if e.Kind == store.NoticeRotationDue {

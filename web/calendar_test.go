@@ -75,6 +75,9 @@ func TestCalendarFeed(t *testing.T) {
 			t.Fatalf("line %d is not folded or not CRLF-terminated: %q", i+1, line)
 		}
 	}
+	if !bytes.Contains(body, []byte("\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n")) {
+		t.Fatalf("no refresh interval, or a malformed one:\n%s", body)
+	}
 	cal, err := ical.NewDecoder(bytes.NewReader(body)).Decode()
 	if err != nil {
 		t.Fatalf("the feed does not parse: %v\n%s", err, body)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/urls"
 )
 
@@ -13,6 +14,6 @@ func (h *handler) deleteWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.addFlash(c, false, "Webhook to "+w.URL+" deleted.")
+	h.addFlash(c, false, "Webhook to "+store.WebhookURLShown(w.URL)+" deleted.")
 	return c.Redirect(http.StatusSeeOther, urls.Webhooks)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views"
 )
 
@@ -13,5 +14,5 @@ func (h *handler) showWebhookPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.WebhookPage(h.page(c, w.URL, "settings"), views.WebhookDetails{Hook: w, Log: log}), nil)
+	return render(c, http.StatusOK, views.WebhookPage(h.page(c, "Webhook to "+store.WebhookURLShown(w.URL), "settings"), views.WebhookDetails{Hook: w, Log: log}), nil)
 }

@@ -99,6 +99,9 @@ func TestWebhooksPage(t *testing.T) {
 
 	wantStatus(t, admin.post("/webhooks/"+hook.ID+"/test", nil), http.StatusSeeOther)
 	page := admin.get("/webhooks/" + hook.ID)
+	if full := page.testid("webhook-full-url"); full != srv.URL+"/in" {
+		t.Fatalf("the whole URL shows as %q", full)
+	}
 	if msg := page.testid("flash"); msg != "Test event delivered: the receiver answered HTTP 204." {
 		t.Fatalf("flash %q", msg)
 	}
@@ -140,7 +143,7 @@ func TestWebhooksPage(t *testing.T) {
 	if list, _ := tc.store.Webhooks(context.Background(), store.Scope{}); len(list) != 0 {
 		t.Fatal("the webhook is still there")
 	}
-	if ev := tc.eventsSince(last); len(ev) != 1 || ev[0].Action != store.ActionWebhookDeleted || ev[0].TargetName != srv.URL+"/…" {
+	if ev := tc.eventsSince(last); len(ev) != 1 || ev[0].Action != store.ActionWebhookDeleted || ev[0].TargetName != srv.URL+"/in" {
 		t.Fatalf("events %+v", ev)
 	}
 }
