@@ -172,17 +172,25 @@ func Headline(n store.Notice, now time.Time) string {
 		if n.Days == 0 {
 			return "The API key " + name + " has expired"
 		}
-		return "The API key " + name + " expires in " + store.Plural(n.Days, "day", "days")
+		return "The API key " + name + " expires in " + daysLeft(n)
 	case store.NoticeRotationDue:
-		return "The API key " + name + " is rotated on its schedule in " + store.Plural(n.Days, "day", "days")
+		return "The API key " + name + " is rotated on its schedule in " + daysLeft(n)
 	case store.NoticeGraceEnding:
-		return "The previous secret of the API key " + name + " stops working in " + store.Plural(n.Days, "day", "days")
+		return "The previous secret of the API key " + name + " stops working in " + daysLeft(n)
 	case store.NoticeRotated:
 		return "The API key " + name + " was rotated"
 	case store.NoticeUsageSpike:
 		return "The API key " + name + " was verified " + store.Plural(int(n.Figure), "time", "times") + " in an hour, far above its usual"
 	}
 	return "A notice about the API key " + name
+}
+
+// daysLeft says how long was left when the notice was raised.
+func daysLeft(n store.Notice) string {
+	if d := n.DaysLeft(); d > 0 {
+		return store.Plural(d, "day", "days")
+	}
+	return "less than a day"
 }
 
 // detail gives the notice's key, organization and time, in UTC and

@@ -65,6 +65,18 @@ type Notice struct {
 	Figure, Usual int64
 }
 
+// DaysLeft is how many days were left, rounded, when the notice was
+// raised: its threshold when raised on time, fewer when raised late
+// (after a stop, or for a key made inside a window).
+func (n Notice) DaysLeft() int { return daysBetween(n.At.Unix(), n.DueFor.Unix()) }
+
+func daysBetween(from, to int64) int {
+	if to <= from {
+		return 0
+	}
+	return int((to - from + 43200) / 86400)
+}
+
 // NoticeRun says what one planning of notices did.
 type NoticeRun struct {
 	Raised int // notices raised

@@ -243,3 +243,16 @@ func TestNoticeRecipientsAreScoped(t *testing.T) {
 		t.Fatalf("after opting out: %d batches, %v, %d queued", len(batches), err, count(t, s, "notice_mail"))
 	}
 }
+
+func TestNoticeDaysLeft(t *testing.T) {
+	at := time.Date(2026, 12, 23, 9, 0, 0, 0, time.UTC)
+	for due, want := range map[time.Duration]int{
+		30 * 24 * time.Hour:           30, // on time
+		21*24*time.Hour + 5*time.Hour: 21, // raised late
+		20 * time.Hour:                1, 6 * time.Hour: 0, -time.Hour: 0,
+	} {
+		if got := (Notice{At: at, DueFor: at.Add(due)}).DaysLeft(); got != want {
+			t.Errorf("%v ahead: %d days left, want %d", due, got, want)
+		}
+	}
+}

@@ -125,21 +125,27 @@ func (in *NewWebhook) check() error {
 	if msg := WebhookURLProblem(in.URL); msg != "" {
 		return &Error{Code: EINVALID, Field: "url", Message: msg}
 	}
-	var types []string
-	for _, t := range in.Events {
-		if !slices.Contains(WebhookEventTypes, t) {
-			return Errorf(EINVALID, "events", "There is no event type %q.", t)
-		}
-		if !slices.Contains(types, t) {
-			types = append(types, t)
-		}
+	if msg := WebhookEventsProblem(in.Events); msg != "" {
+		return &Error{Code: EINVALID, Field: "events", Message: msg}
 	}
-	if len(types) == 0 {
-		return Errorf(EINVALID, "events", "Choose at least one event type.")
-	}
+	types := slices.Clone(in.Events)
 	slices.Sort(types)
-	in.Events = types
+	in.Events = slices.Compact(types)
 	return nil
+}
+
+// WebhookEventsProblem says what is wrong with the event types a webhook
+// asks for, "" if nothing is.
+func WebhookEventsProblem(events []string) string {
+	if len(events) == 0 {
+		return "Choose at least one event type."
+	}
+	for _, t := range events {
+		if !slices.Contains(WebhookEventTypes, t) {
+			return fmt.Sprintf("There is no event type %q.", t)
+		}
+	}
+	return ""
 }
 
 // newWebhookSecret makes a signing secret: 32 random bytes.

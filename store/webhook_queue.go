@@ -260,7 +260,7 @@ func (q *hookQueue) notices() (int, bool, error) {
 				if err != nil {
 					return n, false, err
 				}
-				data = &hookNoticeData{Key: k, DaysLeft: r.days, DueAt: hookTime(time.Unix(r.due, 0))}
+				data = &hookNoticeData{Key: k, DaysLeft: daysBetween(r.at, r.due), DueAt: hookTime(time.Unix(r.due, 0))}
 			}
 			if err := q.deliver(h, r.kind, time.Unix(r.at, 0), data); err != nil {
 				return n, false, err

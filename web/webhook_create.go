@@ -17,11 +17,18 @@ func (h *handler) createWebhook(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	v := views.WebhookList{Form: views.ParseWebhookForm(values)}
-	if msg := store.WebhookURLProblem(v.Form.URL); msg == "" {
-		if msg := notify.TargetProblem(v.Form.URL, h.cfg.AllowPrivateWebhooks); msg != "" {
-			v.Form.Errors.Add("url", msg)
-			return h.webhookListPage(c, http.StatusUnprocessableEntity, v)
-		}
+	// Every field's problem at once; the store checks again.
+	f := &v.Form
+	if msg := store.WebhookURLProblem(f.URL); msg != "" {
+		f.Errors.Add("url", msg)
+	} else if msg := notify.TargetProblem(f.URL, h.cfg.AllowPrivateWebhooks); msg != "" {
+		f.Errors.Add("url", msg)
+	}
+	if msg := store.WebhookEventsProblem(f.Events); msg != "" {
+		f.Errors.Add("events", msg)
+	}
+	if f.Errors.Any() {
+		return h.webhookListPage(c, http.StatusUnprocessableEntity, v)
 	}
 	w, secret, err := h.store.CreateWebhook(c.Request().Context(), h.actor(c), store.NewWebhook{URL: v.Form.URL, OrgID: v.Form.OrgID, Events: v.Form.Events})
 	if err != nil {
