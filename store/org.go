@@ -664,9 +664,7 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 		if o, err = orgByRow(ctx, tx, before.rowID); err != nil {
 			return err
 		}
-		ev := orgEvent(ActionOrgPolicyChanged, o, map[string]Change{
-			"policy": {Before: before.Policy, After: o.Policy},
-		})
+		ev := orgEvent(ActionOrgPolicyChanged, o, policyChanges(before.Policy, o.Policy))
 		if err := forgetKeptSecrets(ctx, tx, o, &ev); err != nil {
 			return err
 		}
@@ -677,6 +675,41 @@ func (s *Store) SetOrgPolicy(ctx context.Context, actor Actor, id string, p Poli
 		s.orgsChanged()
 	}
 	return o, err
+}
+
+// policyChanges lists the fields of a policy that changed, by the names
+// of the policy form's fields; a limit or a setting left to the
+// organization above is empty.
+func policyChanges(before, after Policy) map[string]Change {
+	changes := map[string]Change{}
+	field := func(name string, b, a any) {
+		if b != a {
+			changes[name] = Change{Before: b, After: a}
+		}
+	}
+	set := func(n int) any {
+		if n == 0 {
+			return ""
+		}
+		return n
+	}
+	grace := func(p Policy) any {
+		if !p.GraceSet {
+			return ""
+		}
+		return p.GraceDays
+	}
+	field("api_keys_enabled", before.APIKeysEnabled, after.APIKeysEnabled)
+	field("max_expiry_days", set(before.MaxExpiryDays), set(after.MaxExpiryDays))
+	field("max_keys_per_user", set(before.MaxKeysPerUser), set(after.MaxKeysPerUser))
+	field("recoverable_keys", before.RecoverableKeys, after.RecoverableKeys)
+	field("rotate_every_days", set(before.RotateEveryDays), set(after.RotateEveryDays))
+	field("grace_days", grace(before), grace(after))
+	field("delete_after_days", set(before.DeleteAfterDays), set(after.DeleteAfterDays))
+	field("notice_days", before.NoticeDays, after.NoticeDays)
+	field("spike_multiple", set(before.SpikeMultiple), set(after.SpikeMultiple))
+	field("spike_floor", set(before.SpikeFloor), set(after.SpikeFloor))
+	return changes
 }
 
 // forgetKeptSecrets drops the kept secrets of the keys at and below o whose

@@ -9,6 +9,40 @@ import (
 // retentionBatch is how many keys one transaction of PurgeRetired deletes.
 const retentionBatch = 1000
 
+// retiredKeys selects an organization's own keys (k.org_id, the first
+// parameter) that expired or were revoked by a time (the next two).
+const retiredKeys = `k.org_id = ? AND (k.expires_sort <= ? OR k.revoked_at <= ?)`
+
+// RetiredKeys counts the keys of the organization with this public id and
+// below, in the scope, that their organization's retention will delete at
+// its next run.
+func (s *Store) RetiredKeys(ctx context.Context, sc Scope, orgID string) (int, error) {
+	return readValue(ctx, s, func(tx *sql.Tx) (int, error) {
+		o, err := orgByID(ctx, tx, sc, orgID)
+		if err != nil {
+			return 0, err
+		}
+		below, err := orgTree(ctx, tx, orgScope(o.ids))
+		if err != nil {
+			return 0, err
+		}
+		total := 0
+		for _, b := range below {
+			days := b.Effective.DeleteAfterDays
+			if days == 0 {
+				continue
+			}
+			cutoff := s.now().Add(-time.Duration(days) * 24 * time.Hour).Unix()
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM keys k INDEXED BY keys_org_name WHERE `+retiredKeys, b.rowID, cutoff, cutoff).Scan(&n); err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		return total, nil
+	})
+}
+
 // RetentionRun says what one run of the key retention did.
 type RetentionRun struct {
 	Deleted int
@@ -55,8 +89,7 @@ func (s *Store) purgeBatch(ctx context.Context, o Org, days int) (int, error) {
 		rows, err = allRows(ctx, tx, func(r rowScanner) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
-		}, `SELECT k.id FROM keys k INDEXED BY keys_org_name WHERE k.org_id = ? AND (k.expires_sort <= ? OR k.revoked_at <= ?) LIMIT ?`,
-			o.rowID, cutoff, cutoff, retentionBatch)
+		}, `SELECT k.id FROM keys k INDEXED BY keys_org_name WHERE `+retiredKeys+` LIMIT ?`, o.rowID, cutoff, cutoff, retentionBatch)
 		if err != nil || len(rows) == 0 {
 			return err
 		}

@@ -21,6 +21,13 @@ func TestKeyRetention(t *testing.T) {
 	if err := policy(acme, 30); err != nil {
 		t.Fatal(err)
 	}
+	changed, err := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Action: ActionOrgPolicyChanged}, Limit: 1})
+	if err != nil || len(changed.Events) != 1 {
+		t.Fatal(err)
+	}
+	if c := changed.Events[0].Changes; len(c) != 1 || c["delete_after_days"].Before != "" || c["delete_after_days"].After != float64(30) {
+		t.Fatalf("the policy change records %v, want only delete_after_days \"\" → 30", c)
+	}
 	if err := policy(eu, 60); ErrorCode(err) != EINVALID {
 		t.Fatalf("a child keeping keys longer than its parent allows: %v", err)
 	}

@@ -324,3 +324,11 @@ func policyChips(o store.Org) []string {
 	}
 	return out
 }
+
+// RetiredWarning says how many keys a retention policy deletes at once.
+func RetiredWarning(n int) string {
+	if n == 1 {
+		return "1 key is already past it and will be deleted within the hour."
+	}
+	return thousands(n) + " keys are already past it and will be deleted within the hour."
+}

@@ -20,7 +20,17 @@ func (h *handler) setOrgPolicy(c echo.Context) error {
 	if p, ok := v.Policy.Validate(); ok {
 		o, err := h.store.SetOrgPolicy(c.Request().Context(), h.actor(c), c.Param("id"), p)
 		if err == nil {
-			h.addFlash(c, false, "Policy of "+o.Path+" saved.")
+			msg := "Policy of " + o.Path + " saved."
+			if p.DeleteAfterDays > 0 {
+				n, err := h.store.RetiredKeys(c.Request().Context(), scope(c), o.ID)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					msg += " " + views.RetiredWarning(n)
+				}
+			}
+			h.addFlash(c, false, msg)
 			return c.Redirect(http.StatusSeeOther, urls.Org(o.ID))
 		}
 		if err := v.Policy.Errors.Take(err); err != nil {

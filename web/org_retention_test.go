@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 // TestNoticeAndRetentionPolicy: an organization's notice days and key
@@ -12,10 +15,16 @@ import (
 // refused beside their field, as typed, when wrong.
 func TestNoticeAndRetentionPolicy(t *testing.T) {
 	tc := newTestConsole(t)
-	admin := tc.loggedIn("admin")
 	acme := tc.newOrg("Acme", "")
+	tc.createKey("long-expired", func(in *store.NewKey) { in.Org = acme.ID; in.ExpiresAt = tc.clock.now.Add(time.Hour) })
+	tc.createKey("fresh", func(in *store.NewKey) { in.Org = acme.ID })
+	tc.clock.now = tc.clock.now.Add(100 * 24 * time.Hour)
+	admin := tc.loggedIn("admin")
 	policy := url.Values{"api_keys_enabled": {"on"}, "notice_days": {"7, 21,1"}, "delete_after_days": {"90"}, "spike_multiple": {"5"}, "spike_floor": {"200"}}
 	wantStatus(t, admin.post("/orgs/"+acme.ID+"/policy", policy), http.StatusSeeOther)
+	if msg := admin.flash("/orgs/" + acme.ID); !strings.Contains(msg, "1 key is already past it and will be deleted within the hour.") {
+		t.Fatalf("saving a retention says %q", msg)
+	}
 	got := tc.org(acme.ID).Policy
 	if got.NoticeDays != "21,7,1" || got.DeleteAfterDays != 90 || got.SpikeMultiple != 5 || got.SpikeFloor != 200 {
 		t.Fatalf("saved %+v", got)

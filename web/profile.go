@@ -28,6 +28,7 @@ func (h *handler) profilePage(c echo.Context, status int, v views.Profile) error
 		}
 		v.Notices = n
 	}
+	v.MailOff = h.cfg.Jobs.Mailer == nil
 	var err error
 	if v.CalendarSince, v.CalendarOn, err = h.store.CalendarSince(ctx, me.ID); err != nil {
 		return err

@@ -18,6 +18,9 @@ func TestProfileNotices(t *testing.T) {
 	me, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
 
 	d := admin.get("/profile").doc()
+	if d.Find("[data-testid=mail-off]").Length() != 1 {
+		t.Fatal("the profile does not say this server sends no email")
+	}
 	for _, kind := range store.NoticeKinds {
 		if _, on := d.Find(`[data-testid="notice-` + kind + `"]`).Attr("checked"); !on {
 			t.Fatalf("a new user does not get %s notices by default", kind)
