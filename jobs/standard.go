@@ -19,6 +19,8 @@ var (
 		About: "Rotates the keys whose schedule is due, with their organization's grace period."}
 	Notices = Info{Name: store.NoticesJob, Title: "Notices", Every: time.Minute,
 		About: "Finds the keys that expire, are due for rotation or whose previous secret's grace ends soon, and who should hear of it."}
+	UsageWindow = Info{Name: "usage-window", Title: "Last 24 hours' use", Every: time.Minute,
+		About: "Keeps each key's count of the last 24 hours, which the key list shows and sorts by, as hours leave it."}
 	Spikes = Info{Name: "spikes", Title: "Usage spikes", Every: time.Minute,
 		About: "Raises a notice and an event when a key is verified far more than usual in an hour, or an organization's refusals jump."}
 	Mail = Info{Name: "mail", Title: "Email", Every: time.Minute,
@@ -34,7 +36,7 @@ var (
 )
 
 // Catalog lists every job, in the order they run.
-var Catalog = []Info{Rotate, Notices, Spikes, Mail, Webhooks, KeyRetention, UsageRetention, EventsRetention}
+var Catalog = []Info{Rotate, Notices, UsageWindow, Spikes, Mail, Webhooks, KeyRetention, UsageRetention, EventsRetention}
 
 // Deps are what the jobs need beside the store.
 type Deps struct {
@@ -57,6 +59,10 @@ func Standard(st *store.Store, d Deps) []Job {
 		{Info: Notices, Run: func(ctx context.Context) (string, error) {
 			run, err := st.PlanNotices(ctx)
 			return summary(counted(run.Raised, "notice raised", "notices raised"), counted(run.Mails, "email queued", "emails queued")), err
+		}},
+		{Info: UsageWindow, Run: func(ctx context.Context) (string, error) {
+			n, err := st.SlideUsageWindow(ctx)
+			return counted(n, "key's count moved on", "keys' counts moved on"), err
 		}},
 		{Info: Spikes, Run: func(ctx context.Context) (string, error) {
 			run, err := st.DetectSpikes(ctx)

@@ -39,6 +39,8 @@ type Key struct {
 
 	LastUsedAt time.Time
 	UseCount   int64
+	// Uses24h counts its valid verifications over the last 24 hours.
+	Uses24h int64
 
 	// SecretKept is set when the key's current secret is also kept
 	// encrypted, so that someone with the right can show it again: the key
@@ -335,7 +337,7 @@ const keyRowColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabl
 	k.capacity, k.frequency, k.created_at, k.created_by, k.updated_at, k.updated_by,
 	k.enabled_at, k.enabled_by, k.expiry_set_at, k.expiry_set_by, k.revoked_at, k.revoked_by,
 	k.last_used_at, k.use_count, k.org_id, ` + keyKeptColumn + `,
-	(SELECT every_days FROM key_schedules WHERE key_id = k.id), (SELECT due_at FROM key_schedules WHERE key_id = k.id)`
+	(SELECT every_days FROM key_schedules WHERE key_id = k.id), (SELECT due_at FROM key_schedules WHERE key_id = k.id), k.uses_24h`
 
 // keyKeptColumn says what is kept of the key's secret: NULL for nothing,
 // else whether a reveal has yet to collect it. A lookup by the key's row
@@ -370,7 +372,7 @@ func scanKey(row rowScanner, extra ...any) (Key, error) {
 // export show: not who changed the key last, nor its rate limit or use
 // count. An export of a million keys reads them in a second less.
 const keyListedColumns = `k.id, k.public_id, k.name, k.permissions, k.hint, k.enabled, k.expires_at,
-	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id, ` + keyKeptColumn
+	k.created_at, k.created_by, k.revoked_at, k.last_used_at, k.org_id, ` + keyKeptColumn + `, k.uses_24h`
 
 // keyRow reads keyRowColumns, or keyListedColumns when listed is set. A
 // read of many rows uses one keyRow for all of them, so that its scan
@@ -400,12 +402,12 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	if r.dest == nil {
 		if r.listed {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
-				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.kept}
+				&r.createdAt, &r.k.CreatedBy, &r.revokedAt, &r.lastUsedAt, &r.k.orgRow, &r.kept, &r.k.Uses24h}
 		} else {
 			r.dest = []any{&r.k.rowID, &r.k.ID, &r.k.Name, &r.perms, &r.k.Hint, &r.k.Enabled, &r.expiresAt,
 				&r.k.Capacity, &r.k.Frequency, &r.createdAt, &r.k.CreatedBy, &r.updatedAt, &r.k.UpdatedBy,
 				&r.enabledAt, &r.enabledBy, &r.expirySetAt, &r.expirySetBy, &r.revokedAt, &r.revokedBy,
-				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.kept, &r.rotateEvery, &r.rotateDueAt}
+				&r.lastUsedAt, &r.k.UseCount, &r.k.orgRow, &r.kept, &r.rotateEvery, &r.rotateDueAt, &r.k.Uses24h}
 		}
 		r.dest = append(r.dest, extra...)
 	}

@@ -27,6 +27,7 @@ const (
 	SortCreated     KeySort = "created"
 	SortLastUsed    KeySort = "last_used"
 	SortUses        KeySort = "uses"
+	SortUses24h     KeySort = "uses_24h"
 )
 
 // keySorts maps each sort to the SQL expression it orders by and the index
@@ -43,6 +44,7 @@ var keySorts = map[KeySort]struct{ expr, index string }{
 	SortCreated:     {"k.created_at", "keys_by_created"},
 	SortLastUsed:    {"k.last_used_sort", "keys_by_last_used"},
 	SortUses:        {"k.use_count", "keys_by_uses"},
+	SortUses24h:     {"k.uses_24h", "keys_by_uses_24h"},
 	SortStatus:      {},
 }
 

@@ -161,8 +161,8 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		hour, day := hourOf(now), dayOf(now)
-		used, err := tx.PrepareContext(ctx, `UPDATE keys SET use_count = use_count + ?,
-			last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`)
+		used, err := tx.PrepareContext(ctx, `UPDATE keys SET use_count = use_count + ?1, uses_24h = uses_24h + ?1,
+			last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?3`)
 		if err != nil {
 			return err
 		}
@@ -244,6 +244,40 @@ func (s *Store) PruneUsage(ctx context.Context) (int, error) {
 			n += m
 		}
 		return nil
+	})
+	return int(n), err
+}
+
+// usageWindowMark names, in the jobs table, the start of the last 24
+// hours as the keys' uses_24h last counted them.
+const usageWindowMark = "usage-window"
+
+// SlideUsageWindow takes off each key's uses of the last 24 hours those
+// of the hours that have left them since the last run (all of them at
+// once after a stop), and says how many keys changed. The first run
+// starts the window where it is.
+func (s *Store) SlideUsageWindow(ctx context.Context) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		start := hourOf(now) - 23*3600
+		from, ok, err := jobMark(ctx, tx, usageWindowMark)
+		if err != nil {
+			return err
+		}
+		if ok && from < start {
+			res, err := tx.ExecContext(ctx, `UPDATE keys SET uses_24h = max(0, uses_24h - (SELECT coalesce(sum(u.count), 0)
+				FROM key_usage_hourly u WHERE u.key_id = keys.id AND u.hour >= ?1 AND u.hour < ?2 AND u.outcome = 0))
+				WHERE id IN (SELECT key_id FROM key_usage_hourly INDEXED BY key_usage_hourly_by_hour WHERE hour >= ?1 AND hour < ?2 AND outcome = 0)`,
+				from, start)
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
+		}
+		if ok && from >= start {
+			return nil
+		}
+		return setJobMark(ctx, tx, usageWindowMark, start)
 	})
 	return int(n), err
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -213,4 +214,46 @@ func (s *Store) Activity(ctx context.Context, sc Scope, period time.Duration) (A
 	slices.SortFunc(a.Keys, func(x, y KeyActivity) int { return cmp.Compare(y.Counts.Total(), x.Counts.Total()) })
 	slices.SortFunc(a.Orgs, func(x, y OrgRefusals) int { return cmp.Compare(x.OrgPath, y.OrgPath) })
 	return a, err
+}
+
+// SparklineHours is how many hours a key list's sparklines cover.
+const SparklineHours = 36
+
+// Sparklines reads the valid verifications of each of keys by hour over
+// the last hours hours, the current one last, by public id. It reads one
+// range of the hourly table per key.
+func (s *Store) Sparklines(ctx context.Context, keys []Key, hours int) (map[string][]int64, error) {
+	out := make(map[string][]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows := make([]int64, len(keys))
+	byRow := make(map[int64][]int64, len(keys))
+	for i, k := range keys {
+		rows[i] = k.rowID
+		line := make([]int64, hours)
+		out[k.ID], byRow[k.rowID] = line, line
+	}
+	ids, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	last := hourOf(s.now())
+	first := last - int64(hours-1)*3600
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		type hourCount struct{ key, hour, count int64 }
+		return eachRow(ctx, tx, func(r rowScanner) (hourCount, error) {
+			var v hourCount
+			return v, r.Scan(&v.key, &v.hour, &v.count)
+		}, func(v hourCount) error {
+			if line := byRow[v.key]; line != nil {
+				if i := (v.hour - first) / 3600; i >= 0 && i < int64(hours) {
+					line[i] += v.count
+				}
+			}
+			return nil
+		}, `SELECT u.key_id, u.hour, u.count FROM json_each(?) j JOIN key_usage_hourly u ON u.key_id = j.value
+			WHERE u.hour >= ? AND u.outcome = 0`, string(ids), first)
+	})
+	return out, err
 }

@@ -216,3 +216,75 @@ func TestPruneUsage(t *testing.T) {
 		t.Fatalf("left %v", left)
 	}
 }
+
+// TestUsesInTheLast24Hours: the key's count of the last 24 hours grows
+// with each flush and loses each hour as it leaves the window, even after
+// a stop; the sparkline puts each hour in its place; the key list sorts
+// by the count.
+func TestUsesInTheLast24Hours(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	clock.now = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	busy, busySecret := mustCreateKey(t, s, NewKey{Name: "busy", Enabled: true})
+	idle, _ := mustCreateKey(t, s, NewKey{Name: "idle", Enabled: true})
+	slide := func() {
+		t.Helper()
+		if _, err := s.SlideUsageWindow(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uses := func() int64 {
+		t.Helper()
+		k, err := s.Key(ctx, Scope{}, busy.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.Uses24h
+	}
+	verify := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := s.VerifyKey(ctx, busySecret, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slide()   // the first run starts the window
+	verify(5) // 10:xx
+	clock.Advance(time.Hour)
+	verify(7) // 11:xx
+	slide()
+	if got := uses(); got != 12 {
+		t.Fatalf("%d uses in the last 24 hours, want 12", got)
+	}
+	lines, err := s.Sparklines(ctx, []Key{busy, idle}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, i := lines[busy.ID], lines[idle.ID]; len(b) != 3 || b[0] != 0 || b[1] != 5 || b[2] != 7 || i[2] != 0 {
+		t.Fatalf("sparklines %v", lines)
+	}
+	page, err := s.Keys(ctx, Scope{}, KeyQuery{Sort: SortUses24h, Desc: true})
+	if err != nil || page.Keys[0].ID != busy.ID {
+		t.Fatalf("sorted by the last 24 hours: %v, %v", page.Keys, err)
+	}
+	// 10:00 leaves the window at 10:00 the next day; after a stop of a
+	// day and a half, both hours have left.
+	clock.now = time.Date(2026, 11, 24, 10, 5, 0, 0, time.UTC)
+	slide()
+	if got := uses(); got != 7 {
+		t.Fatalf("a day on: %d, want 7", got)
+	}
+	slide()
+	if got := uses(); got != 7 {
+		t.Fatalf("a second run the same hour took off again: %d", got)
+	}
+	clock.Advance(36 * time.Hour)
+	slide()
+	if got := uses(); got != 0 {
+		t.Fatalf("after a stop: %d, want 0", got)
+	}
+}

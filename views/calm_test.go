@@ -30,7 +30,7 @@ func TestKeySearchIsQuickAndQueued(t *testing.T) {
 
 func TestRowMenuSaysDuplicate(t *testing.T) {
 	p := Page{User: admin(), Now: now, CSRF: "tok"}
-	d := renderDoc(t, KeyRow(p, store.Key{ID: "k1", Name: "a", Enabled: true}, "/keys", false, ""))
+	d := renderDoc(t, KeyRow(p, store.Key{ID: "k1", Name: "a", Enabled: true}, "/keys", false, "", nil))
 	if got := strings.TrimSpace(d.Find(`[data-testid=row-copy]`).Text()); got != "Duplicate" {
 		t.Fatalf("the row menu's copy item says %q", got)
 	}

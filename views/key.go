@@ -27,6 +27,8 @@ type KeyList struct {
 	// Soon is the keys about to expire, in the organization the list is
 	// filtered to: the panel above the list.
 	Soon store.Soon
+	// Sparklines are the page's keys' verifications by hour, by id.
+	Sparklines map[string][]int64
 }
 
 // noKeys reports whether there are no keys at all, as opposed to none

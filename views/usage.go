@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -75,3 +76,37 @@ func usageSummary(c store.UsageCounts) string {
 }
 
 func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// A sparkline's drawing area, in SVG units.
+const sparkW, sparkH = 72.0, 18.0
+
+// sparkPoints places counts across the sparkline, scaled to the largest,
+// with a pixel's margin so that the line shows at 0 and at the top.
+func sparkPoints(counts []int64) string {
+	top := int64(0)
+	for _, c := range counts {
+		top = max(top, c)
+	}
+	step := sparkW / float64(len(counts)-1)
+	var b strings.Builder
+	for i, c := range counts {
+		y := sparkH - 1
+		if top > 0 {
+			y = sparkH - 1 - float64(c)/float64(top)*(sparkH-2)
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f1(float64(i)*step) + "," + f1(y))
+	}
+	return b.String()
+}
+
+// sparkTitle says what a sparkline shows.
+func sparkTitle(counts []int64) string {
+	top := int64(0)
+	for _, c := range counts {
+		top = max(top, c)
+	}
+	return fmt.Sprintf("Valid verifications by hour over %d hours; the busiest hour had %s", len(counts), thousands(int(top)))
+}

@@ -84,13 +84,13 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 	k := store.Key{ID: "abc", Name: `<img src=x onerror=alert(1)>`, Enabled: true, Permissions: []string{"chat"}, Hint: "kd_abc…wxyz", CreatedAt: now}
 	p := Page{User: admin(), Now: now, CSRF: "tok"}
 	var buf bytes.Buffer
-	if err := KeyRow(p, k, "/keys", false, "").Render(context.Background(), &buf); err != nil {
+	if err := KeyRow(p, k, "/keys", false, "", nil).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "<img") {
 		t.Fatal("the name is not escaped")
 	}
-	d := renderDoc(t, KeyRow(p, k, "/keys", false, ""))
+	d := renderDoc(t, KeyRow(p, k, "/keys", false, "", nil))
 	for _, id := range []string{"row-copy", "row-revoke", "row-delete", "row-expire", "enabled-switch", "select-row"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 1 {
 			t.Errorf("admin row lacks %s", id)
@@ -100,7 +100,7 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 		t.Error("row forms carry no CSRF token")
 	}
 	viewer := Page{User: store.User{ID: 2, Username: "v", Rights: []store.Right{store.RightKeysView, store.RightKeysRead}}, Now: now}
-	d = renderDoc(t, KeyRow(viewer, k, "/keys", false, ""))
+	d = renderDoc(t, KeyRow(viewer, k, "/keys", false, "", nil))
 	for _, id := range []string{"row-copy", "row-revoke", "row-delete", "row-expire", "enabled-switch", "select-row"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 0 {
 			t.Errorf("viewer row offers %s", id)
@@ -108,7 +108,7 @@ func TestKeyRowEscapesAndOffersOnlyAllowedActions(t *testing.T) {
 	}
 	// A revoked key offers no revoke, expire or enable.
 	k.RevokedAt = now.Add(-time.Hour)
-	d = renderDoc(t, KeyRow(p, k, "/keys", false, ""))
+	d = renderDoc(t, KeyRow(p, k, "/keys", false, "", nil))
 	for _, id := range []string{"row-revoke", "row-expire", "enabled-switch"} {
 		if d.Find(`[data-testid=`+id+`]`).Length() != 0 {
 			t.Errorf("revoked row offers %s", id)
@@ -172,5 +172,17 @@ func TestEveryActionHasALabel(t *testing.T) {
 		if actionLabel(a) == a {
 			t.Errorf("action %s has no label", a)
 		}
+	}
+}
+
+// TestSparkline: the busiest hour reaches the top, an idle one the
+// bottom, the hours in order from the left; an idle key draws a flat line.
+func TestSparkline(t *testing.T) {
+	line := renderDoc(t, sparkline([]int64{0, 10, 5})).Find("polyline").AttrOr("points", "")
+	if line != "0.0,17.0 36.0,1.0 72.0,9.0" {
+		t.Fatalf("points %q", line)
+	}
+	if flat := renderDoc(t, sparkline([]int64{0, 0, 0})).Find("polyline").AttrOr("points", ""); flat != "0.0,17.0 36.0,17.0 72.0,17.0" {
+		t.Fatalf("an idle key's line %q", flat)
 	}
 }

@@ -24,7 +24,11 @@ func (h *handler) keyChanged(c echo.Context, k store.Key, msg string) error {
 		// The row keeps the list's columns: an Organization column when
 		// the user sees more than one.
 		v := views.KeyList{Orgs: orgs}
-		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo, v.OrgPath(k)))
+		spark, err := h.store.Sparklines(c.Request().Context(), []store.Key{k}, store.SparklineHours)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, nil, views.KeyChangedFragment(p, k, returnTo, v.OrgPath(k), spark[k.ID]))
 	}
 	h.addFlash(c, false, msg)
 	return redirectBack(c, urls.Key(k.ID))

@@ -11,7 +11,7 @@ import (
 )
 
 // keyCSVHeader names the key export's columns.
-var keyCSVHeader = []string{"id", "name", "permissions", "status", "enabled", "expires_at", "created_at", "created_by", "last_used_at", "key", "organization"}
+var keyCSVHeader = []string{"id", "name", "permissions", "status", "enabled", "expires_at", "created_at", "created_by", "last_used_at", "key", "organization", "uses_24h"}
 
 // exportKeys streams the keys that the list's query selects, every page of
 // them, in the list's order, and records the export.
@@ -64,7 +64,8 @@ func (h *handler) exportKeys(c echo.Context) error {
 			}
 		}
 		return out.write(k.ID, k.Name, strings.Join(k.Permissions, ";"), k.Status(now).String(), strconv.FormatBool(k.Enabled),
-			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), key, paths[k.OrgID])
+			csvTime(k.ExpiresAt), csvTime(k.CreatedAt), k.CreatedBy, csvTime(k.LastUsedAt), key, paths[k.OrgID],
+			strconv.FormatInt(k.Uses24h, 10))
 	})
 	if err != nil {
 		return err

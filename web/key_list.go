@@ -70,6 +70,9 @@ func (h *handler) showKeyListPage(c echo.Context) error {
 	}
 	v := views.KeyList{Params: params, Page: page, From: from, PerPage: keysPerPage, Permissions: perms, Creators: creators,
 		Highlight: c.QueryParam("highlight"), Orgs: orgs}
+	if v.Sparklines, err = h.store.Sparklines(ctx, page.Keys, store.SparklineHours); err != nil {
+		return err
+	}
 	setAddress(c, "key-filters", params.PageURL())
 	p := h.page(c, "API keys", "keys")
 	if v.Soon = p.Soon; params.Org != "" {

@@ -384,7 +384,7 @@ func TestExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "id,name,permissions,status,enabled,expires_at,created_at,created_by,last_used_at,key,organization" {
+	if strings.Join(rows[0], ",") != "id,name,permissions,status,enabled,expires_at,created_at,created_by,last_used_at,key,organization,uses_24h" {
 		t.Fatalf("header %v", rows[0])
 	}
 	var names []string

@@ -79,3 +79,34 @@ func TestKeyUsageChart(t *testing.T) {
 		t.Fatalf("%d bar parts, want 3", rects)
 	}
 }
+
+// TestUsageColumn: the key list shows each key's valid verifications of
+// the last 24 hours beside a line of the last 36, sorts by them, and the
+// CSV has them.
+func TestUsageColumn(t *testing.T) {
+	tc := newTestConsole(t)
+	admin := tc.loggedIn("admin")
+	busy, secret := tc.createKeyWithSecret("b-busy")
+	tc.createKeyWithSecret("a-idle")
+	for range 9 {
+		if _, err := tc.store.VerifyKey(t.Context(), secret, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tc.store.FlushUsage(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d := admin.get("/keys?sort=uses_24h&dir=desc").doc()
+	first := d.Find("[data-testid=key-row]").First()
+	if first.AttrOr("data-key-id", "") != busy.ID || first.Find("[data-testid=uses-24h]").Text() != "9" {
+		t.Fatalf("sorted by the last 24 hours, the first row is %q with %q", first.AttrOr("data-key-id", ""), first.Find("[data-testid=uses-24h]").Text())
+	}
+	points := strings.Fields(first.Find("[data-testid=sparkline] polyline").AttrOr("points", ""))
+	if len(points) != 36 || !strings.HasSuffix(points[35], ",1.0") {
+		t.Fatalf("the sparkline has %d points, the last %v: want 36, this hour at the top", len(points), points)
+	}
+	res := admin.get("/keys/export.csv?sort=uses_24h&dir=desc")
+	if !strings.Contains(res.Body.String(), busy.ID+",b-busy,") || !strings.Contains(strings.SplitN(res.Body.String(), "\r\n", 3)[1], ",9") {
+		t.Fatalf("the CSV's first row: %q", strings.SplitN(res.Body.String(), "\r\n", 3)[1])
+	}
+}

@@ -56,3 +56,9 @@ ALTER TABLE notices ADD COLUMN usual INTEGER NOT NULL DEFAULT 0;
 -- defaults (10 and 1,000).
 ALTER TABLE organizations ADD COLUMN spike_multiple INTEGER;
 ALTER TABLE organizations ADD COLUMN spike_floor INTEGER;
+
+-- Each key's valid verifications over the last 24 hours, for the key
+-- list's Usage column and its sort: the usage flush adds to it, and a job
+-- takes off each hour as it leaves the window.
+ALTER TABLE keys ADD COLUMN uses_24h INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX keys_by_uses_24h ON keys (uses_24h);
