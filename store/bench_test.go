@@ -313,3 +313,45 @@ func BenchmarkVerifyParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkUsageTables fills the usage tables as 10,000 keys used every
+// day would: 400 days by the day and 14 days by the hour, each with two
+// outcomes (valid, and one kind of refusal), and reports what each table
+// takes on disk, in MB. One iteration is enough:
+//
+//	go test -run '^$' -bench UsageTables -benchtime 1x ./store/
+func BenchmarkUsageTables(b *testing.B) {
+	for b.Loop() {
+		s, err := Open(context.Background(), filepath.Join(b.TempDir(), "usage.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size := func() int64 {
+			var pages, size int64
+			if err := s.writer.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.writer.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+				b.Fatal(err)
+			}
+			return pages * size
+		}
+		fill := func(table, bucket string, periods, step int64) float64 {
+			before := size()
+			// Keys 1 to 10,000, each period, outcomes 0 and 2, in primary
+			// key order as a flush over time writes them.
+			_, err := s.writer.Exec(`WITH RECURSIVE k(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM k WHERE id < 10000),
+				p(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM p WHERE n < ? - 1)
+				INSERT INTO `+table+` (key_id, `+bucket+`, outcome, count)
+				SELECT k.id, 1796000000 + p.n * ?, o.v, 1000 + (k.id * 7 + p.n) % 50000 FROM k, p, (SELECT 0 AS v UNION ALL SELECT 2) o
+				ORDER BY 1, 2, 3`, periods, step)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(size()-before) / 1e6
+		}
+		b.ReportMetric(fill("key_usage_daily", "day", 400, 86400), "MB_daily")
+		b.ReportMetric(fill("key_usage_hourly", "hour", 14*24, 3600), "MB_hourly")
+		s.Close()
+	}
+}
