@@ -4,8 +4,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/keydesk/keydesk/store"
 )
 
 var activityCSVHeader = []string{"key_id", "name", "org", "valid", "rate_limited", "refused", "total"}
@@ -13,11 +11,7 @@ var activityCSVHeader = []string{"key_id", "name", "org", "valid", "rate_limited
 // exportActivity downloads the verifications of every key of the user's
 // organizations used over the period, busiest first.
 func (h *handler) exportActivity(c echo.Context) error {
-	period, err := activityPeriod(c)
-	if err != nil {
-		return err
-	}
-	a, err := h.store.Activity(c.Request().Context(), scope(c), store.ActivityPeriods[period])
+	period, a, err := h.activity(c)
 	if err != nil {
 		return err
 	}

@@ -12,27 +12,25 @@ import (
 // defaultActivityPeriod is the Activity page's period unless one is asked.
 const defaultActivityPeriod = "24h"
 
-// activityPeriod reads the period asked for: one of store.ActivityPeriods,
-// the default when none is.
-func activityPeriod(c echo.Context) (string, error) {
+// activity reads the verifications over the period asked for: one of
+// store.ActivityPeriods, the default when none is.
+func (h *handler) activity(c echo.Context) (string, store.Activity, error) {
 	period := c.QueryParam("period")
 	if period == "" {
-		return defaultActivityPeriod, nil
+		period = defaultActivityPeriod
 	}
-	if _, ok := store.ActivityPeriods[period]; !ok {
-		return "", echo.NewHTTPError(http.StatusBadRequest, "The period is 24h, 7d or 30d.")
+	d, ok := store.ActivityPeriods[period]
+	if !ok {
+		return "", store.Activity{}, echo.NewHTTPError(http.StatusBadRequest, "The period is 24h, 7d or 30d.")
 	}
-	return period, nil
+	a, err := h.store.Activity(c.Request().Context(), scope(c), d)
+	return period, a, err
 }
 
 // showActivityPage shows the keys of the user's organizations used,
 // refused and rate-limited most over a period.
 func (h *handler) showActivityPage(c echo.Context) error {
-	period, err := activityPeriod(c)
-	if err != nil {
-		return err
-	}
-	a, err := h.store.Activity(c.Request().Context(), scope(c), store.ActivityPeriods[period])
+	period, a, err := h.activity(c)
 	if err != nil {
 		return err
 	}
