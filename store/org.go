@@ -592,11 +592,17 @@ func (s *Store) DeleteOrg(ctx context.Context, actor Actor, id string) (Org, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM organizations WHERE id = ?`, o.rowID); err != nil {
 			return err
 		}
+		// An organization's id may be given again: what was counted for
+		// this one must not pass to the next.
+		if err := forgetOrgUsage(ctx, tx, o.rowID); err != nil {
+			return err
+		}
 		ev := orgEvent(ActionOrgDeleted, o, nil)
 		ev.org = parentRow(o.ids) // the organization is gone: its parent's log keeps the event
 		return s.logEvent(ctx, tx, now, actor, ev)
 	})
 	if err == nil {
+		s.refusals.forget(o.rowID)
 		s.orgsChanged()
 	}
 	return o, err

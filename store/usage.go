@@ -21,29 +21,19 @@ var UsageOutcomes = [...]string{
 
 const numOutcomes = len(UsageOutcomes)
 
-// outcomeOf is the index of a verification's code ("" for valid).
+// outcomeOf is the index of a verification's code ("" for valid) in
+// UsageOutcomes; an unknown code counts as the last, so that a new code
+// added without an outcome still counts as a refusal.
 func outcomeOf(code string) int {
-	switch code {
-	case "":
+	if code == "" {
 		return 0
-	case CodeRateLimited:
-		return 1
-	case CodeNotFound:
-		return 2
-	case CodeMalformed:
-		return 3
-	case CodeRevoked:
-		return 4
-	case CodeExpired:
-		return 5
-	case CodeDisabled:
-		return 6
-	case CodeOrgDisabled:
-		return 7
-	case CodeWrongOrg:
-		return 8
 	}
-	return 9 // CodePermissionDenied
+	for i := 1; i < numOutcomes; i++ {
+		if UsageOutcomes[i] == code {
+			return i
+		}
+	}
+	return numOutcomes - 1
 }
 
 // How long usage is kept, by hour and by day.
@@ -109,6 +99,28 @@ func (r *refusals) of(org int64) *usage {
 		r.byOrg[org] = u
 	}
 	return u
+}
+
+// forget drops what was counted for an organization that was deleted.
+func (r *refusals) forget(org int64) {
+	r.mu.Lock()
+	delete(r.byOrg, org)
+	r.mu.Unlock()
+}
+
+// forgetOrgUsage deletes the refusals counted for an organization, and
+// its spikes, inside the transaction that deletes it.
+func forgetOrgUsage(ctx context.Context, tx *sql.Tx, org int64) error {
+	for _, q := range []string{
+		`DELETE FROM org_refusals_hourly WHERE org_id = ?`,
+		`DELETE FROM org_refusals_daily WHERE org_id = ?`,
+		`DELETE FROM usage_spikes WHERE subject = 'org:' || ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, org); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // countRefusal counts a verification that found no key, for the
@@ -219,8 +231,8 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 }
 
 // PruneUsage deletes the hourly usage older than UsageHourlyFor, the daily
-// usage older than UsageDailyFor, and the usage of keys deleted since, and
-// says how many rows went.
+// usage older than UsageDailyFor, the spikes older than a week, and once a
+// day the usage of keys deleted since, and says how many rows went.
 func (s *Store) PruneUsage(ctx context.Context) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
@@ -233,8 +245,7 @@ func (s *Store) PruneUsage(ctx context.Context) (int, error) {
 			{`DELETE FROM org_refusals_hourly WHERE hour < ?`, []any{hour}},
 			{`DELETE FROM key_usage_daily WHERE day < ?`, []any{day}},
 			{`DELETE FROM org_refusals_daily WHERE day < ?`, []any{day}},
-			{`DELETE FROM key_usage_hourly WHERE key_id NOT IN (SELECT id FROM keys)`, nil},
-			{`DELETE FROM key_usage_daily WHERE key_id NOT IN (SELECT id FROM keys)`, nil},
+			{`DELETE FROM usage_spikes WHERE day < ?`, []any{dayOf(now.Add(-SpikeWeek))}},
 		} {
 			res, err := tx.ExecContext(ctx, q.query, q.args...)
 			if err != nil {
@@ -243,41 +254,55 @@ func (s *Store) PruneUsage(ctx context.Context) (int, error) {
 			m, _ := res.RowsAffected()
 			n += m
 		}
-		return nil
+		// The counts of deleted keys, once a day: it reads both tables.
+		swept, ok, err := jobMark(ctx, tx, usageSweepMark)
+		if err != nil || (ok && swept == dayOf(now)) {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM key_usage_hourly WHERE key_id NOT IN (SELECT id FROM keys)`,
+			`DELETE FROM key_usage_daily WHERE key_id NOT IN (SELECT id FROM keys)`,
+		} {
+			res, err := tx.ExecContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			m, _ := res.RowsAffected()
+			n += m
+		}
+		return setJobMark(ctx, tx, usageSweepMark, dayOf(now))
 	})
 	return int(n), err
 }
 
-// usageWindowMark names, in the jobs table, the start of the last 24
-// hours as the keys' uses_24h last counted them.
+// usageSweepMark names, in the jobs table, the day the counts of deleted
+// keys were last swept.
+const usageSweepMark = "usage-sweep"
+
+// usageWindowMark names, in the jobs table, the hour the keys' uses_24h
+// were last counted again from the hourly counts.
 const usageWindowMark = "usage-window"
 
-// SlideUsageWindow takes off each key's uses of the last 24 hours those
-// of the hours that have left them since the last run (all of them at
-// once after a stop), and says how many keys changed. The first run
-// starts the window where it is.
+// SlideUsageWindow counts each key's valid verifications of the last 24
+// hours again from the hourly counts, once an hour: the flush adds to
+// them as they come, and this takes off the hours that left. Counting
+// again rather than taking off keeps the figure right whatever happened
+// in between (a stop, a run as of another day). It reads the keys with
+// a count only, and says how many changed.
 func (s *Store) SlideUsageWindow(ctx context.Context) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		start := hourOf(now) - 23*3600
-		from, ok, err := jobMark(ctx, tx, usageWindowMark)
+		hour := hourOf(now)
+		if last, ok, err := jobMark(ctx, tx, usageWindowMark); err != nil || (ok && last == hour) {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE keys INDEXED BY keys_by_uses_24h SET uses_24h = (SELECT coalesce(sum(u.count), 0)
+			FROM key_usage_hourly u WHERE u.key_id = keys.id AND u.hour >= ? AND u.outcome = 0) WHERE uses_24h > 0`, hour-23*3600)
 		if err != nil {
 			return err
 		}
-		if ok && from < start {
-			res, err := tx.ExecContext(ctx, `UPDATE keys SET uses_24h = max(0, uses_24h - (SELECT coalesce(sum(u.count), 0)
-				FROM key_usage_hourly u WHERE u.key_id = keys.id AND u.hour >= ?1 AND u.hour < ?2 AND u.outcome = 0))
-				WHERE id IN (SELECT key_id FROM key_usage_hourly INDEXED BY key_usage_hourly_by_hour WHERE hour >= ?1 AND hour < ?2 AND outcome = 0)`,
-				from, start)
-			if err != nil {
-				return err
-			}
-			n, _ = res.RowsAffected()
-		}
-		if ok && from >= start {
-			return nil
-		}
-		return setJobMark(ctx, tx, usageWindowMark, start)
+		n, _ = res.RowsAffected()
+		return setJobMark(ctx, tx, usageWindowMark, hour)
 	})
 	return int(n), err
 }

@@ -104,8 +104,28 @@ type keyUsageRow struct {
 	n       int64
 }
 
-// ActivityPeriods are the periods the Activity page offers, by name.
-var ActivityPeriods = map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
+// ActionActivityExported records a download of the Activity page.
+const ActionActivityExported = "activity.exported"
+
+// ActivityPeriod is a period the Activity page offers.
+type ActivityPeriod struct {
+	Name, Label string
+	Span        time.Duration
+}
+
+// ActivityPeriods are the periods the Activity page offers, in order.
+var ActivityPeriods = []ActivityPeriod{
+	{"24h", "24 hours", 24 * time.Hour}, {"7d", "7 days", 7 * 24 * time.Hour}, {"30d", "30 days", 30 * 24 * time.Hour},
+}
+
+// ActivityPeriodNamed finds an offered period by its name.
+func ActivityPeriodNamed(name string) (ActivityPeriod, bool) {
+	i := slices.IndexFunc(ActivityPeriods, func(p ActivityPeriod) bool { return p.Name == name })
+	if i < 0 {
+		return ActivityPeriod{}, false
+	}
+	return ActivityPeriods[i], true
+}
 
 // KeyActivity is one key's verifications over a period.
 type KeyActivity struct {
@@ -146,8 +166,9 @@ func (a Activity) Top(n int, by func(UsageCounts) int64) []KeyActivity {
 }
 
 // Activity reads the verifications of the scope's keys over the period
-// before now: by the hour for a period of a week or less, by the day
-// (UTC, the current one included) beyond.
+// before now: by the hour for a day or less, by the day (UTC, the
+// current one included) beyond, so that a week reads seven rows a key
+// and outcome rather than 168.
 func (s *Store) Activity(ctx context.Context, sc Scope, period time.Duration) (Activity, error) {
 	x, err := s.orgs.get()
 	if err != nil {
@@ -156,7 +177,7 @@ func (s *Store) Activity(ctx context.Context, sc Scope, period time.Duration) (A
 	now := s.now()
 	table, bucket, from := "key_usage_hourly", "hour", hourOf(now.Add(-period))+3600
 	orgTable := "org_refusals_hourly"
-	if period > 7*24*time.Hour {
+	if period > 24*time.Hour {
 		table, bucket, from, orgTable = "key_usage_daily", "day", dayOf(now.Add(-period))+86400, "org_refusals_daily"
 	}
 	a := Activity{From: time.Unix(from, 0).UTC()}

@@ -24,7 +24,8 @@ type SpikeRun struct {
 // DetectSpikes looks at the current hour's counts so far. A key whose
 // verifications in it pass both its organization's floor and its
 // multiple of the key's usual hourly use (its average over the week
-// before; a key never used before has none) raises one key.usage_spike
+// before, or over its hours since it was first used if fewer; a key never
+// used before has none) raises one key.usage_spike
 // event and notice a day; an organization whose refusals of no key do the
 // same raises one org.refusals_spike event a day. Each is raised in the
 // transaction that records it, so it is raised once, however often this
@@ -99,19 +100,37 @@ func (d *spikeCheck) busy(query string, args ...any) ([]busyRow, error) {
 	}, query, args...)
 }
 
-// usual is the average hourly count of the week before the hour, from
-// the query's sum over it.
-func (d *spikeCheck) usual(query string, row int64) (int64, error) {
-	var sum int64
-	err := d.tx.QueryRowContext(d.ctx, query, row, d.hour-int64(SpikeWeek/time.Second), d.hour).Scan(&sum)
-	return sum / int64(SpikeWeek/time.Hour), err
+// history is a key's or an organization's counts over the week before
+// the hour: their sum, and how many hours it spans, from the first one
+// with any count (a key a day old has a day's history); 0 hours for none.
+type history struct{ sum, hours int64 }
+
+// usual is the average hourly count of the history.
+func (h history) usual() int64 {
+	if h.hours == 0 {
+		return 0
+	}
+	return h.sum / h.hours
+}
+
+// history reads the query's sum and first hour over the week before the
+// hour.
+func (d *spikeCheck) history(query string, row int64) (history, error) {
+	var h history
+	var first sql.NullInt64
+	err := d.tx.QueryRowContext(d.ctx, query, row, d.hour-int64(SpikeWeek/time.Second), d.hour).Scan(&h.sum, &first)
+	if first.Valid {
+		h.hours = (d.hour - first.Int64) / 3600
+	}
+	return h, err
 }
 
 // spiking says whether count in an hour is a spike under the policy,
-// given the usual hourly count.
-func spiking(p Policy, count, usual int64) bool {
+// given the history before it: above the floor, and above the multiple
+// of the usual hourly count (compared without rounding).
+func spiking(p Policy, count int64, h history) bool {
 	multiple, floor := p.Spike()
-	return count > int64(floor) && count > int64(multiple)*usual
+	return count > int64(floor) && count*max(h.hours, 1) > int64(multiple)*h.sum
 }
 
 // record notes a spike of subject today; false when one was noted before.
@@ -135,10 +154,11 @@ func (d *spikeCheck) key(s *Store, b busyRow) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	usual, err := d.usual(`SELECT coalesce(sum(count), 0) FROM key_usage_hourly WHERE key_id = ? AND hour >= ? AND hour < ?`, k.row)
-	if err != nil || !spiking(d.orgs[k.org].Effective, b.count, usual) {
+	h, err := d.history(`SELECT coalesce(sum(count), 0), min(hour) FROM key_usage_hourly WHERE key_id = ? AND hour >= ? AND hour < ?`, k.row)
+	if err != nil || !spiking(d.orgs[k.org].Effective, b.count, h) {
 		return false, err
 	}
+	usual := h.usual()
 	if fresh, err := d.record("key:"+strconv.FormatInt(k.row, 10), b.count, usual); err != nil || !fresh {
 		return false, err
 	}
@@ -156,10 +176,11 @@ func (d *spikeCheck) org(s *Store, b busyRow) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	usual, err := d.usual(`SELECT coalesce(sum(count), 0) FROM org_refusals_hourly WHERE org_id = ? AND hour >= ? AND hour < ?`, b.row)
-	if err != nil || !spiking(o.Effective, b.count, usual) {
+	h, err := d.history(`SELECT coalesce(sum(count), 0), min(hour) FROM org_refusals_hourly WHERE org_id = ? AND hour >= ? AND hour < ?`, b.row)
+	if err != nil || !spiking(o.Effective, b.count, h) {
 		return false, err
 	}
+	usual := h.usual()
 	if fresh, err := d.record("org:"+strconv.FormatInt(b.row, 10), b.count, usual); err != nil || !fresh {
 		return false, err
 	}

@@ -138,3 +138,53 @@ func TestSpikePolicy(t *testing.T) {
 		t.Fatalf("under Acme's policy: %+v, %v", run, err)
 	}
 }
+
+// TestYoungSteadyKeyDoesNotSpikeAgain: a key first used at a steady rate
+// spikes once (it had no history), and not again the next day: its usual
+// is its average since it was first used, not over a whole week.
+func TestYoungSteadyKeyDoesNotSpikeAgain(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	k, _ := mustCreateKey(t, s, NewKey{Name: "young", Enabled: true})
+	clock.now = time.Date(2026, 11, 23, 20, 30, 0, 0, time.UTC)
+	fired := 0
+	for range 10 { // 20:30 to 05:30 the next day, 2,000 an hour
+		addUsage(t, s, "key_usage_hourly", k.rowID, clock.Now(), 2000)
+		run, err := s.DetectSpikes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fired += run.Keys
+		clock.Advance(time.Hour)
+	}
+	if fired != 1 {
+		t.Fatalf("a young steady key spiked %d times, want once (its first hour)", fired)
+	}
+}
+
+// TestDeletedOrganizationTakesItsCounts: an organization deleted takes its
+// refusals with it, so that one given its id later starts afresh.
+func TestDeletedOrganizationTakesItsCounts(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	temp, err := s.CreateOrg(ctx, testActor, "Temp", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		s.VerifyKey(ctx, NewSecret(), "", temp.ID)
+	}
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.VerifyKey(ctx, NewSecret(), "", temp.ID) // counted, not flushed yet
+	if _, err := s.DeleteOrg(ctx, testActor, temp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "org_refusals_hourly") + count(t, s, "org_refusals_daily"); n != 0 {
+		t.Fatalf("%d rows of the deleted organization's refusals are left", n)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"path/filepath"
@@ -286,5 +287,119 @@ func TestUsesInTheLast24Hours(t *testing.T) {
 	slide()
 	if got := uses(); got != 0 {
 		t.Fatalf("after a stop: %d, want 0", got)
+	}
+}
+
+// TestUsesWindowWhateverTheRuns: the count of the last 24 hours comes out
+// right after a late first run, and after a run as of a day to come
+// followed by one at the real time.
+func TestUsesWindowWhateverTheRuns(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	k, secret := mustCreateKey(t, s, NewKey{Name: "k", Enabled: true})
+	uses := func() int64 {
+		t.Helper()
+		got, err := s.Key(ctx, Scope{}, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Uses24h
+	}
+	slide := func() {
+		t.Helper()
+		if _, err := s.SlideUsageWindow(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify := func(n int, perm string) {
+		t.Helper()
+		for range n {
+			if _, err := s.VerifyKey(ctx, secret, perm, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify(5, "")
+	verify(4, "not-its-permission") // refused: not in the count
+	if got := uses(); got != 5 {
+		t.Fatalf("%d after the flush, want 5", got)
+	}
+	clock.Advance(30 * time.Hour) // the job's first run, a day late
+	slide()
+	if got := uses(); got != 0 {
+		t.Fatalf("a late first run leaves %d", got)
+	}
+	verify(3, "")
+	real := clock.Now()
+	clock.Advance(10 * 24 * time.Hour) // a run as of ten days ahead
+	slide()
+	clock.now = real
+	verify(2, "")
+	slide()
+	if got := uses(); got != 5 {
+		t.Fatalf("after a run ahead and one now: %d, want 5", got)
+	}
+}
+
+// TestEveryCodeHasItsOutcome: each verification code counts as its own
+// outcome, and back.
+func TestEveryCodeHasItsOutcome(t *testing.T) {
+	codes := []string{"", CodeRateLimited, CodeNotFound, CodeMalformed, CodeRevoked, CodeExpired,
+		CodeDisabled, CodeOrgDisabled, CodeWrongOrg, CodePermissionDenied}
+	seen := map[int]bool{}
+	for _, code := range codes {
+		i := outcomeOf(code)
+		if seen[i] {
+			t.Fatalf("%q shares outcome %d", code, i)
+		}
+		seen[i] = true
+		if want := cmp.Or(code, OutcomeValid); UsageOutcomes[i] != want {
+			t.Fatalf("%q counts as %s", code, UsageOutcomes[i])
+		}
+	}
+}
+
+// TestCountingAllocatesNothing: a cached verification, passed or refused,
+// counts with no allocation.
+func TestCountingAllocatesNothing(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	_, secret := mustCreateKey(t, s, NewKey{Name: "k", Enabled: true, Capacity: MaxCapacity, Frequency: 1})
+	for _, perm := range []string{"", "not-its-permission"} {
+		if _, err := s.VerifyKey(ctx, secret, perm, ""); err != nil { // cached from here
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { s.VerifyKey(ctx, secret, perm, "") }); n != 0 {
+			t.Fatalf("%v allocations a verification (permission %q)", n, perm)
+		}
+	}
+}
+
+// TestFailedFlushKeepsTheCounts: counts a flush could not write are
+// written by the next, for keys and organizations alike.
+func TestFailedFlushKeepsTheCounts(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	k, secret := mustCreateKey(t, s, NewKey{Name: "k", Enabled: true})
+	for range 3 {
+		s.VerifyKey(ctx, secret, "", "")
+		s.VerifyKey(ctx, NewSecret(), "", "")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.FlushUsage(cancelled); err == nil {
+		t.Fatal("a flush with a cancelled context succeeded")
+	}
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := usageOf(t, s, "key_usage_hourly", "key_id", k.rowID)[OutcomeValid]; got != 3 {
+		t.Fatalf("key: %d valid, want 3", got)
+	}
+	if got := usageOf(t, s, "org_refusals_hourly", "org_id", RootOrg)[CodeNotFound]; got != 3 {
+		t.Fatalf("root: %d not found, want 3", got)
 	}
 }

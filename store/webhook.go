@@ -199,9 +199,9 @@ func webhookEvent(action string, w Webhook, org int64, details map[string]any) e
 }
 
 // WebhookURLShown is a webhook's URL as logs, the audit log, titles and
-// lists show it: its scheme and host, and of a long path and query only
-// "…" and their last four characters, since receivers often carry their
-// token there.
+// lists show it: its scheme and host, and of a long path, or any query,
+// only "…" and their last four characters, since receivers often carry
+// their token there.
 func WebhookURLShown(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -211,8 +211,8 @@ func WebhookURLShown(raw string) string {
 	if u.RawQuery != "" {
 		rest += "?" + u.RawQuery
 	}
-	if len(rest) > 12 {
-		rest = "/…" + rest[len(rest)-4:]
+	if u.RawQuery != "" || len(rest) > 12 {
+		rest = "/…" + rest[len(rest)-min(4, len(rest)):]
 	}
 	return u.Scheme + "://" + u.Host + rest
 }

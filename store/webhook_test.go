@@ -315,6 +315,7 @@ func TestWebhookURLShown(t *testing.T) {
 		"https://hooks.slack.com/services/T000/B000/XXXXsecretYYYY": "https://hooks.slack.com/…YYYY",
 		"https://example.com/hook?token=abcdefgh1234":               "https://example.com/…1234",
 		"https://example.com/in":                                    "https://example.com/in",
+		"https://h.example/?key=s3cr3t":                             "https://h.example/…cr3t",
 		"https://example.com":                                       "https://example.com",
 		"::not a url":                                               "(a webhook)",
 	} {

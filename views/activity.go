@@ -5,14 +5,10 @@ import "github.com/keydesk/keydesk/store"
 // ActivityTop is how many keys each of the Activity page's lists shows.
 const ActivityTop = 20
 
-// ActivityPeriodNames are the periods the page offers, in order, with
-// their labels.
-var ActivityPeriodNames = []struct{ Value, Label string }{{"24h", "24 hours"}, {"7d", "7 days"}, {"30d", "30 days"}}
-
 // ActivityPage is the Activity page: the verifications of the user's
 // organizations' keys over a period.
 type ActivityPage struct {
-	Period   string // one of ActivityPeriodNames' values
+	Period   store.ActivityPeriod
 	Activity store.Activity
 }
 
@@ -26,13 +22,4 @@ var activityLists = []activityList{
 	{"used", "Used most", "Valid", "No key passed a verification.", store.UsageCounts.Valid},
 	{"refused", "Refused most", "Refused", "No key was refused.", store.UsageCounts.Refused},
 	{"limited", "Rate-limited most", "Rate limited", "No key hit its rate limit.", store.UsageCounts.RateLimited},
-}
-
-func periodLabel(period string) string {
-	for _, p := range ActivityPeriodNames {
-		if p.Value == period {
-			return p.Label
-		}
-	}
-	return period
 }

@@ -63,6 +63,7 @@ var actionLabels = map[string]string{
 	store.ActionWebhookResent:     "Webhook delivery sent again",
 	store.ActionKeyUsageSpike:     "Key's use spiked",
 	store.ActionOrgRefusalsSpike:  "Refusals spiked",
+	store.ActionActivityExported:  "Activity exported",
 	store.NoticeExpiring:          "Key expiring (notice)",
 	store.NoticeRotationDue:       "Key rotation due (notice)",
 	store.NoticeGraceEnding:       "Key's grace ending (notice)",

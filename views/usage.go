@@ -43,7 +43,7 @@ func usageBars(u store.KeyUsage) (bars []usageBar, top int64) {
 	slot := (chartW - chartLeft) / float64(max(len(u.Days), 1))
 	for i, d := range u.Days {
 		b := usageBar{X: chartLeft + float64(i)*slot + slot*chartBarGap/2, W: slot * (1 - chartBarGap), Title: dayFigures(d)}
-		if i%2 == len(u.Days)%2 || len(u.Days) <= 7 {
+		if (len(u.Days)-1-i)%2 == 0 || len(u.Days) <= 7 { // today always
 			b.Label = d.At.Format("2 Jan")
 		}
 		y := chartTop + chartPlotHeight
@@ -55,6 +55,7 @@ func usageBars(u store.KeyUsage) (bars []usageBar, top int64) {
 				continue
 			}
 			h := max(float64(part.n)/float64(top)*chartPlotHeight, chartMinBarPixel)
+			h = min(h, y-chartTop) // the least parts' minimum never lifts a bar off the plot
 			y -= h
 			b.Segments = append(b.Segments, usageSegment{Y: y, H: h, Class: part.class})
 		}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
 )
 
 var activityCSVHeader = []string{"key_id", "name", "org", "valid", "rate_limited", "refused", "total"}
@@ -15,7 +17,7 @@ func (h *handler) exportActivity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := newCSVStream(c, "activity-"+period, h.now().UTC(), activityCSVHeader)
+	out, err := newCSVStream(c, "activity-"+period.Name, h.now().UTC(), activityCSVHeader)
 	if err != nil {
 		return err
 	}
@@ -25,5 +27,9 @@ func (h *handler) exportActivity(c echo.Context) error {
 			return err
 		}
 	}
-	return out.close()
+	if err := out.close(); err != nil {
+		return err
+	}
+	return h.store.RecordEvent(c.Request().Context(), h.actor(c), store.ActionActivityExported, "activity", "Activity",
+		map[string]any{"period": period.Name, "rows": len(a.Keys)})
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -9,21 +11,17 @@ import (
 	"github.com/keydesk/keydesk/views"
 )
 
-// defaultActivityPeriod is the Activity page's period unless one is asked.
-const defaultActivityPeriod = "24h"
-
-// activity reads the verifications over the period asked for: one of
-// store.ActivityPeriods, the default when none is.
-func (h *handler) activity(c echo.Context) (string, store.Activity, error) {
-	period := c.QueryParam("period")
-	if period == "" {
-		period = defaultActivityPeriod
+// activity reads the verifications over the period asked for, the
+// first offered when none is.
+func (h *handler) activity(c echo.Context) (store.ActivityPeriod, store.Activity, error) {
+	period := store.ActivityPeriods[0]
+	if name := c.QueryParam("period"); name != "" {
+		var ok bool
+		if period, ok = store.ActivityPeriodNamed(name); !ok {
+			return period, store.Activity{}, echo.NewHTTPError(http.StatusBadRequest, "There is no period "+strconv.Quote(name)+": choose "+periodNames()+".")
+		}
 	}
-	d, ok := store.ActivityPeriods[period]
-	if !ok {
-		return "", store.Activity{}, echo.NewHTTPError(http.StatusBadRequest, "The period is 24h, 7d or 30d.")
-	}
-	a, err := h.store.Activity(c.Request().Context(), scope(c), d)
+	a, err := h.store.Activity(c.Request().Context(), scope(c), period.Span)
 	return period, a, err
 }
 
@@ -35,4 +33,13 @@ func (h *handler) showActivityPage(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.ActivityPageView(h.page(c, "Activity", "keys"), views.ActivityPage{Period: period, Activity: a}), nil)
+}
+
+// periodNames lists the offered periods' names, for a message.
+func periodNames() string {
+	names := make([]string, len(store.ActivityPeriods))
+	for i, p := range store.ActivityPeriods {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }

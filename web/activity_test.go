@@ -53,6 +53,7 @@ func TestActivityPage(t *testing.T) {
 	verify(calmSecret, "not-its-permission", "", 6)
 	verify(limitedSecret, "", "", 5) // 2 pass, 3 rate limited
 	verify(store.NewSecret(), "", acme.ID, 9)
+	verify("not-a-key", "", "", 2) // at the root: not Acme's people's business
 	flush()
 
 	top := func(d *response, list string) []string {
@@ -71,12 +72,12 @@ func TestActivityPage(t *testing.T) {
 	if href := day.doc().Find("[data-testid=top-used] [data-testid=top-key]").First().AttrOr("href", ""); href != "/keys/"+busy.ID {
 		t.Fatalf("the busiest key links to %q", href)
 	}
-	if got := day.testid("activity-total"); got != "54 verifications: 36 valid, 3 rate limited, 15 refused." {
+	if got := day.testid("activity-total"); got != "56 verifications: 36 valid, 3 rate limited, 17 refused." {
 		t.Fatalf("the total says %q", got)
 	}
 	var cells []string
 	day.doc().Find("[data-testid=no-key-table] tbody td").Each(func(_ int, c *goquery.Selection) { cells = append(cells, c.Text()) })
-	if got := strings.Join(cells, " "); got != "Default/Acme 9 0" {
+	if got := strings.Join(cells, " "); got != "Default 0 2 Default/Acme 9 0" {
 		t.Fatalf("refused with no key: %q", got)
 	}
 	week := admin.get("/activity?period=7d")
@@ -99,6 +100,12 @@ func TestActivityPage(t *testing.T) {
 	acmeView := tc.loggedIn("acme-viewer").get("/activity")
 	if got := top(&acmeView, "used"); !slices.Equal(got, []string{"limited"}) || strings.Contains(acmeView.Body.String(), "busy") {
 		t.Fatalf("Acme sees %v", got)
+	}
+	if got := acmeView.testid("activity-total"); got != "14 verifications: 2 valid, 3 rate limited, 9 refused." {
+		t.Fatalf("Acme's total says %q", got)
+	}
+	if rows := acmeView.doc().Find("[data-testid=no-key-table] tbody tr").Length(); rows != 1 {
+		t.Fatalf("Acme sees %d organizations' refusals, want its own", rows)
 	}
 	wantStatus(t, admin.get("/activity?period=1y"), http.StatusBadRequest)
 }

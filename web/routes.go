@@ -37,8 +37,6 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys", h.createKey, h.requireRights(view, read, store.RightKeysCreate))
 	in.POST("/keys/bulk", h.changeKeys, h.requireRights(view, read)) // the action's own right is checked inside
 	in.GET("/keys/test", h.showKeyTestPage, h.requireRights(view, read))
-	in.GET("/activity", h.showActivityPage, h.requireRights(view, read))
-	in.GET("/activity.csv", h.exportActivity, h.requireRights(view, read), compressCSV())
 	in.POST("/keys/test", h.checkKey, h.requireRights(view, read))
 	in.GET("/keys/:id", h.showKeyDetailsPage, h.requireRights(view, read))
 	in.POST("/keys/:id/enable", h.enableKey, h.requireRights(view, read, store.RightKeysUpdate))
@@ -52,6 +50,10 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/keys/:id/schedule", h.setKeySchedule, h.requireRights(view, read, store.RightKeysUpdate))
 	in.POST("/keys/:id/reveal", h.revealKey, h.requireRights(view, read, store.RightKeysReveal))
 	in.POST("/keys/:id/delete", h.deleteKey, h.requireRights(view, read, store.RightKeysDelete))
+
+	// Their use over time
+	in.GET("/activity", h.showActivityPage, h.requireRights(view, read))
+	in.GET("/activity.csv", h.exportActivity, h.requireRights(view, read), compressCSV())
 
 	// Users and roles
 	users := h.requireRights(store.RightUsers)
