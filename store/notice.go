@@ -95,8 +95,11 @@ type NoticeRun struct {
 // and a notice is unique for what it warns of and its days: a crash, a
 // second run, or two processes, never raise one twice nor skip one.
 //
-// The first run of a database starts its window there: it raises nothing
-// for the past.
+// The first run of a database catches up once: each key whose expiry,
+// scheduled rotation or grace end is still ahead gets the notice of the
+// nearest threshold already passed (a key expiring in 6 days hears so at
+// once, with the days really left), and nothing about what is already
+// over.
 func (s *Store) PlanNotices(ctx context.Context) (NoticeRun, error) {
 	var run NoticeRun
 	x, err := s.orgs.get()
@@ -114,7 +117,10 @@ func (s *Store) PlanNotices(ctx context.Context) (NoticeRun, error) {
 			return err
 		}
 		p := &noticePlan{ctx: ctx, tx: tx, now: now, orgs: orgs, recipients: map[recipientsKey][]int64{}}
-		if ok && from < now.Unix() {
+		if !ok {
+			from, p.onlyAhead = now.Add(-noticeLookback(orgs)).Unix(), true
+		}
+		if from < now.Unix() {
 			if err := p.timed(time.Unix(from, 0).UTC(), now); err != nil {
 				return err
 			}
@@ -136,6 +142,19 @@ type noticePlan struct {
 	orgs       map[int64]Org
 	recipients map[recipientsKey][]int64
 	run        NoticeRun
+	// onlyAhead leaves out what is already over: the first run's catching
+	// up raises no notice of a past expiry, rotation or grace end.
+	onlyAhead bool
+}
+
+// noticeLookback is how far back the first run catches up: the furthest
+// notice ahead of any policy, or of rotations.
+func noticeLookback(orgs map[int64]Org) time.Duration {
+	days := RotationNoticeDays
+	for _, o := range orgs {
+		days = max(days, slices.Max(o.Effective.NoticeSchedule()))
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // noticeKey is a key a notice may be about.
@@ -277,6 +296,9 @@ func (p *noticePlan) raise(k noticeKey, kind string, dueFor int64, days int, mom
 // raiseWith raises a notice that names figures: a spike's count in its
 // hour and its usual hourly count.
 func (p *noticePlan) raiseWith(k noticeKey, kind string, dueFor int64, days int, figure, usual int64) error {
+	if p.onlyAhead && dueFor <= p.now.Unix() {
+		return nil
+	}
 	var id int64
 	err := p.tx.QueryRowContext(p.ctx, `INSERT INTO notices (kind, key_row, key_id, key_name, org_id, due_for, days, at, figure, usual)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,

@@ -256,3 +256,32 @@ func TestNoticeDaysLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstRunCatchesUp: the first planning on a database warns of what is
+// still ahead (the nearest threshold passed, once), and of nothing over.
+func TestFirstRunCatchesUp(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	day := 24 * time.Hour
+	key := func(name string, d time.Duration) {
+		mustCreateKey(t, s, NewKey{Name: name, Enabled: true, ExpiresAt: clock.Now().Add(d)})
+	}
+	// Keys made before notices were planned at all, as on an upgrade.
+	key("gone", time.Hour)
+	key("six-days", 20*day)
+	clock.Advance(14 * day) // "gone" has expired; "six-days" has 6 days left
+	key("forty-days", 40*day)
+	if _, err := s.PlanNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := allRowsOf(s, `SELECT key_name || ':' || days FROM notices ORDER BY key_name`)
+	if err != nil || len(got) != 1 || got[0] != "six-days:7" {
+		t.Fatalf("the first run raised %v, %v; want six-days' 7-day notice only", got, err)
+	}
+	if _, err := s.PlanNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "notices"); n != 1 {
+		t.Fatalf("%d notices after a second run", n)
+	}
+}
