@@ -49,10 +49,15 @@ func randomString(n int, alphabet string) string {
 }
 
 // NewSecret returns a fresh key secret.
-func NewSecret() string {
+func NewSecret() string { return newChecked(secretPrefix) }
+
+// newChecked returns prefix, secretRandomLen random base62 characters and
+// their checksum: the form of key secrets and of access tokens, which
+// differ by their prefix.
+func newChecked(prefix string) string {
 	random := randomString(secretRandomLen, base62)
 	sum := checksum(random)
-	return secretPrefix + random + string(sum[:])
+	return prefix + random + string(sum[:])
 }
 
 var crcTable = crc32.MakeTable(crc32.IEEE)
@@ -76,11 +81,15 @@ func checksum(s string) [secretCheckLen]byte {
 
 // WellFormedSecret reports whether s has the secret format and a valid
 // checksum. It does no lookup, so malformed keys cost nothing to refuse.
-func WellFormedSecret(s string) bool {
-	if len(s) != SecretLen || !strings.HasPrefix(s, secretPrefix) {
+func WellFormedSecret(s string) bool { return wellFormed(s, secretPrefix) }
+
+// wellFormed reports whether s is prefix and a checked random part, as
+// newChecked makes them. It does not allocate.
+func wellFormed(s, prefix string) bool {
+	if len(s) != len(prefix)+secretRandomLen+secretCheckLen || !strings.HasPrefix(s, prefix) {
 		return false
 	}
-	body := s[len(secretPrefix):]
+	body := s[len(prefix):]
 	for i := 0; i < len(body); i++ {
 		if strings.IndexByte(base62, body[i]) < 0 {
 			return false
