@@ -12,6 +12,9 @@ const (
 	ECONFLICT  = "conflict"  // the record's state does not allow the change
 	EFORBIDDEN = "forbidden" // the actor may not make this change
 	ELIMITED   = "limited"   // too many such requests: wait and try again
+	// EUNAUTHORIZED: the credential presented (an access token) lets
+	// nobody in.
+	EUNAUTHORIZED = "unauthorized"
 )
 
 // Error is an error a user can act on: Message is written for them, Field

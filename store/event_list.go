@@ -18,7 +18,7 @@ var EventActions = []string{
 	ActionLoginSucceeded, ActionLoginFailed, ActionLogout, ActionAccessDenied,
 	ActionSettingsChanged, ActionPermissionCreated, ActionPermissionDeleted, ActionEventsExported, ActionEventsPruned,
 	ActionOrgCreated, ActionOrgUpdated, ActionOrgDeleted, ActionOrgPolicyChanged,
-	ActionKeyUsageSpike, ActionOrgRefusalsSpike, ActionActivityExported,
+	ActionKeyUsageSpike, ActionOrgRefusalsSpike, ActionActivityExported, ActionTokenCreated, ActionTokenRevoked,
 	ActionNoticesChanged, ActionCalendarCreated, ActionCalendarRevoked, ActionWebhookCreated, ActionWebhookTested, ActionWebhookResent, ActionWebhookDeleted,
 }
 

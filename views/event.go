@@ -64,6 +64,8 @@ var actionLabels = map[string]string{
 	store.ActionKeyUsageSpike:     "Key's use spiked",
 	store.ActionOrgRefusalsSpike:  "Refusals spiked",
 	store.ActionActivityExported:  "Activity exported",
+	store.ActionTokenCreated:      "Access token created",
+	store.ActionTokenRevoked:      "Access token revoked",
 	store.NoticeExpiring:          "Key expiring (notice)",
 	store.NoticeRotationDue:       "Key rotation due (notice)",
 	store.NoticeGraceEnding:       "Key's grace ending (notice)",

@@ -28,6 +28,8 @@ func statusOf(err error) (int, string) {
 			return http.StatusForbidden, se.Message
 		case store.ELIMITED:
 			return http.StatusTooManyRequests, se.Message
+		case store.EUNAUTHORIZED:
+			return http.StatusUnauthorized, se.Message
 		}
 		return http.StatusUnprocessableEntity, se.Message
 	case errors.As(err, &he):

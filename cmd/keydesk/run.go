@@ -26,6 +26,8 @@ const usage = `Usage:
   keydesk org add|list                                        manage organizations (see keydesk org)
   keydesk jobs run --db PATH [--at TIME]                      run every due job once, as of TIME (default now)
   keydesk rekey --db PATH                                     move the kept secrets to a new master key
+  keydesk token create --db PATH --user U --name N --rights R1,R2 --expires 30d
+                                                              make an access token for the management API
 
 Every flag has an environment variable: --addr is KEYDESK_ADDR, --db is KEYDESK_DB, and so on.
 `
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.jobs(ctx, args)
 	case "rekey":
 		return e.rekey(ctx, args)
+	case "token":
+		return e.token(ctx, args)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
