@@ -45,3 +45,12 @@ func ValidRight(r Right) bool {
 	}
 	return false
 }
+
+// AllRights lists every right, in Rights' order.
+func AllRights() []Right {
+	out := make([]Right, len(Rights))
+	for i, r := range Rights {
+		out[i] = r.Right
+	}
+	return out
+}

@@ -83,7 +83,7 @@ func (s *Store) CreateToken(ctx context.Context, actor Actor, userID int64, in N
 		if err != nil {
 			return err
 		}
-		if err := mayManage(ctx, tx, actor, u); err != nil {
+		if err := mayHandleTokensOf(ctx, tx, actor, u); err != nil {
 			return err
 		}
 		if !u.DisabledAt.IsZero() {
@@ -140,6 +140,22 @@ func (s *Store) CreateTokenFor(ctx context.Context, actor Actor, username string
 		return Token{}, "", err
 	}
 	return s.CreateToken(ctx, actor, id, in)
+}
+
+// mayHandleTokensOf lets the actor make or revoke u's tokens: their own,
+// or, with the right to manage users, those of a user they may manage.
+func mayHandleTokensOf(ctx context.Context, tx *sql.Tx, actor Actor, u User) error {
+	if actor.UserID == u.ID {
+		return nil
+	}
+	held, limited, err := actorRights(ctx, tx, actor)
+	if err != nil {
+		return err
+	}
+	if limited && !slices.Contains(held, RightUsers) {
+		return Errorf(EFORBIDDEN, "", "You do not have the right to handle another user's tokens: it takes the right to manage users.")
+	}
+	return mayManage(ctx, tx, actor, u)
 }
 
 func tokenEvent(action string, t Token, u User) eventRecord {
@@ -204,13 +220,23 @@ func (s *Store) Tokens(ctx context.Context, sc Scope, userID int64) ([]Token, er
 // RevokeToken revokes a token: its own user's, or any of the actor's
 // scope that the actor may manage.
 func (s *Store) RevokeToken(ctx context.Context, actor Actor, id string) (Token, error) {
+	return s.revokeToken(ctx, actor, id, false)
+}
+
+// RevokeOwnToken revokes one of the actor's own tokens; any other does
+// not exist for this call.
+func (s *Store) RevokeOwnToken(ctx context.Context, actor Actor, id string) (Token, error) {
+	return s.revokeToken(ctx, actor, id, true)
+}
+
+func (s *Store) revokeToken(ctx context.Context, actor Actor, id string, own bool) (Token, error) {
 	var t Token
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
 		var row int64
 		t, row, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM access_tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.public_id = ? AND t.revoked_at IS NULL`, id))
-		if err == sql.ErrNoRows {
+		if err == sql.ErrNoRows || (err == nil && own && t.UserID != actor.UserID) {
 			return Errorf(ENOTFOUND, "", "There is no such token. It may have been revoked.")
 		}
 		if err != nil {
@@ -223,7 +249,7 @@ func (s *Store) RevokeToken(ctx context.Context, actor Actor, id string) (Token,
 		if err != nil {
 			return err
 		}
-		if err := mayManage(ctx, tx, actor, u); err != nil {
+		if err := mayHandleTokensOf(ctx, tx, actor, u); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = ? WHERE id = ?`, now.Unix(), row); err != nil {

@@ -120,6 +120,10 @@ func TestAccessTokens(t *testing.T) {
 		t.Fatalf("an expired token: %v", err)
 	}
 	clock.Advance(-31 * 24 * time.Hour)
+	peer := mustUser(t, s, "peer", RoleKeyManager, acme.ID)
+	if _, err := s.RevokeToken(ctx, actorOf(peer), tok.ID); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("a peer without users.manage revoking: %v", err)
+	}
 	outsider := mustUser(t, s, "beta-admin", RoleAdministrator, beta.ID)
 	if _, err := s.RevokeToken(ctx, actorOf(outsider), tok.ID); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("another organization's admin revoking: %v", err)

@@ -64,3 +64,12 @@ func (v UserDetails) orgPath() string {
 	}
 	return ""
 }
+
+// rightNames writes rights as the names chips show.
+func rightNames(rights []store.Right) []string {
+	out := make([]string, len(rights))
+	for i, r := range rights {
+		out[i] = string(r)
+	}
+	return out
+}

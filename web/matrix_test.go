@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +30,7 @@ type route struct {
 
 // anyOfRights names the routes that any one of their rights opens, rather
 // than all of them.
-var anyOfRights = map[string]bool{"organizations": true, "organization": true}
+var anyOfRights = map[string]bool{"organizations": true, "organization": true, "make own token": true}
 
 var fixtureN atomic.Int64
 
@@ -90,6 +91,19 @@ func routeTable() []route {
 		// In this order: each user ends the calendar address they just got.
 		{"own calendar", nil, 201, func(*testConsole) (string, string, url.Values) { return "POST", "/profile/calendar", nil }},
 		{"end own calendar", nil, 303, func(*testConsole) (string, string, url.Values) { return "POST", "/profile/calendar/delete", nil }},
+		{"make own token", store.AllRights(), 201, func(*testConsole) (string, string, url.Values) {
+			return "POST", "/profile/tokens", url.Values{"name": {fresh("t")}, "rights": {"apikeys.view"}, "expires_at": {"2027-01-31"}}
+		}},
+		// Someone else's token does not exist on one's profile.
+		{"revoke another's token on one's profile", nil, 404, func(tc *testConsole) (string, string, url.Values) {
+			u := tc.freshUser()
+			tok, _, err := tc.store.CreateToken(context.Background(), store.SystemActor("test"), u.ID,
+				store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView}, ExpiresAt: tc.clock.now.Add(24 * time.Hour)})
+			if err != nil {
+				tc.t.Fatal(err)
+			}
+			return "POST", "/profile/tokens/" + tok.ID + "/revoke", nil
+		}},
 		{"key list", keysRead, 200, get("/keys")},
 		{"key list fragment", keysRead, 200, get("/keys?q=x")},
 		{"export", keysRead, 200, get("/keys/export.csv")},

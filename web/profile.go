@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,6 +16,9 @@ import (
 func (h *handler) showProfilePage(c echo.Context) error {
 	return h.profilePage(c, http.StatusOK, views.Profile{})
 }
+
+// defaultTokenDays is when a new access token expires unless one chooses.
+const defaultTokenDays = 90
 
 // profilePage shows the profile with v's forms; it reads the notice
 // settings unless v brings them back as typed, and the calendar's state.
@@ -32,6 +36,16 @@ func (h *handler) profilePage(c echo.Context, status int, v views.Profile) error
 	var err error
 	if v.CalendarSince, v.CalendarOn, err = h.store.CalendarSince(ctx, me.ID); err != nil {
 		return err
+	}
+	if v.Tokens, err = h.store.Tokens(ctx, scope(c), me.ID); err != nil {
+		return err
+	}
+	if v.Orgs, err = h.store.Orgs(ctx, scope(c)); err != nil {
+		return err
+	}
+	if v.TokenForm.ExpiresAt == "" && !v.TokenForm.Errors.Any() {
+		v.TokenForm = views.TokenForm{ExpiresAt: h.now().UTC().AddDate(0, 0, defaultTokenDays).Format(time.DateOnly),
+			Rights: []string{string(store.RightKeysView), string(store.RightKeysRead)}}
 	}
 	return render(c, status, views.ProfilePage(h.page(c, "Your profile", "profile"), v), nil)
 }

@@ -105,4 +105,7 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/profile/notices", h.saveNotices)
 	in.POST("/profile/calendar", h.createCalendarToken)
 	in.POST("/profile/calendar/delete", h.revokeCalendar)
+	// A token holds some of its maker's rights: with none, there is nothing to give it.
+	in.POST("/profile/tokens", h.createToken, h.requireAnyRight(store.AllRights()...))
+	in.POST("/profile/tokens/:id/revoke", h.revokeToken)
 }

@@ -17,6 +17,7 @@ const (
 	ProfilePassword     = "/profile/password"
 	ProfileNotices      = "/profile/notices"
 	ProfileCalendar     = "/profile/calendar"
+	ProfileTokens       = "/profile/tokens"
 	Keys                = "/keys"
 	KeyNew              = "/keys/new"
 	KeyTest             = "/keys/test"
@@ -84,6 +85,11 @@ func ActivityOver(period string) string { return WithQuery(Activity, url.Values{
 // ActivityExportOver downloads the Activity page's figures over a period.
 func ActivityExportOver(period string) string {
 	return WithQuery(ActivityExport, url.Values{"period": {period}})
+}
+
+// ProfileTokenRevoke revokes one of the user's access tokens.
+func ProfileTokenRevoke(id string) string {
+	return ProfileTokens + "/" + url.PathEscape(id) + "/revoke"
 }
 
 // Calendar is the address of the calendar feed with this token.
