@@ -22,6 +22,10 @@ func (h *handler) routes(e *echo.Echo) {
 	// For services: no session; the verify token, when configured
 	e.POST("/api/v1/keys/verify", h.verifyKey)
 	e.GET("/api/v1/status", h.apiStatus)
+	// For automation: the management API, with an access token (on each
+	// route: a group's middleware would answer unknown paths too)
+	e.GET("/api/v1/me", h.apiMe, h.requireToken)
+	e.GET("/api/v1/permissions", h.apiPermissions, h.requireToken)
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 
 	// Logged in

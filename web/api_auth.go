@@ -1,0 +1,72 @@
+package web
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// The management API's caller, as requireToken leaves them in the context.
+const (
+	apiUserKey  = "api-user"
+	apiTokenKey = "api-token"
+)
+
+// requireToken lets in the management API's callers: an access token in
+// Authorization, as "Bearer kdp_…" or, as the provisioning API takes it,
+// bare. The caller acts as the token's user, with the rights and the
+// organizations the token grants. Anything else is a 401 in JSON.
+func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		header := strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization))
+		token := header
+		if scheme, rest, ok := strings.Cut(header, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimSpace(rest)
+		}
+		if token == "" {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="keydesk"`)
+			return apiFail(c, store.Errorf(store.EUNAUTHORIZED, "", "Send an access token: Authorization: Bearer kdp_…. Make one on your profile."))
+		}
+		u, t, err := h.store.AuthenticateToken(c.Request().Context(), token)
+		if err != nil {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="keydesk", error="invalid_token"`)
+			return apiFail(c, err)
+		}
+		c.Set(apiUserKey, u)
+		c.Set(apiTokenKey, t)
+		return next(c)
+	}
+}
+
+// apiCaller is the management API's caller and their token.
+func apiCaller(c echo.Context) (store.User, store.Token) {
+	u, _ := c.Get(apiUserKey).(store.User)
+	t, _ := c.Get(apiTokenKey).(store.Token)
+	return u, t
+}
+
+// apiErrorCodes are the management API's error codes, one per kind of the
+// store's errors: what went wrong, not only the HTTP status.
+var apiErrorCodes = map[string]string{
+	store.EINVALID:      "INVALID",
+	store.ENOTFOUND:     "NOT_FOUND",
+	store.ECONFLICT:     "CONFLICT",
+	store.EFORBIDDEN:    "FORBIDDEN",
+	store.ELIMITED:      "RATE_LIMITED",
+	store.EUNAUTHORIZED: "UNAUTHORIZED",
+}
+
+// apiFail answers an error of the management API in JSON: the store's
+// errors with their kind's code, their message and their field; any other
+// as the HTTP error handler would, its cause logged there.
+func apiFail(c echo.Context, err error) error {
+	var se *store.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	status, msg := statusOf(err)
+	return c.JSON(status, apiError{Error: apiErrorBody{Code: apiErrorCodes[se.Code], Message: msg, Field: se.Field}})
+}
