@@ -96,3 +96,12 @@ func (s *Store) loadOrgIndex() (*orgIndex, error) {
 	})
 	return x, err
 }
+
+// RootOrgID is the public id of the root organization.
+func (s *Store) RootOrgID(ctx context.Context) (string, error) {
+	x, err := s.orgs.get()
+	if err != nil {
+		return "", err
+	}
+	return x.byRow[RootOrg].id, nil
+}

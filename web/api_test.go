@@ -69,3 +69,45 @@ func TestAPICaller(t *testing.T) {
 		t.Fatalf("an unknown API path: %d %v", code, out)
 	}
 }
+
+// TestAPIShowKey: a key of the token's organizations, in the provisioning
+// API's shape, "*" for a key at the root; a key outside them does not
+// exist; a token without the right to read keys is FORBIDDEN.
+func TestAPIShowKey(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	inAcme := tc.createKey("acme-key", func(in *store.NewKey) { in.Org = acme.ID; in.Capacity, in.Frequency = 120, 60 })
+	atRoot := tc.createKey("cluster-key")
+	robot := tc.newUserAt("robot", store.RoleKeyManager, acme)
+	token := func(rights ...store.Right) string {
+		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), robot.ID,
+			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	reader := token(store.RightKeysView, store.RightKeysRead)
+	code, out := apiCall(t, tc, "GET", "/api/v1/apikeys/"+inAcme.ID, reader)
+	if code != http.StatusOK || out["id"] != inAcme.ID || out["tenant"] != acme.ID || out["name"] != "acme-key" ||
+		out["capacity"] != 120.0 || out["frequency"] != 60.0 || out["enabled"] != true || out["revoked"] != nil {
+		t.Fatalf("%d %v", code, out)
+	}
+	code, out = apiCall(t, tc, "GET", "/api/v1/apikeys/"+atRoot.ID, reader)
+	if e, _ := out["error"].(map[string]any); code != http.StatusNotFound || e["code"] != "NOT_FOUND" {
+		t.Fatalf("a key above the token's organization: %d %v", code, out)
+	}
+	code, out = apiCall(t, tc, "GET", "/api/v1/apikeys/"+inAcme.ID, token(store.RightKeysView))
+	if e, _ := out["error"].(map[string]any); code != http.StatusForbidden || e["code"] != "FORBIDDEN" {
+		t.Fatalf("a token without apikeys.read: %d %v", code, out)
+	}
+	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
+	_, rootToken, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID,
+		store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView, store.RightKeysRead}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := apiCall(t, tc, "GET", "/api/v1/apikeys/"+atRoot.ID, "Bearer "+rootToken); code != http.StatusOK || out["tenant"] != "*" {
+		t.Fatalf("a cluster key: %d %v", code, out)
+	}
+}
