@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -540,4 +541,32 @@ func timeValue(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// FillRateLimits sets the capacity and frequency of keys read by a list,
+// which leaves them out, in one statement.
+func (s *Store) FillRateLimits(ctx context.Context, keys []Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	rows := make([]int64, len(keys))
+	at := make(map[int64]int, len(keys))
+	for i, k := range keys {
+		rows[i], at[k.rowID] = k.rowID, i
+	}
+	ids, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	return s.read(ctx, func(tx *sql.Tx) error {
+		type limit struct{ row, capacity, frequency int64 }
+		return eachRow(ctx, tx, func(r rowScanner) (limit, error) {
+			var l limit
+			return l, r.Scan(&l.row, &l.capacity, &l.frequency)
+		}, func(l limit) error {
+			k := &keys[at[l.row]]
+			k.Capacity, k.Frequency = int(l.capacity), int(l.frequency)
+			return nil
+		}, `SELECT k.id, k.capacity, k.frequency FROM json_each(?) j JOIN keys k ON k.id = j.value`, string(ids))
+	})
 }

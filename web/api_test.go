@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +111,61 @@ func TestAPIShowKey(t *testing.T) {
 	}
 	if code, out := apiCall(t, tc, "GET", "/api/v1/apikeys/"+atRoot.ID, "Bearer "+rootToken); code != http.StatusOK || out["tenant"] != "*" {
 		t.Fatalf("a cluster key: %d %v", code, out)
+	}
+}
+
+// TestAPIListKeys: the keys of the token's organizations, a page at a
+// time by cursor, with rate limits; filters as in the console; a bad
+// parameter is INVALID, naming it.
+func TestAPIListKeys(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		tc.createKey("acme-"+name, func(in *store.NewKey) { in.Org = acme.ID; in.Capacity, in.Frequency = 7, 9 })
+	}
+	tc.createKey("root-key")
+	robot := tc.newUserAt("robot", store.RoleViewer, acme)
+	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), robot.ID,
+		store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView, store.RightKeysRead}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "Bearer " + tok
+	var names []string
+	path := "/api/v1/apikeys?limit=2"
+	for pages := 0; path != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the cursor never ends")
+		}
+		code, out := apiCall(t, tc, "GET", path, auth)
+		data, _ := out["data"].([]any)
+		if code != http.StatusOK || len(data) > 2 || out["total"] != 5.0 {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+		for _, d := range data {
+			k := d.(map[string]any)
+			if k["capacity"] != 7.0 || k["frequency"] != 9.0 {
+				t.Fatalf("rate limit of %v", k)
+			}
+			names = append(names, k["name"].(string))
+		}
+		path = ""
+		if next, ok := out["next"].(string); ok {
+			path = "/api/v1/apikeys?limit=2&after=" + url.QueryEscape(next)
+		}
+	}
+	if strings.Join(names, ",") != "acme-a,acme-b,acme-c,acme-d,acme-e" {
+		t.Fatalf("walked %v", names)
+	}
+	code, out := apiCall(t, tc, "GET", "/api/v1/apikeys?q=acme-b", auth)
+	if data, _ := out["data"].([]any); code != http.StatusOK || len(data) != 1 {
+		t.Fatalf("a search: %d %v", code, out)
+	}
+	for query, field := range map[string]string{"limit=5000": "limit", "limit=x": "limit", "status=bogus": "status", "sort=nope": "sort"} {
+		code, out := apiCall(t, tc, "GET", "/api/v1/apikeys?"+query, auth)
+		e, _ := out["error"].(map[string]any)
+		if code != http.StatusUnprocessableEntity && code != http.StatusBadRequest || e["code"] != "INVALID" || e["field"] != field {
+			t.Fatalf("%s: %d %v", query, code, out)
+		}
 	}
 }
