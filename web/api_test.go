@@ -169,3 +169,81 @@ func TestAPIListKeys(t *testing.T) {
 		}
 	}
 }
+
+// apiPost sends a management API request with a body.
+func apiPost(t *testing.T, tc *testConsole, path, authorization, contentType, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	tc.h.ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("POST %s: not JSON: %s", path, rec.Body)
+	}
+	return rec.Code, out
+}
+
+// TestAPICreateKey: the provisioning API's request makes a key in the
+// tenant it names ("*" the root) and answers it with its secret, which
+// verifies; a body that is not exactly right is refused naming the field,
+// and nothing is made.
+func TestAPICreateKey(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
+	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID, store.NewToken{Name: "provisioning",
+		Rights: []store.Right{store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "Bearer " + tok
+	const ct = "application/json"
+	code, out := apiPost(t, tc, "/api/v1/apikeys", auth, ct,
+		`{"enabled": true, "tenant": "`+acme.ID+`", "name": "API key for Acme", "permissions": ["chat"]}`)
+	secret, _ := out["key"].(string)
+	if code != http.StatusCreated || out["tenant"] != acme.ID || out["name"] != "API key for Acme" || out["capacity"] != 120.0 || !store.WellFormedSecret(secret) {
+		t.Fatalf("%d %v", code, out)
+	}
+	if v, err := tc.store.VerifyKey(t.Context(), secret, "chat", acme.ID); err != nil || !v.Valid {
+		t.Fatalf("the new key does not verify: %+v, %v", v, err)
+	}
+	code, out = apiPost(t, tc, "/api/v1/apikeys", auth, ct,
+		`{"enabled": true, "tenant": "*", "name": "cluster", "permissions": ["chat"], "expires": "2027-01-31T00:00:00Z", "capacity": 5, "frequency": 10}`)
+	if code != http.StatusCreated || out["tenant"] != "*" || out["expires"] != "2027-01-31T00:00:00Z" || out["capacity"] != 5.0 {
+		t.Fatalf("a cluster key: %d %v", code, out)
+	}
+
+	before := tc.snapshot()
+	for _, c := range []struct{ contentType, body, field string }{
+		{"text/plain", `{"name": "x", "permissions": ["chat"]}`, "Content-Type"},
+		{ct, `{"name": "x", "permissions": ["chat"], "colour": "red"}`, "colour"},
+		{ct, `{"name": "x", "permissions": ["chat"], "capacity": "lots"}`, "capacity"},
+		{ct, `{"name": "x", "name": "y", "permissions": ["chat"]}`, "name"},
+		{ct, `{"name": "x", "permissions": ["chat"], "expires": "tomorrow"}`, "expires"},
+		{ct, `{"name": "x", "permissions": ["chat"]} {}`, ""},
+		{ct, `[1]`, ""},
+	} {
+		code, out := apiPost(t, tc, "/api/v1/apikeys", auth, c.contentType, c.body)
+		e, _ := out["error"].(map[string]any)
+		var want any // no field when the body as a whole is wrong
+		if c.field != "" {
+			want = c.field
+		}
+		if code != http.StatusBadRequest || e["code"] != "INVALID" || e["field"] != want {
+			t.Fatalf("%s: %d %v", c.body, code, out)
+		}
+	}
+	code, out = apiPost(t, tc, "/api/v1/apikeys", auth, ct, `{"name": "", "permissions": ["chat"]}`)
+	if e, _ := out["error"].(map[string]any); code != http.StatusUnprocessableEntity || e["code"] != "INVALID" || e["field"] != "name" {
+		t.Fatalf("an empty name: %d %v", code, out)
+	}
+	code, out = apiPost(t, tc, "/api/v1/apikeys", auth, ct, `{"name": "x", "permissions": ["chat"], "tenant": "nosuchorg"}`)
+	if e, _ := out["error"].(map[string]any); code != http.StatusUnprocessableEntity || e["field"] != "tenant" {
+		t.Fatalf("an unknown tenant: %d %v", code, out)
+	}
+	if tc.snapshot() != before {
+		t.Fatal("a refused request made something")
+	}
+}

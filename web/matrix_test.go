@@ -266,7 +266,7 @@ var publicRoutes = []string{
 	"POST /api/v1/keys/verify", "GET /api/v1/status", "POST /logout",
 	"GET /calendar/:file", // its token is its credential
 	// The management API: an access token, not a session (TestAPICaller).
-	"GET /api/v1/me", "GET /api/v1/permissions", "GET /api/v1/apikeys/:id", "GET /api/v1/apikeys",
+	"GET /api/v1/me", "GET /api/v1/permissions", "GET /api/v1/apikeys/:id", "GET /api/v1/apikeys", "POST /api/v1/apikeys",
 }
 
 // TestEveryRouteIsInTheMatrix walks the routes the console registers: each

@@ -26,6 +26,7 @@ func (h *handler) routes(e *echo.Echo) {
 	// route: a group's middleware would answer unknown paths too)
 	e.GET("/api/v1/me", h.apiMe, h.requireToken)
 	e.GET("/api/v1/permissions", h.apiPermissions, h.requireToken)
+	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate))
 	e.GET("/api/v1/apikeys", h.apiListKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	e.GET("/api/v1/apikeys/:id", h.apiShowKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
