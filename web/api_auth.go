@@ -48,6 +48,12 @@ func apiCaller(c echo.Context) (store.User, store.Token) {
 	return u, t
 }
 
+// apiActor is the API caller as the store records who made a change.
+func apiActor(c echo.Context) store.Actor {
+	u, _ := apiCaller(c)
+	return store.Actor{UserID: u.ID, Username: u.Username, ClientAddr: c.RealIP(), UserAgent: c.Request().UserAgent(), Scope: u.Scope()}
+}
+
 // apiErrorCodes are the management API's error codes, one per kind of the
 // store's errors: what went wrong, not only the HTTP status.
 var apiErrorCodes = map[string]string{

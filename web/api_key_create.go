@@ -39,7 +39,6 @@ func (h *handler) apiCreateKey(c echo.Context) error {
 	if ok, err := decodeAPIBody(c, &in); !ok {
 		return err
 	}
-	u, _ := apiCaller(c)
 	ctx := c.Request().Context()
 	root, err := h.store.RootOrgID(ctx)
 	if err != nil {
@@ -59,24 +58,10 @@ func (h *handler) apiCreateKey(c echo.Context) error {
 	if in.RotateEveryDays != nil {
 		nk.RotateEveryDays = *in.RotateEveryDays
 	}
-	switch kind := in.Expires.Kind(); {
-	case len(in.Expires) == 0, kind == 'n', kind == 'f':
-		// never
-	case kind == '"':
-		var text string
-		if err := json.Unmarshal(in.Expires, &text); err != nil {
-			return apiBodyError(c, "expires", `"expires" is a time in RFC 3339, such as 2027-01-31T00:00:00Z, or false.`)
-		}
-		at, err := time.Parse(time.RFC3339, text)
-		if err != nil {
-			return apiBodyError(c, "expires", `"expires" is a time in RFC 3339, such as 2027-01-31T00:00:00Z, or false.`)
-		}
-		nk.ExpiresAt = at
-	default:
-		return apiBodyError(c, "expires", `"expires" is a time in RFC 3339, such as 2027-01-31T00:00:00Z, or false.`)
+	if nk.ExpiresAt, err = apiExpires(in.Expires); err != nil {
+		return apiBodyError(c, "expires", err.Error())
 	}
-	actor := store.Actor{UserID: u.ID, Username: u.Username, ClientAddr: c.RealIP(), UserAgent: c.Request().UserAgent(), Scope: u.Scope()}
-	k, secret, err := h.store.CreateKey(ctx, actor, nk)
+	k, secret, err := h.store.CreateKey(ctx, apiActor(c), nk)
 	if err != nil {
 		var se *store.Error
 		if errors.As(err, &se) && se.Field == "org" {
@@ -85,4 +70,25 @@ func (h *handler) apiCreateKey(c echo.Context) error {
 		return apiFail(c, err)
 	}
 	return c.JSON(http.StatusCreated, apiCreatedKey{apiKey: apiKeyOf(k, h.now(), root), Key: secret})
+}
+
+// apiExpires reads an "expires" field: an RFC 3339 time, or false, null
+// or nothing for never (the zero time).
+func apiExpires(v jsontext.Value) (time.Time, error) {
+	bad := errors.New(`"expires" is a time in RFC 3339, such as 2027-01-31T00:00:00Z, or false for never.`)
+	switch kind := v.Kind(); {
+	case len(v) == 0, kind == 'n', kind == 'f':
+		return time.Time{}, nil
+	case kind == '"':
+		var text string
+		if err := json.Unmarshal(v, &text); err != nil {
+			return time.Time{}, bad
+		}
+		at, err := time.Parse(time.RFC3339, text)
+		if err != nil {
+			return time.Time{}, bad
+		}
+		return at, nil
+	}
+	return time.Time{}, bad
 }

@@ -11,16 +11,20 @@ import (
 // apiShowKey answers one key of the caller's organizations.
 func (h *handler) apiShowKey(c echo.Context) error {
 	u, _ := apiCaller(c)
-	ctx := c.Request().Context()
-	k, err := h.store.Key(ctx, u.Scope(), c.Param("id"))
+	k, err := h.store.Key(c.Request().Context(), u.Scope(), c.Param("id"))
 	if err != nil {
 		return apiFail(c, err)
 	}
-	root, err := h.store.RootOrgID(ctx)
+	return h.apiAnswerKey(c, http.StatusOK, k)
+}
+
+// apiAnswerKey answers a key in the API's shape.
+func (h *handler) apiAnswerKey(c echo.Context, status int, k store.Key) error {
+	root, err := h.store.RootOrgID(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, apiKeyOf(k, h.now(), root))
+	return c.JSON(status, apiKeyOf(k, h.now(), root))
 }
 
 // requireAPIRights lets in the API callers whose token grants every one

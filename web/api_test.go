@@ -247,3 +247,91 @@ func TestAPICreateKey(t *testing.T) {
 		t.Fatal("a refused request made something")
 	}
 }
+
+// apiDo sends a management API request with a JSON body (or none).
+func apiDo(t *testing.T, tc *testConsole, method, path, authorization, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	tc.h.ServeHTTP(rec, req)
+	var out map[string]any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, path, rec.Body)
+		}
+	}
+	return rec.Code, out
+}
+
+// TestAPIKeyLifecycle: change, rotate, revoke and delete a key through
+// the API, each as the console's action does (its audit event, by the
+// token's user); a token without the right is FORBIDDEN; a key outside
+// the token's organizations does not exist.
+func TestAPIKeyLifecycle(t *testing.T) {
+	tc := newTestConsole(t)
+	manager, _ := tc.store.Authenticate(t.Context(), "manager", testPassword)
+	token := func(rights ...store.Right) string {
+		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), manager.ID,
+			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	all := token(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate, store.RightKeysDelete)
+	reader := token(store.RightKeysView, store.RightKeysRead)
+	k, secret := tc.createKeyWithSecret("api-managed")
+	path := "/api/v1/apikeys/" + k.ID
+
+	last := tc.lastEventID()
+	code, out := apiDo(t, tc, "PATCH", path, all, `{"name": "renamed", "enabled": false, "capacity": 5}`)
+	if code != http.StatusOK || out["name"] != "renamed" || out["enabled"] != false || out["capacity"] != 5.0 || out["frequency"] != 60.0 {
+		t.Fatalf("PATCH: %d %v", code, out)
+	}
+	var actions []string
+	for _, e := range tc.eventsSince(last) {
+		if e.ActorUsername != "manager" {
+			t.Fatalf("event %s by %q", e.Action, e.ActorUsername)
+		}
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, " ") != "key.disabled key.rate_limit_set key.renamed" { // newest first
+		t.Fatalf("events %v", actions)
+	}
+	if code, out := apiDo(t, tc, "PATCH", path, all, `{"name": ""}`); code != http.StatusUnprocessableEntity || out["error"].(map[string]any)["field"] != "name" {
+		t.Fatalf("an empty name: %d %v", code, out)
+	}
+	if code, _ := apiDo(t, tc, "PATCH", path, reader, `{"enabled": true}`); code != http.StatusForbidden {
+		t.Fatalf("a reader's PATCH: %d", code)
+	}
+	if code, _ := apiDo(t, tc, "PATCH", path, all, `{"enabled": true}`); code != http.StatusOK {
+		t.Fatalf("enable: %d", code)
+	}
+
+	code, out = apiDo(t, tc, "POST", path+"/rotate", all, `{"grace_days": 1}`)
+	newSecret, _ := out["key"].(string)
+	if code != http.StatusOK || !store.WellFormedSecret(newSecret) || out["previous_works_until"] == nil {
+		t.Fatalf("rotate: %d %v", code, out)
+	}
+	for _, s := range []string{secret, newSecret} {
+		if v, _ := tc.store.VerifyKey(t.Context(), s, "", ""); !v.Valid {
+			t.Fatalf("after the rotation %s… does not verify: %s", s[:6], v.Code)
+		}
+	}
+	if code, out := apiDo(t, tc, "POST", path+"/revoke", all, ""); code != http.StatusOK || out["status"] != "revoked" {
+		t.Fatalf("revoke: %d %v", code, out)
+	}
+	if code, _ := apiDo(t, tc, "DELETE", path, reader, ""); code != http.StatusForbidden {
+		t.Fatalf("a reader's DELETE: %d", code)
+	}
+	if code, _ := apiDo(t, tc, "DELETE", path, all, ""); code != http.StatusNoContent {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, out := apiDo(t, tc, "GET", path, all, ""); code != http.StatusNotFound || out["error"].(map[string]any)["code"] != "NOT_FOUND" {
+		t.Fatalf("after the delete: %d %v", code, out)
+	}
+}

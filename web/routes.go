@@ -29,6 +29,11 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate))
 	e.GET("/api/v1/apikeys", h.apiListKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	e.GET("/api/v1/apikeys/:id", h.apiShowKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
+	apiUpdate := h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
+	e.PATCH("/api/v1/apikeys/:id", h.apiUpdateKey, h.requireToken, apiUpdate)
+	e.POST("/api/v1/apikeys/:id/revoke", h.apiRevokeKey, h.requireToken, apiUpdate)
+	e.POST("/api/v1/apikeys/:id/rotate", h.apiRotateKey, h.requireToken, apiUpdate)
+	e.DELETE("/api/v1/apikeys/:id", h.apiDeleteKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysDelete))
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 
 	// Logged in
