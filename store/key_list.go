@@ -217,14 +217,29 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 		parts = append(parts, filterPart{cond: "(" + strings.Join(conds, " OR ") + ")", driver: keyDriver(drivers...), exact: true})
 	}
 	if f.Permission != "" {
-		p := a.add(f.Permission)
-		// keys.permissions is the sorted, space-separated copy of
-		// key_permissions: testing it costs nothing once the row is read.
+		// The keys that hold the permission, or a wildcard that grants it
+		// (see Grants): nexus:cluster:admin is held by nexus:cluster:*
+		// and nexus:*.
+		names := grantingNames(f.Permission)
+		holders := make([]string, len(names))
+		conds := make([]string, len(names))
+		for i, name := range names {
+			holders[i] = a.add(name)
+			// keys.permissions is the sorted, space-separated copy of
+			// key_permissions: testing it costs nothing once the row is read.
+			conds[i] = "instr(' ' || k.permissions || ' ', ' ' || " + holders[i] + " || ' ') > 0"
+		}
+		in := "= " + holders[0]
+		driver := "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission " + in
+		if len(names) > 1 {
+			in = "IN (" + strings.Join(holders, ", ") + ")"
+			driver = "SELECT DISTINCT kp.key_id AS id FROM key_permissions kp WHERE kp.permission " + in
+		}
 		parts = append(parts, filterPart{
-			cond:   "instr(' ' || k.permissions || ' ', ' ' || " + p + " || ' ') > 0",
-			driver: "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission = " + p,
+			cond:   "(" + strings.Join(conds, " OR ") + ")",
+			driver: driver,
 			exact:  true,
-			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission = " + p + ")",
+			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission " + in + ")",
 		})
 	}
 	return parts, nil
@@ -1017,4 +1032,16 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 // KeyCreators returns the usernames that created keys, sorted.
 func (s *Store) KeyCreators(ctx context.Context, sc Scope) ([]string, error) {
 	return s.distinctValues(ctx, sc, "keys", "created_by", "org_id")
+}
+
+// grantingNames lists a permission and the wildcards that would grant it:
+// a:b:c, then a:b:* and a:*.
+func grantingNames(permission string) []string {
+	names := []string{permission}
+	for i := len(permission) - 1; i > 0; i-- {
+		if permission[i] == ':' && i < len(permission)-1 {
+			names = append(names, permission[:i+1]+"*")
+		}
+	}
+	return names
 }

@@ -55,10 +55,15 @@ func PermissionNameProblem(name string) string {
 	if name == "" || len(name) > 40 {
 		return "Use 1 to 40 characters."
 	}
+	// A last segment of "*" grants every permission under the rest:
+	// nexus:cluster:* grants nexus:cluster:admin.
+	if prefix, ok := strings.CutSuffix(name, ":*"); ok && prefix != "" {
+		name = prefix
+	}
 	for i, r := range name {
 		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && strings.ContainsRune("._:-", r)
 		if !ok {
-			return "Use lowercase letters, digits, and . _ : - (not first)."
+			return "Use lowercase letters, digits, and . _ : - (not first), and :* at the end for every permission under the rest."
 		}
 	}
 	return ""
@@ -120,4 +125,21 @@ func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) 
 		}
 		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionPermissionDeleted, TargetType: TargetPermission, TargetID: name, TargetName: name})
 	})
+}
+
+// Grants reports whether a key's permissions grant the one asked for:
+// one of them is it, or ends in ":*" and the one asked for starts with
+// the rest (nexus:cluster:* grants nexus:cluster:admin, and
+// nexus:cluster:read:all, but not nexus:clusters). It does not allocate:
+// verification calls it.
+func Grants(held []string, asked string) bool {
+	for _, p := range held {
+		if p == asked {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasSuffix(prefix, ":") && len(asked) > len(prefix) && strings.HasPrefix(asked, prefix) {
+			return true
+		}
+	}
+	return false
 }

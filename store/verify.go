@@ -286,7 +286,7 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 			v.Code = CodeWrongOrg
 		}
 	}
-	if v.Code == "" && permission != "" && !slices.Contains(e.permissions, permission) {
+	if v.Code == "" && permission != "" && !Grants(e.permissions, permission) {
 		v.Code = CodePermissionDenied
 	}
 	spend := count && v.Code == ""
