@@ -37,6 +37,9 @@ func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(apiUserKey, u)
 		c.Set(apiTokenKey, t)
+		if err := h.limitAPI(c); err != nil || c.Response().Committed {
+			return err
+		}
 		return next(c)
 	}
 }

@@ -335,3 +335,41 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		t.Fatalf("after the delete: %d %v", code, out)
 	}
 }
+
+// TestAPIRateLimit: each token has its own allowance, said in the
+// RateLimit headers; past it, RATE_LIMITED with Retry-After, while
+// another token goes on.
+func TestAPIRateLimit(t *testing.T) {
+	tc := newTestConsole(t)
+	manager, _ := tc.store.Authenticate(t.Context(), "manager", testPassword)
+	token := func() string {
+		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), manager.ID,
+			store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	busy, calm := token(), token()
+	var last *httptest.ResponseRecorder
+	refused := 0
+	for i := range apiBurst + 20 {
+		req := httptest.NewRequest("GET", "/api/v1/me", nil)
+		req.Header.Set("Authorization", busy)
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, req)
+		if i == 0 && (rec.Header().Get("RateLimit-Limit") != "120" || rec.Header().Get("RateLimit-Remaining") != "119") {
+			t.Fatalf("first answer's headers %v", rec.Header())
+		}
+		if rec.Code == http.StatusTooManyRequests {
+			refused++
+			last = rec
+		}
+	}
+	if refused < 10 || last == nil || last.Header().Get("Retry-After") == "" || !strings.Contains(last.Body.String(), `"RATE_LIMITED"`) {
+		t.Fatalf("%d refused of %d beyond a burst of %d", refused, apiBurst+20, apiBurst)
+	}
+	if code, _ := apiCall(t, tc, "GET", "/api/v1/me", calm); code != http.StatusOK {
+		t.Fatalf("another token was held back: %d", code)
+	}
+}

@@ -15,6 +15,8 @@ type handler struct {
 	cfg     Config
 	log     *slog.Logger
 	cookies *sessions.CookieStore
+	// apiLimits holds each access token's allowance on the management API.
+	apiLimits apiLimits
 }
 
 // now is the console's clock: the store's, so that what a page shows and
