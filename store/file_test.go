@@ -333,6 +333,7 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DROP TABLE idempotent_answers`,
 		`DROP TABLE access_tokens`,
 		`DROP INDEX keys_by_uses_24h`,
 		`ALTER TABLE keys DROP COLUMN uses_24h`,

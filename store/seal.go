@@ -292,7 +292,10 @@ func (s *Store) Rekey(ctx context.Context, old, next *MasterKey) (int, error) {
 		}
 		hooks, err := rekeyWebhooks(ctx, tx, old, next)
 		n += hooks
-		return err
+		if err != nil {
+			return err
+		}
+		return rekeyAnswers(ctx, tx, old, next)
 	})
 	return n, err
 }

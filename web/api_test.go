@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -371,5 +373,48 @@ func TestAPIRateLimit(t *testing.T) {
 	}
 	if code, _ := apiCall(t, tc, "GET", "/api/v1/me", calm); code != http.StatusOK {
 		t.Fatalf("another token was held back: %d", code)
+	}
+}
+
+// TestAPIIdempotency: a POST sent again with the same Idempotency-Key and
+// body gets the first answer, secret included, and makes nothing more; the
+// same key with another body is a CONFLICT; the kept answer is sealed.
+func TestAPIIdempotency(t *testing.T) {
+	tc := newTestConsole(t)
+	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
+	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID, store.NewToken{Name: "p",
+		Rights: []store.Right{store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(key, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/apikeys", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, req)
+		return rec
+	}
+	body := `{"tenant": "*", "name": "once", "permissions": ["chat"]}`
+	first, again := send("k-1", body), send("k-1", body)
+	if first.Code != http.StatusCreated || again.Code != http.StatusCreated || first.Body.String() != again.Body.String() ||
+		again.Header().Get("Idempotent-Replayed") != "true" || first.Header().Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first %d %s\nagain %d %s", first.Code, first.Body, again.Code, again.Body)
+	}
+	if page, err := tc.store.Keys(t.Context(), store.Scope{}, store.KeyQuery{Sort: store.SortName}); err != nil || page.Total != 1 {
+		t.Fatalf("%d keys made (%v)", page.Total, err)
+	}
+	var out map[string]any
+	json.Unmarshal(first.Body.Bytes(), &out)
+	data, _ := os.ReadFile(tc.store.Path())
+	if secret, _ := out["key"].(string); secret == "" || bytes.Contains(data, []byte(secret)) {
+		t.Fatal("no secret, or the kept answer holds it in clear")
+	}
+	if other := send("k-1", `{"tenant": "*", "name": "twice", "permissions": ["chat"]}`); other.Code != http.StatusConflict || !strings.Contains(other.Body.String(), `"CONFLICT"`) {
+		t.Fatalf("another body with the same key: %d %s", other.Code, other.Body)
+	}
+	if fresh := send("k-2", `{"tenant": "*", "name": "twice", "permissions": ["chat"]}`); fresh.Code != http.StatusCreated {
+		t.Fatalf("a new key: %d %s", fresh.Code, fresh.Body)
 	}
 }

@@ -26,13 +26,13 @@ func (h *handler) routes(e *echo.Echo) {
 	// route: a group's middleware would answer unknown paths too)
 	e.GET("/api/v1/me", h.apiMe, h.requireToken)
 	e.GET("/api/v1/permissions", h.apiPermissions, h.requireToken)
-	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate))
+	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate), h.idempotent)
 	e.GET("/api/v1/apikeys", h.apiListKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	e.GET("/api/v1/apikeys/:id", h.apiShowKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	apiUpdate := h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
 	e.PATCH("/api/v1/apikeys/:id", h.apiUpdateKey, h.requireToken, apiUpdate)
-	e.POST("/api/v1/apikeys/:id/revoke", h.apiRevokeKey, h.requireToken, apiUpdate)
-	e.POST("/api/v1/apikeys/:id/rotate", h.apiRotateKey, h.requireToken, apiUpdate)
+	e.POST("/api/v1/apikeys/:id/revoke", h.apiRevokeKey, h.requireToken, apiUpdate, h.idempotent)
+	e.POST("/api/v1/apikeys/:id/rotate", h.apiRotateKey, h.requireToken, apiUpdate, h.idempotent)
 	e.DELETE("/api/v1/apikeys/:id", h.apiDeleteKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysDelete))
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 

@@ -18,3 +18,19 @@ CREATE TABLE access_tokens (
     revoked_at   INTEGER
 );
 CREATE INDEX access_tokens_by_user ON access_tokens (user_id);
+
+-- The answers of the management API's POSTs sent with an Idempotency-Key,
+-- for 24 hours: the same token, key and body get the first answer again.
+-- An answer may hold a new key's secret, so it is sealed with the master
+-- key, bound to the token and the key.
+CREATE TABLE idempotent_answers (
+    token_id   INTEGER NOT NULL REFERENCES access_tokens (id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    body_hash  BLOB NOT NULL,
+    status     INTEGER NOT NULL,
+    sealed     BLOB NOT NULL,
+    sealed_by  TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (token_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotent_answers_by_time ON idempotent_answers (created_at);
