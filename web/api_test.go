@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +417,59 @@ func TestAPIIdempotency(t *testing.T) {
 	}
 	if fresh := send("k-2", `{"tenant": "*", "name": "twice", "permissions": ["chat"]}`); fresh.Code != http.StatusCreated {
 		t.Fatalf("a new key: %d %s", fresh.Code, fresh.Body)
+	}
+}
+
+// TestAPITenantsAndEvents: a token lists its organizations, makes one
+// below them with the right to, and reads the audit log of its
+// organizations a page at a time with the right to.
+func TestAPITenantsAndEvents(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	boss := tc.newUserAt("acme-boss", store.RoleAdministrator, acme)
+	token := func(rights ...store.Right) string {
+		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
+			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	all := token(store.RightOrgs, store.RightAudit)
+	code, out := apiDo(t, tc, "GET", "/api/v1/tenants", all, "")
+	if data, _ := out["data"].([]any); code != http.StatusOK || len(data) != 1 || data[0].(map[string]any)["id"] != acme.ID {
+		t.Fatalf("tenants: %d %v", code, out)
+	}
+	code, out = apiDo(t, tc, "POST", "/api/v1/tenants", all, `{"name": "EU"}`)
+	if code != http.StatusCreated || out["parent"] != acme.ID || out["path"] != "Default/Acme/EU" {
+		t.Fatalf("a new tenant: %d %v", code, out)
+	}
+	if code, _ := apiDo(t, tc, "POST", "/api/v1/tenants", token(store.RightAudit), `{"name": "US"}`); code != http.StatusForbidden {
+		t.Fatalf("without orgs.manage: %d", code)
+	}
+	tc.createKey("root-key") // at the root: not Acme's
+	var actions []string
+	path := "/api/v1/events?limit=1"
+	for pages := 0; path != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("the cursor never ends")
+		}
+		code, out := apiDo(t, tc, "GET", path, all, "")
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, code, out)
+		}
+		for _, e := range out["data"].([]any) {
+			actions = append(actions, e.(map[string]any)["action"].(string))
+		}
+		path = ""
+		if next, ok := out["next"].(string); ok {
+			path = "/api/v1/events?limit=1&after=" + next
+		}
+	}
+	if !slices.Contains(actions, store.ActionOrgCreated) || slices.Contains(actions, store.ActionKeyCreated) {
+		t.Fatalf("Acme's events, newest first: %v", actions)
+	}
+	if code, _ := apiDo(t, tc, "GET", "/api/v1/events", token(store.RightOrgs), ""); code != http.StatusForbidden {
+		t.Fatalf("without audit.view: %d", code)
 	}
 }

@@ -34,6 +34,9 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/api/v1/apikeys/:id/revoke", h.apiRevokeKey, h.requireToken, apiUpdate, h.idempotent)
 	e.POST("/api/v1/apikeys/:id/rotate", h.apiRotateKey, h.requireToken, apiUpdate, h.idempotent)
 	e.DELETE("/api/v1/apikeys/:id", h.apiDeleteKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysDelete))
+	e.GET("/api/v1/tenants", h.apiListTenants, h.requireToken)
+	e.POST("/api/v1/tenants", h.apiCreateTenant, h.requireToken, h.requireAPIRights(store.RightOrgs), h.idempotent)
+	e.GET("/api/v1/events", h.apiListEvents, h.requireToken, h.requireAPIRights(store.RightAudit))
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 
 	// Logged in
