@@ -16,8 +16,8 @@ type apiKey struct {
 	Permissions []string   `json:"permissions"`
 	Enabled     bool       `json:"enabled"`
 	Created     time.Time  `json:"created"`
-	Revoked     *time.Time `json:"revoked"`
-	Expires     *time.Time `json:"expires"`
+	Revoked     any        `json:"revoked"` // a time, or false as the provisioning API has it
+	Expires     any        `json:"expires"` // a time, or false for never
 	CreatedBy   string     `json:"createdby"`
 	Capacity    int        `json:"capacity"`
 	Frequency   int        `json:"frequency"`
@@ -39,7 +39,7 @@ func apiKeyOf(k store.Key, now time.Time, root string) apiKey {
 		return &u
 	}
 	out := apiKey{ID: k.ID, Tenant: k.OrgID, Org: k.OrgID, Name: k.Name, Permissions: k.Permissions, Enabled: k.Enabled,
-		Created: k.CreatedAt.UTC(), Revoked: at(k.RevokedAt), Expires: at(k.ExpiresAt), CreatedBy: k.CreatedBy,
+		Created: k.CreatedAt.UTC(), Revoked: orFalse(k.RevokedAt), Expires: orFalse(k.ExpiresAt), CreatedBy: k.CreatedBy,
 		Capacity: k.Capacity, Frequency: k.Frequency, Status: k.Status(now).String(), Hint: k.Hint, Uses24h: k.Uses24h,
 		LastUsed: at(k.LastUsedAt)}
 	if k.OrgID == root {
@@ -52,4 +52,13 @@ func apiKeyOf(k store.Key, now time.Time, root string) apiKey {
 		out.RotateEvery = &k.RotateEveryDays
 	}
 	return out
+}
+
+// orFalse is a time for the API, or false when there is none, as the
+// provisioning API answers "revoked" and "expires".
+func orFalse(t time.Time) any {
+	if t.IsZero() {
+		return false
+	}
+	return t.UTC()
 }

@@ -95,7 +95,7 @@ func TestAPIShowKey(t *testing.T) {
 	reader := token(store.RightKeysView, store.RightKeysRead)
 	code, out := apiCall(t, tc, "GET", "/api/v1/apikeys/"+inAcme.ID, reader)
 	if code != http.StatusOK || out["id"] != inAcme.ID || out["tenant"] != acme.ID || out["name"] != "acme-key" ||
-		out["capacity"] != 120.0 || out["frequency"] != 60.0 || out["enabled"] != true || out["revoked"] != nil {
+		out["capacity"] != 120.0 || out["frequency"] != 60.0 || out["enabled"] != true || out["revoked"] != false || out["expires"] != false {
 		t.Fatalf("%d %v", code, out)
 	}
 	code, out = apiCall(t, tc, "GET", "/api/v1/apikeys/"+atRoot.ID, reader)
