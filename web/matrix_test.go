@@ -94,6 +94,15 @@ func routeTable() []route {
 		{"make own token", store.AllRights(), 201, func(*testConsole) (string, string, url.Values) {
 			return "POST", "/profile/tokens", url.Values{"name": {fresh("t")}, "rights": {"apikeys.view"}, "expires_at": {"2027-01-31"}}
 		}},
+		{"revoke a user's token", usersOnly, 303, func(tc *testConsole) (string, string, url.Values) {
+			u := tc.freshUser()
+			tok, _, err := tc.store.CreateToken(context.Background(), store.SystemActor("test"), u.ID,
+				store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView}, ExpiresAt: tc.clock.now.Add(24 * time.Hour)})
+			if err != nil {
+				tc.t.Fatal(err)
+			}
+			return "POST", "/users/" + itoa64(u.ID) + "/tokens/" + tok.ID + "/revoke", nil
+		}},
 		// Someone else's token does not exist on one's profile.
 		{"revoke another's token on one's profile", nil, 404, func(tc *testConsole) (string, string, url.Values) {
 			u := tc.freshUser()

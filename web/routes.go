@@ -82,6 +82,7 @@ func (h *handler) routes(e *echo.Echo) {
 	in.POST("/users/:id/disable", h.disableUser, users)
 	in.POST("/users/:id/enable", h.enableUser, users)
 	in.POST("/users/:id/delete", h.deleteUser, users)
+	in.POST("/users/:id/tokens/:token/revoke", h.revokeUserToken, users)
 	in.GET("/roles", h.showRoleListPage, users)
 	in.GET("/roles/new", h.showRoleNewPage, users)
 	in.POST("/roles", h.createRole, users)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -60,5 +61,37 @@ func TestProfileTokens(t *testing.T) {
 	}
 	if _, _, err := tc.store.AuthenticateToken(t.Context(), token); !errors.Is(err, store.ErrBadToken) {
 		t.Fatalf("a revoked token: %v", err)
+	}
+}
+
+// TestUserTokens: whoever manages users sees a user's tokens on their
+// page and revokes one there; a token named under another user does not
+// exist there.
+func TestUserTokens(t *testing.T) {
+	tc := newTestConsole(t)
+	manager, _ := tc.store.Authenticate(t.Context(), "manager", testPassword)
+	viewer, _ := tc.store.Authenticate(t.Context(), "viewer", testPassword)
+	make := func(u store.User) (store.Token, string) {
+		tok, secret, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), u.ID,
+			store.NewToken{Name: "ci of " + u.Username, Rights: []store.Right{store.RightKeysView}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, secret
+	}
+	mine, secret := make(manager)
+	other, _ := make(viewer)
+	admin := tc.loggedIn("admin")
+	page := "/users/" + itoa64(manager.ID)
+	if rows := admin.get(page).doc().Find("[data-testid=user-token-row]"); rows.Length() != 1 || !strings.Contains(rows.Text(), "ci of manager") {
+		t.Fatalf("the user page lists %q", rows.Text())
+	}
+	wantStatus(t, admin.post(page+"/tokens/"+other.ID+"/revoke", nil), http.StatusNotFound)
+	wantStatus(t, admin.post(page+"/tokens/"+mine.ID+"/revoke", nil), http.StatusSeeOther)
+	if _, _, err := tc.store.AuthenticateToken(t.Context(), secret); !errors.Is(err, store.ErrBadToken) {
+		t.Fatalf("the revoked token: %v", err)
+	}
+	if list, _ := tc.store.Tokens(t.Context(), store.Scope{}, viewer.ID); len(list) != 1 {
+		t.Fatal("the other user's token went too")
 	}
 }

@@ -33,6 +33,9 @@ func (h *handler) userPage(c echo.Context, status int, v views.UserDetails) erro
 	}
 	v.Self = me.ID == id
 	v.CanManage = !v.Self && me.Can(v.User.Rights...)
+	if v.Tokens, err = h.store.Tokens(ctx, scope(c), id); err != nil {
+		return err
+	}
 	return render(c, status, views.UserPage(h.page(c, v.User.Username, "users"), v), nil)
 }
 

@@ -87,6 +87,11 @@ func ActivityExportOver(period string) string {
 	return WithQuery(ActivityExport, url.Values{"period": {period}})
 }
 
+// UserTokenRevoke revokes one of a user's access tokens.
+func UserTokenRevoke(user int64, token string) string {
+	return UserAction(user, "tokens/"+url.PathEscape(token)+"/revoke")
+}
+
 // ProfileTokenRevoke revokes one of the user's access tokens.
 func ProfileTokenRevoke(id string) string {
 	return ProfileTokens + "/" + url.PathEscape(id) + "/revoke"
