@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"maps"
 	"strings"
 	"time"
 )
@@ -17,6 +18,9 @@ type Actor struct {
 	// Scope is the part of the organization tree the actor may change; the
 	// zero Scope (the system, the command line) is the whole tree.
 	Scope Scope
+	// Token names the access token the actor acted through, if any: its
+	// id and name, which every event they cause records.
+	Token string
 }
 
 // SystemActor stands for changes that no logged-in person made: first-start
@@ -107,6 +111,12 @@ func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Ac
 	changes, err := jsonOrEmpty(e.Changes)
 	if err != nil {
 		return err
+	}
+	if actor.Token != "" {
+		d := make(map[string]any, len(e.Details)+1)
+		maps.Copy(d, e.Details)
+		d["token"] = actor.Token
+		e.Details = d
 	}
 	details, err := jsonOrEmpty(e.Details)
 	if err != nil {

@@ -51,10 +51,12 @@ func apiCaller(c echo.Context) (store.User, store.Token) {
 	return u, t
 }
 
-// apiActor is the API caller as the store records who made a change.
+// apiActor is the API caller as the store records who made a change:
+// the token's user, and the token.
 func apiActor(c echo.Context) store.Actor {
-	u, _ := apiCaller(c)
-	return store.Actor{UserID: u.ID, Username: u.Username, ClientAddr: c.RealIP(), UserAgent: c.Request().UserAgent(), Scope: u.Scope()}
+	u, t := apiCaller(c)
+	return store.Actor{UserID: u.ID, Username: u.Username, ClientAddr: c.RealIP(), UserAgent: c.Request().UserAgent(), Scope: u.Scope(),
+		Token: t.ID + " (" + t.Name + ")"}
 }
 
 // apiErrorCodes are the management API's error codes, one per kind of the

@@ -297,8 +297,8 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 	var actions []string
 	for _, e := range tc.eventsSince(last) {
-		if e.ActorUsername != "manager" {
-			t.Fatalf("event %s by %q", e.Action, e.ActorUsername)
+		if tokenName, _ := e.Details["token"].(string); e.ActorUsername != "manager" || !strings.HasPrefix(tokenName, "tok_") {
+			t.Fatalf("event %s by %q through %v", e.Action, e.ActorUsername, e.Details["token"])
 		}
 		actions = append(actions, e.Action)
 	}
