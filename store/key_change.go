@@ -28,6 +28,15 @@ const (
 	KeySchedule  KeyAction = "schedule"
 )
 
+// Right is the right an action on keys takes: deleting takes
+// apikeys.delete, every other change apikeys.update.
+func (a KeyAction) Right() Right {
+	if a == KeyDelete {
+		return RightKeysDelete
+	}
+	return RightKeysUpdate
+}
+
 // BulkActions are the actions that apply to many keys at once.
 var BulkActions = []KeyAction{KeyEnable, KeyDisable, KeyRevoke, KeyDelete}
 

@@ -473,3 +473,45 @@ func TestAPITenantsAndEvents(t *testing.T) {
 		t.Fatalf("without audit.view: %d", code)
 	}
 }
+
+// TestAPIBulk: the console's bulk actions by ids or by filter, within the
+// token's organizations, each taking its own right.
+func TestAPIBulk(t *testing.T) {
+	tc := newTestConsole(t)
+	acme := tc.newOrg("Acme", "")
+	var ids []string
+	for _, name := range []string{"a", "b", "c"} {
+		ids = append(ids, tc.createKey("acme-"+name, func(in *store.NewKey) { in.Org = acme.ID }).ID)
+	}
+	root := tc.createKey("root-key")
+	boss := tc.newUserAt("acme-boss", store.RoleKeyManager, acme)
+	token := func(rights ...store.Right) string {
+		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
+			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	update := token(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
+	code, out := apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "revoke", "ids": ["`+ids[0]+`", "`+ids[1]+`"]}`)
+	if code != http.StatusOK || out["changed"] != 2.0 {
+		t.Fatalf("revoke by ids: %d %v", code, out)
+	}
+	code, out = apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "disable", "filter": {"status": ["available"], "tenant": "`+acme.ID+`"}, "expected": 1}`)
+	if code != http.StatusOK || out["changed"] != 1.0 {
+		t.Fatalf("disable by filter: %d %v", code, out)
+	}
+	if code, out := apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "revoke", "ids": ["`+root.ID+`"]}`); code != http.StatusNotFound {
+		t.Fatalf("a key outside the token's organizations: %d %v", code, out)
+	}
+	if code, _ := apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "delete", "ids": ["`+ids[2]+`"]}`); code != http.StatusForbidden {
+		t.Fatalf("a delete without apikeys.delete: %d", code)
+	}
+	if code, out := apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "explode", "ids": ["`+ids[2]+`"]}`); code != http.StatusBadRequest || out["error"].(map[string]any)["field"] != "action" {
+		t.Fatalf("an unknown action: %d %v", code, out)
+	}
+	if k, _ := tc.store.Key(t.Context(), store.Scope{}, root.ID); k.Revoked() {
+		t.Fatal("the root key was touched")
+	}
+}

@@ -26,11 +26,7 @@ func (h *handler) changeKeys(c echo.Context) error {
 	if !slices.Contains(store.BulkActions, action) && action != store.KeyRotate {
 		return echo.NewHTTPError(http.StatusBadRequest, "Choose an action: enable, disable, rotate, revoke or delete.")
 	}
-	need := store.RightKeysUpdate
-	if action == store.KeyDelete {
-		need = store.RightKeysDelete
-	}
-	if u, _ := currentUser(c); !u.Can(need) {
+	if u, _ := currentUser(c); !u.Can(action.Right()) {
 		return h.denied(c)
 	}
 	var sel store.KeySelection

@@ -276,7 +276,7 @@ var publicRoutes = []string{
 	"GET /calendar/:file", // its token is its credential
 	// The management API: an access token, not a session (TestAPICaller).
 	"GET /api/v1/me", "GET /api/v1/permissions", "GET /api/v1/apikeys/:id", "GET /api/v1/apikeys", "POST /api/v1/apikeys",
-	"PATCH /api/v1/apikeys/:id", "POST /api/v1/apikeys/:id/revoke", "POST /api/v1/apikeys/:id/rotate", "DELETE /api/v1/apikeys/:id",
+	"PATCH /api/v1/apikeys/:id", "POST /api/v1/apikeys/:id/revoke", "POST /api/v1/apikeys/:id/rotate", "DELETE /api/v1/apikeys/:id", "POST /api/v1/apikeys/bulk",
 	"GET /api/v1/tenants", "POST /api/v1/tenants", "GET /api/v1/events",
 }
 

@@ -27,6 +27,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.GET("/api/v1/me", h.apiMe, h.requireToken)
 	e.GET("/api/v1/permissions", h.apiPermissions, h.requireToken)
 	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate), h.idempotent)
+	e.POST("/api/v1/apikeys/bulk", h.apiBulkKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead), h.idempotent) // the action's own right inside
 	e.GET("/api/v1/apikeys", h.apiListKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	e.GET("/api/v1/apikeys/:id", h.apiShowKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
 	apiUpdate := h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
