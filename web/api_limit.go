@@ -12,17 +12,20 @@ import (
 	"github.com/keydesk/keydesk/store"
 )
 
-// The management API's allowance per token: a burst, then a steady rate,
-// so that a runaway script cannot starve the console.
+// The management API's allowance per token unless the configuration says
+// otherwise: a burst, then a steady rate, so that a runaway script cannot
+// starve the console.
 const (
-	apiBurst     = 120
-	apiPerMinute = 600
+	defaultAPIBurst     = 120
+	defaultAPIPerMinute = 600
 )
 
 // apiLimits holds each token's allowance.
 type apiLimits struct {
-	mu      sync.Mutex
-	byToken map[string]*rate.Limiter
+	burst     int
+	perMinute int
+	mu        sync.Mutex
+	byToken   map[string]*rate.Limiter
 }
 
 // take spends one request of the token's allowance at now, and says
@@ -36,15 +39,15 @@ func (l *apiLimits) take(token string, now time.Time) (ok bool, left int, reset 
 	}
 	lim := l.byToken[token]
 	if lim == nil {
-		lim = rate.NewLimiter(rate.Limit(apiPerMinute)/60, apiBurst)
+		lim = rate.NewLimiter(rate.Limit(l.perMinute)/60, l.burst)
 		l.byToken[token] = lim
 	}
 	ok = lim.AllowN(now, 1)
 	tokens := lim.TokensAt(now)
 	left = int(math.Max(0, math.Floor(tokens)))
-	perToken := time.Minute / apiPerMinute
+	perToken := time.Minute / time.Duration(l.perMinute)
 	if ok {
-		reset = time.Duration((apiBurst - tokens) * float64(perToken))
+		reset = time.Duration((float64(l.burst) - tokens) * float64(perToken))
 	} else {
 		reset = time.Duration((1 - tokens) * float64(perToken))
 	}
@@ -59,7 +62,7 @@ func (h *handler) limitAPI(c echo.Context) error {
 	ok, left, reset := h.apiLimits.take(t.ID, time.Now())
 	hd := c.Response().Header()
 	secs := strconv.Itoa(int(math.Ceil(reset.Seconds())))
-	hd.Set("RateLimit-Limit", strconv.Itoa(apiBurst))
+	hd.Set("RateLimit-Limit", strconv.Itoa(h.apiLimits.burst))
 	hd.Set("RateLimit-Remaining", strconv.Itoa(left))
 	hd.Set("RateLimit-Reset", secs)
 	if !ok {

@@ -356,7 +356,7 @@ func TestAPIRateLimit(t *testing.T) {
 	busy, calm := token(), token()
 	var last *httptest.ResponseRecorder
 	refused := 0
-	for i := range apiBurst + 20 {
+	for i := range defaultAPIBurst + 20 {
 		req := httptest.NewRequest("GET", "/api/v1/me", nil)
 		req.Header.Set("Authorization", busy)
 		rec := httptest.NewRecorder()
@@ -370,7 +370,7 @@ func TestAPIRateLimit(t *testing.T) {
 		}
 	}
 	if refused < 10 || last == nil || last.Header().Get("Retry-After") == "" || !strings.Contains(last.Body.String(), `"RATE_LIMITED"`) {
-		t.Fatalf("%d refused of %d beyond a burst of %d", refused, apiBurst+20, apiBurst)
+		t.Fatalf("%d refused of %d beyond a burst of %d", refused, defaultAPIBurst+20, defaultAPIBurst)
 	}
 	if code, _ := apiCall(t, tc, "GET", "/api/v1/me", calm); code != http.StatusOK {
 		t.Fatalf("another token was held back: %d", code)

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -44,6 +45,9 @@ type Config struct {
 	// PublicURL is where people reach the console, for the links of
 	// calendar feeds; empty takes the request's own host.
 	PublicURL string
+	// APIBurst and APIPerMinute are each access token's allowance on the
+	// management API: a burst, then a steady rate (default 120 and 600).
+	APIBurst, APIPerMinute int
 }
 
 // New returns the console's HTTP handler over st.
@@ -76,7 +80,8 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*echo.Echo, error) {
 	// so that a claim of the job runner in this process is not taken for
 	// its own.
 	cfg.Jobs.Owner = "console " + jobs.NewOwner()
-	h := &handler{store: st, cfg: cfg, log: cfg.Logger, cookies: cookies}
+	h := &handler{store: st, cfg: cfg, log: cfg.Logger, cookies: cookies,
+		apiLimits: apiLimits{burst: cmp.Or(cfg.APIBurst, defaultAPIBurst), perMinute: cmp.Or(cfg.APIPerMinute, defaultAPIPerMinute)}}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

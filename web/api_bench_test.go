@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keydesk/keydesk/store"
+)
+
+// BenchmarkAPICreateKey makes keys through POST /api/v1/apikeys, the
+// handler and a real database, and reports keys a second:
+//
+//	go test -run '^$' -bench APICreateKey ./web/
+func BenchmarkAPICreateKey(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	st.SetMasterKey(func() (*store.MasterKey, error) { return store.ParseMasterKey(store.GenerateMasterKey()) })
+	// The token's allowance is not what is measured.
+	h, err := New(ctx, st, Config{Logger: discardLogger(), APIBurst: 1 << 30, APIPerMinute: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, store.SystemActor("bench"), store.NewUser{Username: "robot", Password: "long enough password", RoleID: store.RoleAdministrator})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, token, err := st.CreateToken(ctx, store.SystemActor("bench"), u.ID, store.NewToken{Name: "bench",
+		Rights: []store.Right{store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	start := time.Now()
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("POST", "/api/v1/apikeys", strings.NewReader(`{"tenant": "*", "name": "key `+strconv.Itoa(i)+`", "permissions": ["chat"]}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "192.0.2.1:1234"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "keys/s")
+}
