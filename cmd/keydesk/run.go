@@ -169,6 +169,8 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		Jobs:                 deps,
 		AllowPrivateWebhooks: e.allowPrivateWebhooks(),
 		PublicURL:            e.getenv("KEYDESK_PUBLIC_URL"),
+		APIBurst:             e.intEnv("KEYDESK_API_BURST"),
+		APIPerMinute:         e.intEnv("KEYDESK_API_PER_MINUTE"),
 	})
 	if err != nil {
 		ln.Close()
@@ -352,4 +354,14 @@ func atoiOr(s string, def int) int {
 		return n
 	}
 	return def
+}
+
+// intEnv reads a whole number from the environment; 0 (the default) when
+// it is not set or not a number above 0.
+func (e env) intEnv(name string) int {
+	n, err := strconv.Atoi(e.getenv(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
