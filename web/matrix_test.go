@@ -274,10 +274,6 @@ var publicRoutes = []string{
 	"GET /healthz", "GET /readyz", "GET /static/*", "GET /login", "POST /login",
 	"POST /api/v1/keys/verify", "GET /api/v1/status", "POST /logout",
 	"GET /calendar/:file", // its token is its credential
-	// The management API: an access token, not a session (TestAPICaller).
-	"GET /api/v1/me", "GET /api/v1/permissions", "GET /api/v1/apikeys/:id", "GET /api/v1/apikeys", "POST /api/v1/apikeys",
-	"PATCH /api/v1/apikeys/:id", "POST /api/v1/apikeys/:id/revoke", "POST /api/v1/apikeys/:id/rotate", "DELETE /api/v1/apikeys/:id", "POST /api/v1/apikeys/bulk",
-	"GET /api/v1/tenants", "POST /api/v1/tenants", "GET /api/v1/events",
 }
 
 // TestEveryRouteIsInTheMatrix walks the routes the console registers: each
@@ -297,6 +293,10 @@ func TestEveryRouteIsInTheMatrix(t *testing.T) {
 		}
 		name := r.Method + " " + r.Path
 		if slices.Contains(publicRoutes, name) {
+			continue
+		}
+		// The management API takes a token, not a session: its own matrix.
+		if strings.HasPrefix(r.Path, "/api/v1/") && slices.ContainsFunc(apiRouteTable(), func(a apiRoute) bool { return a.method+" "+a.pattern == name }) {
 			continue
 		}
 		pattern := regexp.MustCompile("^" + r.Method + " " + regexp.MustCompile(`:[a-z_]+`).ReplaceAllString(regexp.QuoteMeta(r.Path), "[^/]+") + "$")
