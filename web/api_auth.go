@@ -51,6 +51,22 @@ func apiCaller(c echo.Context) (store.User, store.Token) {
 	return u, t
 }
 
+// requireAPIRights lets in the API callers whose token grants every one
+// of rights; others get a FORBIDDEN answer that names what is missing.
+func (h *handler) requireAPIRights(rights ...store.Right) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, _ := apiCaller(c)
+			for _, r := range rights {
+				if !u.Can(r) {
+					return apiFail(c, store.Errorf(store.EFORBIDDEN, "", "Your token does not grant %s.", r))
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
 // apiActor is the API caller as the store records who made a change:
 // the token's user, and the token.
 func apiActor(c echo.Context) store.Actor {

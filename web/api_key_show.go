@@ -26,19 +26,3 @@ func (h *handler) apiAnswerKey(c echo.Context, status int, k store.Key) error {
 	}
 	return c.JSON(status, apiKeyOf(k, h.now(), root))
 }
-
-// requireAPIRights lets in the API callers whose token grants every one
-// of rights; others get a FORBIDDEN answer that names what is missing.
-func (h *handler) requireAPIRights(rights ...store.Right) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			u, _ := apiCaller(c)
-			for _, r := range rights {
-				if !u.Can(r) {
-					return apiFail(c, store.Errorf(store.EFORBIDDEN, "", "Your token does not grant %s.", r))
-				}
-			}
-			return next(c)
-		}
-	}
-}
