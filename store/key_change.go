@@ -328,7 +328,53 @@ func (s *Store) DeleteKey(ctx context.Context, actor Actor, id string) (Key, err
 	return s.changeKey(ctx, actor, id, deleteChange())
 }
 
-func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyChange) (Key, error) {
+// KeyUpdate is a change of several of a key's fields at once; a nil field
+// stays as it is. A rate limit given by capacity or frequency alone keeps
+// the other; a zero ExpiresAt means the key never expires.
+type KeyUpdate struct {
+	Name                *string
+	Capacity, Frequency *int
+	ExpiresAt           *time.Time
+	RotateEveryDays     *int
+	Enabled             *bool
+}
+
+// UpdateKey makes the changes of u to one key in one transaction, in this
+// order: name, rate limit, expiry, schedule, enabled. Each is checked and
+// recorded as the call for it alone would; if one is refused, none is
+// made.
+func (s *Store) UpdateKey(ctx context.Context, actor Actor, id string, u KeyUpdate) (Key, error) {
+	var chs []keyChange
+	if u.Name != nil {
+		chs = append(chs, renameChange(*u.Name))
+	}
+	if u.Capacity != nil || u.Frequency != nil {
+		chs = append(chs, keyChange{action: KeyRateLimit, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+			capacity, frequency := k.Capacity, k.Frequency
+			if u.Capacity != nil {
+				capacity = *u.Capacity
+			}
+			if u.Frequency != nil {
+				frequency = *u.Frequency
+			}
+			return rateLimitChange(capacity, frequency).apply(c, k)
+		}})
+	}
+	if u.ExpiresAt != nil {
+		chs = append(chs, expiryChange(*u.ExpiresAt))
+	}
+	if u.RotateEveryDays != nil {
+		chs = append(chs, scheduleChange(*u.RotateEveryDays))
+	}
+	if u.Enabled != nil {
+		chs = append(chs, enableChange(*u.Enabled))
+	}
+	return s.changeKey(ctx, actor, id, chs...)
+}
+
+// changeKey makes each of chs to one key, in one transaction: all of them
+// or, when one is refused, none.
+func (s *Store) changeKey(ctx context.Context, actor Actor, id string, chs ...keyChange) (Key, error) {
 	var k Key
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		var err error
@@ -336,14 +382,17 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, ch keyCha
 			return err
 		}
 		c := newChangeTx(ctx, tx, now, actor)
-		if _, err = s.applyKeyChange(c, &k, ch, ""); err != nil {
-			return err
+		for _, ch := range chs {
+			if _, err = s.applyKeyChange(c, &k, ch, ""); err != nil {
+				return err
+			}
 		}
 		return c.flush()
 	})
 	if err == nil {
 		// After the commit: the next verification reads the key anew.
-		s.cache.drop([]int64{k.rowID}, ch.action == KeyDelete)
+		deleted := slices.ContainsFunc(chs, func(ch keyChange) bool { return ch.action == KeyDelete })
+		s.cache.drop([]int64{k.rowID}, deleted)
 	}
 	return k, err
 }

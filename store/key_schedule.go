@@ -23,10 +23,15 @@ type ScheduleRun struct {
 // SetKeySchedule sets a key's rotation schedule: every days, 0 for none.
 // The next rotation is due days after the key's current secret was made.
 func (s *Store) SetKeySchedule(ctx context.Context, actor Actor, id string, days int) (Key, error) {
-	if msg := RotateEveryProblem(days); msg != "" {
-		return Key{}, &Error{Code: EINVALID, Field: "rotate_every_days", Message: msg}
-	}
-	return s.changeKey(ctx, actor, id, keyChange{action: KeySchedule, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+	return s.changeKey(ctx, actor, id, scheduleChange(days))
+}
+
+// scheduleChange sets a key's rotation schedule to every days, 0 for none.
+func scheduleChange(days int) keyChange {
+	return keyChange{action: KeySchedule, apply: func(c *changeTx, k *Key) (*eventRecord, error) {
+		if msg := RotateEveryProblem(days); msg != "" {
+			return nil, &Error{Code: EINVALID, Field: "rotate_every_days", Message: msg}
+		}
 		if days == k.RotateEveryDays {
 			return nil, nil
 		}
@@ -48,7 +53,7 @@ func (s *Store) SetKeySchedule(ctx context.Context, actor Actor, id string, days
 			return nil, err
 		}
 		return ev, c.update(k, "")
-	}})
+	}}
 }
 
 // writeSchedule writes k's rotation schedule and when it is next due:

@@ -95,5 +95,16 @@ func apiFail(c echo.Context, err error) error {
 		return err
 	}
 	status, msg := statusOf(err)
-	return c.JSON(status, apiError{Error: apiErrorBody{Code: apiErrorCodes[se.Code], Message: msg, Field: se.Field}})
+	field := se.Field
+	if name, ok := apiFieldNames[field]; ok {
+		field = name
+	}
+	return c.JSON(status, apiError{Error: apiErrorBody{Code: apiErrorCodes[se.Code], Message: msg, Field: field}})
+}
+
+// apiFieldNames are the API's names of the fields the store calls
+// otherwise, as the console's forms do.
+var apiFieldNames = map[string]string{
+	"org":        "tenant",
+	"expires_at": "expires",
 }

@@ -63,10 +63,6 @@ func (h *handler) apiCreateKey(c echo.Context) error {
 	}
 	k, secret, err := h.store.CreateKey(ctx, apiActor(c), nk)
 	if err != nil {
-		var se *store.Error
-		if errors.As(err, &se) && se.Field == "org" {
-			err = &store.Error{Code: se.Code, Field: "tenant", Message: se.Message} // the API's name for it
-		}
 		return apiFail(c, err)
 	}
 	return c.JSON(http.StatusCreated, apiCreatedKey{apiKey: apiKeyOf(k, h.now(), root), Key: secret})

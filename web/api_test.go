@@ -308,6 +308,15 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if code, out := apiDo(t, tc, "PATCH", path, all, `{"name": ""}`); code != http.StatusUnprocessableEntity || out["error"].(map[string]any)["field"] != "name" {
 		t.Fatalf("an empty name: %d %v", code, out)
 	}
+	// One change refused refuses them all: the name before it stays.
+	last = tc.lastEventID()
+	code, out = apiDo(t, tc, "PATCH", path, all, `{"name": "half-renamed", "expires": "2020-01-31T00:00:00Z"}`)
+	if e, _ := out["error"].(map[string]any); code != http.StatusUnprocessableEntity || e["field"] != "expires" {
+		t.Fatalf("an expiry in the past: %d %v", code, out)
+	}
+	if got, _ := tc.store.Key(t.Context(), store.Scope{}, k.ID); got.Name != "renamed" || len(tc.eventsSince(last)) != 0 {
+		t.Fatalf("a refused PATCH changed the key: %q, %d events", got.Name, len(tc.eventsSince(last)))
+	}
 	if code, _ := apiDo(t, tc, "PATCH", path, reader, `{"enabled": true}`); code != http.StatusForbidden {
 		t.Fatalf("a reader's PATCH: %d", code)
 	}
