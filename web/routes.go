@@ -19,25 +19,30 @@ func (h *handler) routes(e *echo.Echo) {
 	// A calendar feed: its token is its credential
 	e.GET("/calendar/:file", h.showCalendarFeed)
 
+	api := e.Group("/api/v1")
 	// For services: no session; the verify token, when configured
-	e.POST("/api/v1/keys/verify", h.verifyKey)
-	e.GET("/api/v1/status", h.apiStatus)
-	// For automation: the management API, with an access token (on each
-	// route: a group's middleware would answer unknown paths too)
-	e.GET("/api/v1/me", h.apiMe, h.requireToken)
-	e.GET("/api/v1/permissions", h.apiPermissions, h.requireToken)
-	e.POST("/api/v1/apikeys", h.apiCreateKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate), h.idempotent)
-	e.POST("/api/v1/apikeys/bulk", h.apiBulkKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead), h.idempotent) // the action's own right inside
-	e.GET("/api/v1/apikeys", h.apiListKeys, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
-	e.GET("/api/v1/apikeys/:id", h.apiShowKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead))
+	api.POST("/keys/verify", h.verifyKey)
+	api.GET("/status", h.apiStatus)
+	api.GET("/openapi.json", h.apiDocument)
+	// For automation: the management API, with an access token, given on
+	// each route: the group's own middleware would answer unknown paths
+	// with 401 rather than 404
+	token := h.requireToken
+	apiRead := h.requireAPIRights(store.RightKeysView, store.RightKeysRead)
 	apiUpdate := h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
-	e.PATCH("/api/v1/apikeys/:id", h.apiUpdateKey, h.requireToken, apiUpdate)
-	e.POST("/api/v1/apikeys/:id/revoke", h.apiRevokeKey, h.requireToken, apiUpdate, h.idempotent)
-	e.POST("/api/v1/apikeys/:id/rotate", h.apiRotateKey, h.requireToken, apiUpdate, h.idempotent)
-	e.DELETE("/api/v1/apikeys/:id", h.apiDeleteKey, h.requireToken, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysDelete))
-	e.GET("/api/v1/tenants", h.apiListTenants, h.requireToken)
-	e.POST("/api/v1/tenants", h.apiCreateTenant, h.requireToken, h.requireAPIRights(store.RightOrgs), h.idempotent)
-	e.GET("/api/v1/events", h.apiListEvents, h.requireToken, h.requireAPIRights(store.RightAudit))
+	api.GET("/me", h.apiMe, token)
+	api.GET("/permissions", h.apiPermissions, token)
+	api.POST("/apikeys", h.apiCreateKey, token, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate), h.idempotent)
+	api.POST("/apikeys/bulk", h.apiBulkKeys, token, apiRead, h.idempotent) // the action's own right inside
+	api.GET("/apikeys", h.apiListKeys, token, apiRead)
+	api.GET("/apikeys/:id", h.apiShowKey, token, apiRead)
+	api.PATCH("/apikeys/:id", h.apiUpdateKey, token, apiUpdate)
+	api.POST("/apikeys/:id/revoke", h.apiRevokeKey, token, apiUpdate, h.idempotent)
+	api.POST("/apikeys/:id/rotate", h.apiRotateKey, token, apiUpdate, h.idempotent)
+	api.DELETE("/apikeys/:id", h.apiDeleteKey, token, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysDelete))
+	api.GET("/tenants", h.apiListTenants, token)
+	api.POST("/tenants", h.apiCreateTenant, token, h.requireAPIRights(store.RightOrgs), h.idempotent)
+	api.GET("/events", h.apiListEvents, token, h.requireAPIRights(store.RightAudit))
 	e.RouteNotFound("/api/*", h.apiNotFound) // JSON 404 or 405, never the login page
 
 	// Logged in

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
 
 	"github.com/keydesk/keydesk/store"
 )
@@ -29,8 +30,11 @@ func (c *testClock) Now() time.Time { return c.now }
 // testConsole is the real console over a real store in a temp dir,
 // reached through ServeHTTP.
 type testConsole struct {
-	t     *testing.T
+	t *testing.T
+	// h is the console as the tests call it: its answers under /api/ held
+	// to the OpenAPI document.
 	h     http.Handler
+	echo  *echo.Echo
 	store *store.Store
 	clock *testClock
 }
@@ -66,7 +70,7 @@ func newBareConsole(t *testing.T) *testConsole {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testConsole{t: t, h: e, store: st, clock: clock}
+	return &testConsole{t: t, h: conformingTo(t, e), echo: e, store: st, clock: clock}
 }
 
 // client is one browser: it keeps cookies and knows its CSRF token.
