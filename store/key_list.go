@@ -816,10 +816,12 @@ func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow, orgs *keyOrgs)
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	var a args
-	holders := make([]string, len(rows))
+	// Plain placeholders: the driver finds each named one by a search of
+	// the statement's parameters, which for a page of 1,000 keys took a
+	// third of the list's time.
+	ids := make([]any, len(rows))
 	for i, r := range rows {
-		holders[i] = a.add(r.id)
+		ids[i] = r.id
 	}
 	byRow := make(map[int64]Key, len(rows))
 	columns, scan := keyColumns, func(r rowScanner) (Key, error) { return scanKey(r) }
@@ -833,12 +835,12 @@ func keysByRow(ctx context.Context, tx *sql.Tx, rows []sortedRow, orgs *keyOrgs)
 			return k, orgs.fill(ctx, &k)
 		}
 	}
-	query := `SELECT ` + columns + ` FROM keys k WHERE k.id IN (` + strings.Join(holders, ", ") + `)`
-	traceQuery(query, a.list)
+	query := `SELECT ` + columns + ` FROM keys k WHERE k.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	traceQuery(query, ids)
 	err := eachRow(ctx, tx, scan, func(k Key) error {
 		byRow[k.rowID] = k
 		return nil
-	}, query, a.list...)
+	}, query, ids...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -54,4 +55,42 @@ func BenchmarkAPICreateKey(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "keys/s")
+}
+
+// BenchmarkAPIListKeys reads pages of 1,000 keys through GET
+// /api/v1/apikeys, the handler and a real database of 5,000 keys:
+//
+//	go test -run '^$' -bench APIListKeys ./web/
+func BenchmarkAPIListKeys(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SeedKeys(ctx, 5000, rand.New(rand.NewPCG(1, 2))); err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(ctx, st, Config{Logger: discardLogger(), APIBurst: 1 << 30, APIPerMinute: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, store.SystemActor("bench"), store.NewUser{Username: "robot", Password: "long enough password", RoleID: store.RoleAdministrator})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, token, err := st.CreateToken(ctx, store.SystemActor("bench"), u.ID, store.NewToken{Name: "bench",
+		Rights: []store.Right{store.RightKeysView, store.RightKeysRead}, ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "/api/v1/apikeys?limit=1000", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
 }
