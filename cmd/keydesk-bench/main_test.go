@@ -64,6 +64,8 @@ func TestBenchTable(t *testing.T) {
 		"audit log: from=to=a day without events",
 		"CSV of every key: wall time (s)",
 		"CSV of every key: resident memory growth (MB)",
+		"API: GET /api/v1/apikeys?limit=1000, first page / the next (ms)",
+		"API: POST /api/v1/apikeys, one client in turn (keys/s)",
 		"bulk revoke of 300 keys (s)",
 		"another user's pages during the bulk revoke",
 		"bulk delete of 300 keys (s)",
@@ -91,6 +93,29 @@ func TestBenchTable(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "slowest order of status=soon: /keys?") {
 		t.Errorf("the slowest orders are not named:\n%s", out.String())
+	}
+}
+
+// A budget of a rate is a floor; of a time or a size, a ceiling, scaled
+// per million keys when it says so.
+func TestBudgetKeeps(t *testing.T) {
+	for _, c := range []struct {
+		b    budget
+		v    float64
+		keys int
+		want bool
+	}{
+		{apiCreateBudget, 499, 1e6, false},
+		{apiCreateBudget, 500, 1e6, true},
+		{apiListBudget, 50, 1e6, true},
+		{apiListBudget, 51, 1e6, false},
+		{seedBudget, 7, 100_000, false}, // 60 s per million: 6 s at 100,000
+		{seedBudget, 59, 1e6, true},
+		{noBudget("ms"), 1e9, 1e6, true},
+	} {
+		if got := c.b.keeps(c.v, c.keys); got != c.want {
+			t.Errorf("%v keeps %v at %d keys: %v, want %v", c.b, c.v, c.keys, got, c.want)
+		}
 	}
 }
 

@@ -90,7 +90,7 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	if err := b.memoryAtRest(ctx); err != nil {
 		return *res, err
 	}
-	for _, step := range []func(context.Context) error{b.keyList, b.deepPages, b.shortSearches, b.events, b.exportCSV} {
+	for _, step := range []func(context.Context) error{b.keyList, b.deepPages, b.shortSearches, b.events, b.exportCSV, b.managementAPI} {
 		if err := step(ctx); err != nil {
 			return *res, err
 		}

@@ -17,6 +17,8 @@ type budget struct {
 	// ratio is how much the figure may grow from the smallest size to the
 	// largest; 0 for no limit.
 	ratio float64
+	// atLeast makes max a floor, for rates.
+	atLeast bool
 }
 
 // The budgets of the console. Page times are medians of server time.
@@ -33,6 +35,8 @@ var (
 	restMemoryBudget  = budget{unit: "MB", max: 100}
 	bulkBudget        = budget{unit: "s", max: 10}
 	othersPageBudget  = budget{unit: "ms", max: 100}
+	apiListBudget     = budget{unit: "ms", max: 50}
+	apiCreateBudget   = budget{unit: "keys/s", max: 500, atLeast: true}
 )
 
 // noBudget is for figures shown for information.
@@ -46,11 +50,26 @@ func (b budget) limit(keys int) float64 {
 	return b.max
 }
 
+// keeps reports whether v keeps to the budget at a number of keys.
+func (b budget) keeps(v float64, keys int) bool {
+	switch {
+	case b.max == 0:
+		return true
+	case b.atLeast:
+		return v >= b.limit(keys)
+	}
+	return v <= b.limit(keys)
+}
+
 func (b budget) String() string {
 	if b.max == 0 {
 		return "–"
 	}
-	s := "≤ " + strconv.FormatFloat(b.max, 'g', -1, 64) + " " + b.unit
+	s := "≤ "
+	if b.atLeast {
+		s = "≥ "
+	}
+	s += strconv.FormatFloat(b.max, 'g', -1, 64) + " " + b.unit
 	if b.perMillion {
 		s += " per 1M keys"
 	}
@@ -130,7 +149,7 @@ func writeTable(w io.Writer, results []result) (over int) {
 			cells := make([]string, len(f.values))
 			for i, v := range f.values {
 				cells[i] = number(v, b.unit)
-				if b.max > 0 && v > b.limit(r.keys) {
+				if !b.keeps(v, r.keys) {
 					ok = false
 				}
 			}
