@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +97,74 @@ func TestAPIRightsMatrix(t *testing.T) {
 					t.Fatalf("a refused %s %s changed something, or did not say FORBIDDEN: %v", r.method, path, out)
 				}
 			})
+		}
+	}
+}
+
+// apiScopeRow is one request of the scope matrix: the route it takes, the
+// status it must get and, for a success, what the answer must hold.
+type apiScopeRow struct {
+	method, pattern, path, body string
+	want                        int
+	check                       func(out map[string]any) bool
+}
+
+// TestAPIScopeMatrix sends every management API route with a token of an
+// administrator of one organization, about a sibling organization and its
+// key: reads leave them out, a key of theirs does not exist, and nothing
+// about them can be changed. Every route of apiRouteTable has a row.
+func TestAPIScopeMatrix(t *testing.T) {
+	tc := newTestConsole(t)
+	acme, globex := tc.newOrg("Acme", ""), tc.newOrg("Globex", "")
+	boss := tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
+	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
+		store.NewToken{Name: "scoped", Rights: boss.Rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "Bearer " + tok
+	theirs := func() string { return tc.createKey(fresh("globex"), func(in *store.NewKey) { in.Org = globex.ID }).ID }
+	other := theirs()
+	mentions := func(out map[string]any, id string) bool {
+		b, _ := json.Marshal(out)
+		return strings.Contains(string(b), id)
+	}
+	rows := []apiScopeRow{
+		{"GET", "/api/v1/me", "/api/v1/me", "", 200, func(out map[string]any) bool { return out["user"].(map[string]any)["org"] == acme.ID }},
+		{"GET", "/api/v1/permissions", "/api/v1/permissions", "", 200, func(map[string]any) bool { return true }},
+		{"GET", "/api/v1/tenants", "/api/v1/tenants", "", 200, func(out map[string]any) bool { return mentions(out, acme.ID) && !mentions(out, globex.ID) }},
+		{"POST", "/api/v1/tenants", "/api/v1/tenants", `{"name": "under globex", "parent": "` + globex.ID + `"}`, 422, nil},
+		{"GET", "/api/v1/events", "/api/v1/events?limit=1000", "", 200, func(out map[string]any) bool { return mentions(out, acme.ID) && !mentions(out, other) }},
+		{"GET", "/api/v1/apikeys", "/api/v1/apikeys", "", 200, func(out map[string]any) bool { return !mentions(out, other) }},
+		{"GET", "/api/v1/apikeys", "/api/v1/apikeys?tenant=" + globex.ID, "", 422, nil},
+		{"GET", "/api/v1/apikeys", "/api/v1/apikeys?tenant=*", "", 422, nil},
+		{"POST", "/api/v1/apikeys", "/api/v1/apikeys", `{"tenant": "` + globex.ID + `", "name": "x", "permissions": ["chat"]}`, 422, nil},
+		{"POST", "/api/v1/apikeys", "/api/v1/apikeys", `{"tenant": "*", "name": "x", "permissions": ["chat"]}`, 422, nil},
+		{"GET", "/api/v1/apikeys/:id", "/api/v1/apikeys/" + other, "", 404, nil},
+		{"PATCH", "/api/v1/apikeys/:id", "/api/v1/apikeys/" + other, `{"enabled": false}`, 404, nil},
+		{"POST", "/api/v1/apikeys/:id/revoke", "/api/v1/apikeys/" + other + "/revoke", "", 404, nil},
+		{"POST", "/api/v1/apikeys/:id/rotate", "/api/v1/apikeys/" + other + "/rotate", "", 404, nil},
+		{"DELETE", "/api/v1/apikeys/:id", "/api/v1/apikeys/" + other, "", 404, nil},
+		{"POST", "/api/v1/apikeys/bulk", "/api/v1/apikeys/bulk", `{"action": "revoke", "ids": ["` + other + `"]}`, 404, nil},
+		{"POST", "/api/v1/apikeys/bulk", "/api/v1/apikeys/bulk", `{"action": "delete", "filter": {"tenant": "` + globex.ID + `"}}`, 422, nil},
+	}
+	for _, r := range apiRouteTable() {
+		if !slices.ContainsFunc(rows, func(row apiScopeRow) bool { return row.method == r.method && row.pattern == r.pattern }) {
+			t.Errorf("%s %s has no row in the scope matrix", r.method, r.pattern)
+		}
+	}
+	for _, r := range rows {
+		before := tc.snapshot()
+		code, out := apiDo(t, tc, r.method, r.path, auth, r.body)
+		if code != r.want {
+			t.Errorf("%s %s: %d, want %d: %v", r.method, r.path, code, r.want, out)
+			continue
+		}
+		if r.check != nil && !r.check(out) {
+			t.Errorf("%s %s: %v", r.method, r.path, out)
+		}
+		if r.method != "GET" && tc.snapshot() != before {
+			t.Errorf("%s %s changed something", r.method, r.path)
 		}
 	}
 }
