@@ -258,41 +258,11 @@ const orgColumns = `o.id, o.public_id, coalesce(p.public_id, ''), o.name, o.path
 // withCounts, which only pages that show them need. Organizations are few
 // (thousands at most), so the tree is read whole.
 func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
-	all, err := allRows(ctx, tx, func(r rowScanner) (Org, error) {
-		var o Org
-		var created, updated int64
-		var grace sql.NullInt64
-		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
-			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &o.Policy.RecoverableKeys,
-			&o.Policy.RotateEveryDays, &grace, &o.Policy.DeleteAfterDays, &o.Policy.NoticeDays,
-			&o.Policy.SpikeMultiple, &o.Policy.SpikeFloor, &created, &updated)
-		o.Policy.GraceDays, o.Policy.GraceSet = int(grace.Int64), grace.Valid
-		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
-		return o, err
-	}, `SELECT `+orgColumns+` FROM organizations o LEFT JOIN organizations p ON p.id = o.parent_id ORDER BY o.path`)
+	all, err := readOrgs(ctx, tx, "")
 	if err != nil {
 		return nil, err
 	}
-	byRow := make(map[int64]*Org, len(all))
-	for i := range all {
-		byRow[all[i].rowID] = &all[i]
-	}
-	// Paths sort a parent before its children, so each parent is complete
-	// when its children come.
-	for i := range all {
-		o := &all[i]
-		ids := strings.Split(strings.Trim(o.ids, "/"), "/")
-		o.Depth = len(ids) - 1
-		o.Path, o.Effective = o.Name, o.Policy
-		if o.Depth > 0 {
-			parentRow, _ := strconv.ParseInt(ids[len(ids)-2], 10, 64)
-			if p := byRow[parentRow]; p != nil {
-				o.Path = p.Path + "/" + o.Name
-				o.Effective = p.Effective.stricter(o.Policy)
-				p.Children++
-			}
-		}
-	}
+	foldOrgs(all)
 	// Tree order with siblings by name: sort by the chain of names, folded
 	// once per organization rather than once per comparison.
 	all = slices.DeleteFunc(all, func(o Org) bool { return !sc.contains(o.ids) })
@@ -307,6 +277,47 @@ func orgTree(ctx context.Context, tx *sql.Tx, sc Scope) ([]Org, error) {
 		sorted[i] = all[j]
 	}
 	return sorted, nil
+}
+
+// readOrgs reads the organizations that where selects (all of them when
+// it is empty), a parent before its children.
+func readOrgs(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]Org, error) {
+	return allRows(ctx, tx, func(r rowScanner) (Org, error) {
+		var o Org
+		var created, updated int64
+		var grace sql.NullInt64
+		err := r.Scan(&o.rowID, &o.ID, &o.ParentID, &o.Name, &o.ids, &o.Policy.APIKeysEnabled,
+			&o.Policy.MaxExpiryDays, &o.Policy.MaxKeysPerUser, &o.Policy.RecoverableKeys,
+			&o.Policy.RotateEveryDays, &grace, &o.Policy.DeleteAfterDays, &o.Policy.NoticeDays,
+			&o.Policy.SpikeMultiple, &o.Policy.SpikeFloor, &created, &updated)
+		o.Policy.GraceDays, o.Policy.GraceSet = int(grace.Int64), grace.Valid
+		o.CreatedAt, o.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
+		return o, err
+	}, `SELECT `+orgColumns+` FROM organizations o LEFT JOIN organizations p ON p.id = o.parent_id `+where+` ORDER BY o.path`, args...)
+}
+
+// foldOrgs fills in each organization's depth, path and effective policy
+// from its parent's, and counts each one's children, in orgs as readOrgs
+// returns them: a parent before its children.
+func foldOrgs(orgs []Org) {
+	byRow := make(map[int64]*Org, len(orgs))
+	for i := range orgs {
+		byRow[orgs[i].rowID] = &orgs[i]
+	}
+	for i := range orgs {
+		o := &orgs[i]
+		ids := strings.Split(strings.Trim(o.ids, "/"), "/")
+		o.Depth = len(ids) - 1
+		o.Path, o.Effective = o.Name, o.Policy
+		if o.Depth > 0 {
+			parentRow, _ := strconv.ParseInt(ids[len(ids)-2], 10, 64)
+			if p := byRow[parentRow]; p != nil {
+				o.Path = p.Path + "/" + o.Name
+				o.Effective = p.Effective.stricter(o.Policy)
+				p.Children++
+			}
+		}
+	}
 }
 
 // Orgs returns the organizations in the scope, in tree order, for menus and
@@ -393,30 +404,45 @@ func (s *Store) OrgByPath(ctx context.Context, sc Scope, ref string) (Org, error
 }
 
 func orgByID(ctx context.Context, tx *sql.Tx, sc Scope, id string) (Org, error) {
-	orgs, err := orgTree(ctx, tx, sc)
-	if err != nil {
-		return Org{}, err
-	}
-	for _, o := range orgs {
-		if o.ID == id {
-			return o, nil
-		}
-	}
-	return Org{}, Errorf(ENOTFOUND, "", "There is no such organization. It may have been deleted.")
+	return orgWhere(ctx, tx, sc, "public_id = ?", id, "There is no such organization. It may have been deleted.")
 }
 
 // orgByRow returns the organization with a row id, whatever the scope.
 func orgByRow(ctx context.Context, tx *sql.Tx, row int64) (Org, error) {
-	orgs, err := orgTree(ctx, tx, Scope{})
+	return orgWhere(ctx, tx, Scope{}, "id = ?", row, "There is no such organization.")
+}
+
+// orgWhere returns the one organization that cond selects, if it is in the
+// scope, as orgTree would: it reads the organization and those above it,
+// for its path and effective policy, and counts its children. A key's
+// change reads its organization this way, whatever the size of the tree.
+func orgWhere(ctx context.Context, tx *sql.Tx, sc Scope, cond string, arg any, notFound string) (Org, error) {
+	var ids string
+	err := tx.QueryRowContext(ctx, `SELECT path FROM organizations WHERE `+cond, arg).Scan(&ids)
+	if err == sql.ErrNoRows || err == nil && !sc.contains(ids) {
+		return Org{}, Errorf(ENOTFOUND, "", "%s", notFound)
+	}
 	if err != nil {
 		return Org{}, err
 	}
-	for _, o := range orgs {
-		if o.rowID == row {
-			return o, nil
+	rows := strings.Split(strings.Trim(ids, "/"), "/")
+	args := make([]any, len(rows))
+	for i, r := range rows {
+		if args[i], err = strconv.ParseInt(r, 10, 64); err != nil {
+			return Org{}, fmt.Errorf("store: organization %s: %w", ids, err)
 		}
 	}
-	return Org{}, Errorf(ENOTFOUND, "", "There is no such organization.")
+	chain, err := readOrgs(ctx, tx, `WHERE o.id IN (?`+strings.Repeat(", ?", len(rows)-1)+`)`, args...)
+	if err != nil {
+		return Org{}, err
+	}
+	foldOrgs(chain)
+	o := chain[len(chain)-1]
+	if o.ids != ids {
+		return Org{}, fmt.Errorf("store: organization %s: its chain of organizations is incomplete", ids)
+	}
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM organizations WHERE parent_id = ?`, o.rowID).Scan(&o.Children)
+	return o, err
 }
 
 // orgEvent describes a change to an organization for the audit log.
