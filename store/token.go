@@ -261,6 +261,9 @@ func (s *Store) revokeToken(ctx context.Context, actor Actor, id string, own boo
 	return t, err
 }
 
+// TokenUseResolution is how precisely a token's last use is kept.
+const TokenUseResolution = time.Minute
+
 // ErrBadToken is what AuthenticateToken answers for any token that does
 // not let its bearer in, whatever the reason, so that the answer tells
 // nothing about tokens that exist.
@@ -270,15 +273,17 @@ var ErrBadToken = Errorf(EUNAUTHORIZED, "", "The token is not valid: it is unkno
 // token grants: those of its own that the user still holds, within the
 // token's organization when it names one that is still the user's. A
 // token that is malformed, unknown, revoked or expired, or whose user is
-// disabled, is ErrBadToken. It records the token's use.
+// disabled, is ErrBadToken. It records the token's use, to the minute
+// (TokenUseResolution).
 func (s *Store) AuthenticateToken(ctx context.Context, token string) (User, Token, error) {
 	if !wellFormed(token, TokenPrefix) {
 		return User{}, Token{}, ErrBadToken
 	}
 	var u User
 	var t Token
-	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		var row int64
+	var row int64
+	now := s.now()
+	err := s.read(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, row, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM access_tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.token_hash = ?`, HashSecret(token)))
@@ -302,11 +307,21 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (User, Toke
 			}
 			u.orgIDs, u.OrgID = o.ids, o.ID
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = ? WHERE id = ?`, now.Unix(), row)
-		return err
+		return nil
 	})
 	if err != nil {
 		return User{}, Token{}, err
+	}
+	// The last use is written once a minute at most: a script's every
+	// request would otherwise be a write, and wait for the disk.
+	if now.Sub(t.LastUsedAt) >= TokenUseResolution {
+		err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+			_, err := tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = ? WHERE id = ?`, now.Unix(), row)
+			return err
+		})
+		if err != nil {
+			return User{}, Token{}, err
+		}
 	}
 	return u, t, nil
 }

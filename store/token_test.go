@@ -85,8 +85,24 @@ func TestAccessTokens(t *testing.T) {
 	if !u.Scope().contains(orgByIDForTest(t, s, eu.ID).ids) || u.Scope().contains(orgByIDForTest(t, s, acme.ID).ids) {
 		t.Fatal("the token's scope is not EU's")
 	}
-	if list, _ := s.Tokens(ctx, Scope{}, ops.ID); list[0].LastUsedAt.IsZero() {
+	list, _ = s.Tokens(ctx, Scope{}, ops.ID)
+	firstUse := list[0].LastUsedAt
+	if firstUse.IsZero() {
 		t.Fatal("the use is not recorded")
+	}
+	// The use is kept to the minute: a use within it writes nothing.
+	for _, c := range []struct {
+		after time.Duration
+		moved bool
+	}{{30 * time.Second, false}, {TokenUseResolution, true}} {
+		clock.Advance(c.after)
+		if _, _, err := s.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		list, _ = s.Tokens(ctx, Scope{}, ops.ID)
+		if moved := !list[0].LastUsedAt.Equal(firstUse); moved != c.moved {
+			t.Fatalf("%s later: last used %s, first %s", c.after, list[0].LastUsedAt, firstUse)
+		}
 	}
 
 	// A typo, another prefix, a key's secret: refused before any lookup.
