@@ -35,6 +35,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if path := os.Getenv(restDBEnv); path != "" {
+		if err := serveAtRest(ctx, path, os.Getenv(restPasswordEnv), os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "keydesk-bench, the server at rest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "keydesk-bench:", err)
 		os.Exit(1)

@@ -4,11 +4,26 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 )
+
+// TestMain is also the server at rest that the bench starts in a process
+// of its own (see memoryAtRest): the bench's tests run this binary again.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(restDBEnv); path != "" {
+		if err := serveAtRest(context.Background(), path, os.Getenv(restPasswordEnv), os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // The bench at a tiny size, with one load per page: the table has every
 // row, and every row a figure. Budgets are not judged here: at this size

@@ -87,7 +87,7 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	if b.admin, err = logIn(ctx, b.con, benchUser, password); err != nil {
 		return *res, err
 	}
-	if err := b.memoryAtRest(ctx); err != nil {
+	if err := b.memoryAtRest(ctx, db.path, password); err != nil {
 		return *res, err
 	}
 	for _, step := range []func(context.Context) error{b.keyList, b.deepPages, b.shortSearches, b.events, b.exportCSV, b.managementAPI} {
@@ -132,22 +132,6 @@ func (b *sizeBench) onCopy(ctx context.Context, path, password string) (*sizeBen
 		return nil, err
 	}
 	return &c, nil
-}
-
-// memoryAtRest reads the resident memory once the store is open and a page
-// served, after the runtime has handed back what it does not use.
-func (b *sizeBench) memoryAtRest(ctx context.Context) error {
-	if _, err := b.admin.get(ctx, "/keys", false); err != nil {
-		return err
-	}
-	atRest()
-	m, err := readMemory()
-	if err != nil {
-		b.res.note("%v", err)
-		return nil
-	}
-	b.res.add("resident memory at rest, the store open and a page served (MB)", restMemoryBudget, megabytes(m.rss))
-	return nil
 }
 
 // exportCSV downloads the CSV of every key and watches how much the
