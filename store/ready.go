@@ -21,6 +21,10 @@ const readyTimeout = 2 * time.Second
 // short-lived read-only connection, because a pooled one may keep serving
 // cached pages of a file that was damaged under it, and reads the schema
 // and one row of the keys table.
+//
+// It also reports the change feed: when the checks for changes by other
+// processes (ReloadIfChanged) have failed for a while, the cache may hold
+// keys those processes changed.
 func (s *Store) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -30,7 +34,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		}
 		return fmt.Errorf("database: %w", err)
 	}
-	return nil
+	return s.changeFeedProblem()
 }
 
 func (s *Store) readyCheck(ctx context.Context) error {

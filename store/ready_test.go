@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReady(t *testing.T) {
@@ -103,5 +104,31 @@ func TestReadyKeepsSQLiteLocks(t *testing.T) {
 	}
 	if _, err := os.Stat(s.path + "-wal"); err != nil {
 		t.Fatalf("the server's log is gone after another process closed the database: %v", err)
+	}
+}
+
+// TestReadyReportsTheChangeFeed: a failed check for other processes'
+// changes is tolerated for a moment; failing for longer, the store is not
+// ready, and says why; the next good check makes it ready again.
+func TestReadyReportsTheChangeFeed(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.ReloadIfChanged(cancelled); err == nil {
+		t.Fatal("a check with a cancelled context succeeded")
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("not ready at the first failed check: %v", err)
+	}
+	s.changes.failingSince.Store(time.Now().Add(-changeFeedGrace - time.Second).UnixNano())
+	if err := s.Ready(ctx); err == nil || !strings.Contains(err.Error(), "change feed") {
+		t.Fatalf("ready while changes have gone unread: %v", err)
+	}
+	if _, err := s.ReloadIfChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("not ready after a good check: %v", err)
 	}
 }
