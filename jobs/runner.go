@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -49,6 +50,8 @@ type Runner struct {
 	Owner string
 	Lease time.Duration
 	Log   *slog.Logger
+	// Metrics counts the runs; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // NewOwner names a process in job claims: host, process id and a random
@@ -107,6 +110,7 @@ func (r *Runner) run(ctx context.Context, j Job) (Result, bool, error) {
 	summary, runErr := r.call(runCtx, j)
 	stop()
 	wg.Wait()
+	r.Metrics.JobRan(j.Name, runErr)
 	if runErr != nil && r.Log != nil {
 		r.Log.Error("background job failed; it runs again when next due", "job", j.Name, "err", runErr)
 	} else if r.Log != nil && summary != "" {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keydesk/keydesk/internal/metricstest"
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -95,7 +97,7 @@ func TestFailuresAndPanicsAreRecordedAndCounted(t *testing.T) {
 			return "sent", nil
 		}},
 		{Info: Info{Name: "buggy", Every: time.Minute}, Run: func(context.Context) (string, error) { panic("nil map") }},
-	}}
+	}, Metrics: metrics.New(st)}
 	for range 2 {
 		res, err := r.RunDue(ctx)
 		if err != nil || len(res) != 2 {
@@ -113,6 +115,18 @@ func TestFailuresAndPanicsAreRecordedAndCounted(t *testing.T) {
 	r.RunDue(ctx)
 	if j := state(t, st, "flaky"); j.Failures != 0 || j.LastError != "" || j.LastSummary != "sent" {
 		t.Fatalf("a success does not clear the failures: %+v", j)
+	}
+	got, err := metricstest.Scrape(r.Metrics.Handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		job, outcome string
+		want         float64
+	}{{"flaky", "failed", 2}, {"flaky", "ok", 1}, {"buggy", "failed", 3}, {"buggy", "ok", -1}} {
+		if v := got.Value("keydesk_job_runs_total", map[string]string{"job": c.job, "outcome": c.outcome}); v != c.want {
+			t.Errorf("runs of %s, %s: %v, want %v", c.job, c.outcome, v, c.want)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/notify"
 	"github.com/keydesk/keydesk/store"
 )
@@ -47,6 +48,8 @@ type Deps struct {
 	Mailer *notify.Mailer
 	// Poster sends webhooks' deliveries.
 	Poster *notify.Poster
+	// Metrics counts job runs and deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Standard is Keydesk's jobs over st, in Catalog's order.

@@ -56,7 +56,11 @@ func sendWebhooks(ctx context.Context, st *store.Store, d Deps) (string, error) 
 // whatever time the store runs as of.
 func Deliver(ctx context.Context, st *store.Store, d Deps, del store.Delivery) (store.Delivery, error) {
 	status, why := d.Poster.Post(ctx, del, time.Now())
-	return st.RecordDeliveryTry(ctx, d.Owner, del, status, why)
+	tried, err := st.RecordDeliveryTry(ctx, d.Owner, del, status, why)
+	if err == nil {
+		d.Metrics.Delivered(tried.State)
+	}
+	return tried, err
 }
 
 // DeliverNow sends the delivery with this message id at once, for the

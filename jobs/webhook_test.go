@@ -13,6 +13,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/keydesk/keydesk/internal/metricstest"
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/notify"
 	"github.com/keydesk/keydesk/store"
 )
@@ -84,7 +86,7 @@ func TestWebhookDeliveredOnceAfterFailures(t *testing.T) {
 	ctx := context.Background()
 	m, _ := store.ParseMasterKey(store.GenerateMasterKey())
 	st.SetMasterKey(func() (*store.MasterKey, error) { return m, nil })
-	deps := Deps{Owner: "runner", Poster: notify.NewPoster(true)}
+	deps := Deps{Owner: "runner", Poster: notify.NewPoster(true), Metrics: metrics.New(st)}
 	r := &Runner{Store: st, Owner: "runner", Jobs: Standard(st, deps)}
 	run := func() {
 		t.Helper()
@@ -159,6 +161,15 @@ func TestWebhookDeliveredOnceAfterFailures(t *testing.T) {
 		if tries[i].Sub(tries[i-1]) <= tries[i-1].Sub(tries[i-2]) {
 			t.Fatalf("tries at %v: the waits do not grow", tries)
 		}
+	}
+	tried, err := metricstest.Scrape(deps.Metrics.Handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := tried.Value("keydesk_webhook_deliveries_total", map[string]string{"outcome": store.DeliveryWaiting})
+	delivered := tried.Value("keydesk_webhook_deliveries_total", map[string]string{"outcome": store.DeliveryDelivered})
+	if waiting != 5 || delivered < 1 {
+		t.Fatalf("delivery tries counted: %v waiting, %v delivered; want 5 and the rest", waiting, delivered)
 	}
 	d := got[0]
 	data, _ := d.body["data"].(map[string]any)

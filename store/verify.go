@@ -129,6 +129,8 @@ type keyCache struct {
 	// gen moves on at every change, so that a lookup that read the
 	// database before a change cannot put what it read in the cache after.
 	gen atomic.Uint64
+	// What the cache did, for CacheStats.
+	hits, misses, invalidations atomic.Uint64
 }
 
 // maxCachedKeys bounds the memory the cache takes.
@@ -199,11 +201,13 @@ func (c *keyCache) drop(rows []int64, deleted bool) {
 	defer c.mu.Unlock()
 	c.gen.Add(1)
 	if rows == nil {
+		c.invalidations.Add(uint64(len(c.byHash)))
 		clear(c.byHash)
 		clear(c.byRow)
 		return
 	}
 	for _, row := range rows {
+		c.invalidations.Add(uint64(len(c.byRow[row])))
 		for _, h := range c.byRow[row] {
 			delete(c.byHash, h)
 		}
@@ -247,7 +251,10 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	copy(buf[:], secret)
 	h := sha256.Sum256(buf[:])
 	e := s.cache.get(h)
-	if e == nil {
+	if e != nil {
+		s.cache.hits.Add(1)
+	} else {
+		s.cache.misses.Add(1)
 		var err error
 		if e, err = s.loadVerifiedKey(ctx, h); err != nil {
 			return Verification{}, err

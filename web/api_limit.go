@@ -66,6 +66,7 @@ func (h *handler) limitAPI(c echo.Context) error {
 	hd.Set("RateLimit-Remaining", strconv.Itoa(left))
 	hd.Set("RateLimit-Reset", secs)
 	if !ok {
+		h.cfg.Metrics.TokenLimited()
 		hd.Set("Retry-After", secs)
 		return apiFail(c, store.Errorf(store.ELIMITED, "", "This token has made too many requests: wait %s seconds.", secs))
 	}

@@ -146,10 +146,12 @@ func (h *handler) verifyKey(c echo.Context) error {
 	if rerr != nil {
 		return apiErr(c, rerr.status, rerr.code, rerr.message)
 	}
+	start := time.Now()
 	v, err := h.store.VerifyKey(c.Request().Context(), *req.Key, req.Permission, req.Org)
 	if err != nil {
 		return err
 	}
+	h.cfg.Metrics.Verified(v.Code, time.Since(start))
 	if v.Known {
 		hd := c.Response().Header()
 		hd.Set("RateLimit-Limit", strconv.Itoa(v.Limit))

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/keydesk/keydesk/jobs"
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/views/urls"
 )
@@ -48,6 +49,8 @@ type Config struct {
 	// APIBurst and APIPerMinute are each access token's allowance on the
 	// management API: a burst, then a steady rate (default 120 and 600).
 	APIBurst, APIPerMinute int
+	// Metrics counts requests and verifications; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns the console's HTTP handler over st.
@@ -219,10 +222,11 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs one line per request. The query string is left out: it
-// is the user's business, and keys are never accepted there anyway. The
-// service API, called at a high rate, logs only its failures above debug.
-// Paths that hold a credential are logged without it.
+// logRequests logs one line per request, and counts it by its route's
+// pattern. The query string is left out: it is the user's business, and
+// keys are never accepted there anyway. The service API, called at a high
+// rate, logs only its failures above debug. Paths that hold a credential
+// are logged without it.
 func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -230,6 +234,11 @@ func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		route := c.Path()
+		if route == "" {
+			route = "(none)"
+		}
+		h.cfg.Metrics.Request(route, c.Request().Method, c.Response().Status, time.Since(start))
 		level := slog.LevelInfo
 		if strings.HasPrefix(c.Request().URL.Path, "/api/") && c.Response().Status < 500 {
 			level = slog.LevelDebug

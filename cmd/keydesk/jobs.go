@@ -51,7 +51,7 @@ func (e env) allowPrivateWebhooks() bool { return e.getenv(notify.AllowPrivateEn
 
 // runner makes the job runner of this process over st.
 func runner(st *store.Store, log *slog.Logger, deps jobs.Deps) *jobs.Runner {
-	return &jobs.Runner{Store: st, Jobs: jobs.Standard(st, deps), Owner: deps.Owner, Log: log}
+	return &jobs.Runner{Store: st, Jobs: jobs.Standard(st, deps), Owner: deps.Owner, Log: log, Metrics: deps.Metrics}
 }
 
 // parseAt reads --at: a time in RFC 3339, or a date (midnight UTC).
@@ -81,8 +81,13 @@ func (e env) jobs(ctx context.Context, args []string) error {
 	fs := e.flags("jobs run")
 	db := e.dbFlag(fs)
 	keyPath := e.masterKeyFlag(fs)
+	logFormat := e.logFlag(fs)
 	at := fs.String("at", "", "run as of this time, RFC 3339 (default now)")
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	log, err := e.logger(*logFormat)
+	if err != nil {
 		return err
 	}
 	st, err := store.OpenExisting(ctx, *db)
@@ -101,7 +106,6 @@ func (e env) jobs(ctx context.Context, args []string) error {
 				t.Format(time.RFC3339), store.Relative(t, time.Now()))
 		}
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	if err := e.useMasterKey(ctx, st, keyFile(*keyPath, *db), log); err != nil {
 		return err
 	}

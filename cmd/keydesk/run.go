@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/web"
 )
@@ -90,6 +91,22 @@ func (e env) envOr(name, def string) string {
 	return def
 }
 
+// logFlag is --log-format: how the server's log lines are written.
+func (e env) logFlag(fs *flag.FlagSet) *string {
+	return fs.String("log-format", e.envOr("KEYDESK_LOG_FORMAT", "text"), "log lines as text (key=value) or json, one object a line (KEYDESK_LOG_FORMAT)")
+}
+
+// logger writes log lines to stderr in format, text or json.
+func (e env) logger(format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+}
+
 func (e env) dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", e.envOr("KEYDESK_DB", "keydesk.db"), "database file (KEYDESK_DB)")
 }
@@ -99,6 +116,7 @@ type serveConfig struct {
 	addr, db        string
 	tlsCert, tlsKey string
 	idle, absolute  time.Duration
+	metricsAddr     string
 }
 
 // serve runs the console until ctx ends. When ready is not nil it receives
@@ -120,6 +138,8 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	fs.DurationVar(&cfg.idle, "idle-timeout", idle, "log out after this long without a request (KEYDESK_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.absolute, "absolute-timeout", absolute, "log out this long after login (KEYDESK_ABSOLUTE_TIMEOUT)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", e.getenv("KEYDESK_METRICS_ADDR"), "address to answer Prometheus on, at /metrics; none when empty (KEYDESK_METRICS_ADDR)")
+	logFormat := e.logFlag(fs)
 	keyPath := e.masterKeyFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,7 +148,10 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log, err := e.logger(*logFormat)
+	if err != nil {
+		return err
+	}
 
 	// One server per database file: two would each trust their own memory.
 	lock, err := store.LockServer(cfg.db)
@@ -162,6 +185,16 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		ln.Close()
 		return err
 	}
+	var metricsSrv *http.Server
+	if cfg.metricsAddr != "" {
+		deps.Metrics = metrics.New(st)
+		if metricsSrv, err = serveMetrics(cfg.metricsAddr, deps.Metrics, log); err != nil {
+			ln.Close()
+			return err
+		}
+		defer metricsSrv.Close()
+		fmt.Fprintf(e.stdout, "Metrics for Prometheus at http://%s/metrics\n", metricsSrv.Addr)
+	}
 	handler, err := web.New(ctx, st, web.Config{
 		Logger: log, IdleTimeout: cfg.idle, AbsoluteTimeout: cfg.absolute, TLS: tls,
 		// A secret: from the environment only, never a flag that ps would show.
@@ -171,6 +204,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		PublicURL:            e.getenv("KEYDESK_PUBLIC_URL"),
 		APIBurst:             e.intEnv("KEYDESK_API_BURST"),
 		APIPerMinute:         e.intEnv("KEYDESK_API_PER_MINUTE"),
+		Metrics:              deps.Metrics,
 	})
 	if err != nil {
 		ln.Close()
@@ -230,6 +264,25 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveMetrics answers Prometheus at addr's /metrics until closed; the
+// server's Addr is the address it listens on.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("the metrics server stopped", "err", err)
+		}
+	}()
+	return srv, nil
 }
 
 // shutdownGrace is how long requests in flight get to finish when the
