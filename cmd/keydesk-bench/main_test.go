@@ -81,6 +81,7 @@ func TestBenchTable(t *testing.T) {
 		"CSV of every key: resident memory growth (MB)",
 		"API: GET /api/v1/apikeys?limit=1000, first page / the next (ms)",
 		"API: POST /api/v1/apikeys, one client in turn (keys/s)",
+		"API: POST /api/v1/apikeys, 4 clients at once (keys/s)",
 		"bulk revoke of 300 keys (s)",
 		"another user's pages during the bulk revoke",
 		"bulk delete of 300 keys (s)",
