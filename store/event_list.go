@@ -104,29 +104,75 @@ func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, in
 		conds = append(conds, tested+"e.target_type = "+a.add(f.TargetType)+" AND "+tested+"e.target_id = "+a.add(f.TargetID))
 	}
 	if !f.From.IsZero() || !f.To.IsZero() {
-		// The ids of the events in the window bound those of the matches:
-		// read over the window alone, which for a day is a day's events.
-		var window []string
-		var bounds []any
 		if !f.From.IsZero() {
-			window, bounds = append(window, "at >= ?"), append(bounds, f.From.Unix())
 			conds = append(conds, "e.at >= "+a.add(f.From.Unix()))
 		}
 		if !f.To.IsZero() {
-			window, bounds = append(window, "at < ?"), append(bounds, f.To.Unix())
 			conds = append(conds, "e.at < "+a.add(f.To.Unix()))
 		}
-		var lo, hi sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT min(id), max(id) FROM events WHERE `+strings.Join(window, " AND "), bounds...).Scan(&lo, &hi); err != nil {
+		// The ids of the events in the window bound those of the matches,
+		// which every index serves in order.
+		lo, hi, found, err := eventWindow(ctx, tx, f.From, f.To)
+		switch {
+		case err != nil:
 			return "", 0, err
-		}
-		if !lo.Valid {
+		case !found:
 			conds = append(conds, "0") // no event at all in the window
-		} else {
-			conds = append(conds, "e.id >= "+a.add(lo.Int64), "e.id <= "+a.add(hi.Int64))
+		default:
+			if lo > 0 {
+				conds = append(conds, "e.id >= "+a.add(lo))
+			}
+			if hi > 0 {
+				conds = append(conds, "e.id <= "+a.add(hi))
+			}
 		}
 	}
 	return strings.Join(conds, " AND "), matches, nil
+}
+
+// eventWindow returns bounds of the ids of the events at or after from
+// and before to (a zero time: no bound; a bound 0: none), and whether any
+// event is in the window. While the log's times go up with its ids (see
+// migration 019), each bound is one probe of the index of times; else the
+// window's events are read for their smallest and largest ids.
+func eventWindow(ctx context.Context, tx *sql.Tx, from, to time.Time) (lo, hi int64, found bool, err error) {
+	var inOrder bool
+	if err := tx.QueryRowContext(ctx, `SELECT in_order FROM event_order`).Scan(&inOrder); err != nil {
+		return 0, 0, false, err
+	}
+	if !inOrder {
+		var window []string
+		var bounds []any
+		if !from.IsZero() {
+			window, bounds = append(window, "at >= ?"), append(bounds, from.Unix())
+		}
+		if !to.IsZero() {
+			window, bounds = append(window, "at < ?"), append(bounds, to.Unix())
+		}
+		var first, last sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT min(id), max(id) FROM events WHERE `+strings.Join(window, " AND "), bounds...).Scan(&first, &last)
+		return first.Int64, last.Int64, first.Valid, err
+	}
+	probe := func(query string, at int64) (int64, bool, error) {
+		var id int64
+		err := tx.QueryRowContext(ctx, query, at).Scan(&id)
+		if err == sql.ErrNoRows {
+			return 0, false, nil
+		}
+		return id, err == nil, err
+	}
+	found = true
+	if !from.IsZero() {
+		if lo, found, err = probe(`SELECT id FROM events INDEXED BY events_by_at WHERE at >= ? ORDER BY at, id LIMIT 1`, from.Unix()); err != nil || !found {
+			return 0, 0, false, err
+		}
+	}
+	if !to.IsZero() {
+		if hi, found, err = probe(`SELECT id FROM events INDEXED BY events_by_at WHERE at < ? ORDER BY at DESC, id DESC LIMIT 1`, to.Unix()); err != nil || !found {
+			return 0, 0, false, err
+		}
+	}
+	return lo, hi, lo == 0 || hi == 0 || lo <= hi, nil
 }
 
 // indexed reports whether f names an action, actor or target: each has an

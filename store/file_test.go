@@ -333,6 +333,8 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		`DROP TRIGGER events_keep_order`,
+		`DROP TABLE event_order`,
 		`DROP TABLE idempotent_answers`,
 		`DROP TABLE access_tokens`,
 		`DROP INDEX keys_by_uses_24h`,
