@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -296,6 +298,81 @@ func TestADatabaseOfVersion5UpgradesInPlace(t *testing.T) {
 	}
 }
 
+// permissionsByName turns the permissions of keys back into what they
+// were before migration 020: named, not by row.
+const permissionsByName = `
+CREATE TABLE permissions_by_name (name TEXT PRIMARY KEY, description TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO permissions_by_name SELECT name, description FROM permissions;
+CREATE TABLE key_permissions_by_name (
+    key_id INTEGER NOT NULL REFERENCES keys (id) ON DELETE CASCADE,
+    permission TEXT NOT NULL REFERENCES permissions_by_name (name),
+    PRIMARY KEY (key_id, permission)
+) WITHOUT ROWID;
+INSERT INTO key_permissions_by_name SELECT kp.key_id, p.name FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id;
+DROP TABLE key_permissions;
+DROP TABLE permissions;
+ALTER TABLE permissions_by_name RENAME TO permissions;
+ALTER TABLE key_permissions_by_name RENAME TO key_permissions;
+CREATE INDEX key_permissions_by_permission ON key_permissions (permission, key_id);`
+
+// TestUpgradeNamesPermissionsByRow upgrades a database whose keys name
+// their permissions: each key keeps its own, the filter by permission and
+// the catalog's counts find the same keys, and a new key's permissions
+// are written by row.
+func TestUpgradeNamesPermissionsByRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "named.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range []string{"voice", "nexus:cluster:*"} {
+		if _, err := s.CreatePermission(ctx, testActor, Permission{Name: p, Description: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{}
+	for i, perms := range [][]string{{"chat"}, {"chat", "voice"}, {"nexus:cluster:*"}, {"voice"}} {
+		k, _ := mustCreateKey(t, s, NewKey{Name: fmt.Sprintf("key-%d", i), Permissions: perms})
+		want[k.ID] = perms
+	}
+	s.Close()
+	db, err := sql.Open(DriverName, "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(permissionsByName); err != nil {
+		t.Fatal(err)
+	}
+	s = upgrade(t, db, path, 19)
+	for id, perms := range want {
+		if k, err := s.Key(ctx, Scope{}, id); err != nil || !slices.Equal(k.Permissions, perms) {
+			t.Fatalf("key %s: %v, %v; want %v", id, k.Permissions, err, perms)
+		}
+	}
+	for perm, n := range map[string]int{"chat": 2, "voice": 2, "nexus:cluster:admin": 1} {
+		if page, err := s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: KeyFilter{Permission: perm}, Sort: SortName}); err != nil || page.Total != n {
+			t.Fatalf("keys with %s: %d, %v; want %d", perm, page.Total, err, n)
+		}
+	}
+	uses, err := s.PermissionUses(ctx, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range uses {
+		if u.Name == "voice" && u.Keys != 2 {
+			t.Fatalf("voice is counted on %d keys", u.Keys)
+		}
+	}
+	k, _ := mustCreateKey(t, s, NewKey{Name: "after", Permissions: []string{"voice"}})
+	if got, _ := s.Key(ctx, Scope{}, k.ID); !slices.Equal(got.Permissions, []string{"voice"}) {
+		t.Fatalf("a key made after the upgrade: %v", got.Permissions)
+	}
+	if err := s.DeletePermission(ctx, testActor, "voice"); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("deleting a permission that keys hold: %v", err)
+	}
+}
+
 // upgrade marks the database that db holds (at path) as at version, closes
 // it and opens it with the store, which upgrades it.
 func upgrade(t *testing.T, db *sql.DB, path string, version int) *Store {
@@ -333,6 +410,7 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
+		permissionsByName,
 		`DROP TRIGGER events_keep_order`,
 		`DROP TABLE event_order`,
 		`DROP TABLE idempotent_answers`,

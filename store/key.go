@@ -291,7 +291,7 @@ func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
 		return err
 	}
 	for _, p := range k.Permissions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_permissions (key_id, permission) VALUES (?, ?)`, k.rowID, p); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO key_permissions (key_id, permission_id) SELECT ?, id FROM permissions WHERE name = ?`, k.rowID, p); err != nil {
 			return err
 		}
 	}

@@ -229,17 +229,19 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 			// key_permissions: testing it costs nothing once the row is read.
 			conds[i] = "instr(' ' || k.permissions || ' ', ' ' || " + holders[i] + " || ' ') > 0"
 		}
-		in := "= " + holders[0]
-		driver := "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission " + in
+		// key_permissions holds the permission's row: the names' rows
+		// are found once for the whole statement.
+		in := "= (SELECT id FROM permissions WHERE name = " + holders[0] + ")"
+		driver := "SELECT kp.key_id AS id FROM key_permissions kp WHERE kp.permission_id " + in
 		if len(names) > 1 {
-			in = "IN (" + strings.Join(holders, ", ") + ")"
-			driver = "SELECT DISTINCT kp.key_id AS id FROM key_permissions kp WHERE kp.permission " + in
+			in = "IN (SELECT id FROM permissions WHERE name IN (" + strings.Join(holders, ", ") + "))"
+			driver = "SELECT DISTINCT kp.key_id AS id FROM key_permissions kp WHERE kp.permission_id " + in
 		}
 		parts = append(parts, filterPart{
 			cond:   "(" + strings.Join(conds, " OR ") + ")",
 			driver: driver,
 			exact:  true,
-			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission " + in + ")",
+			member: "EXISTS (SELECT 1 FROM key_permissions kp WHERE kp.key_id = d.id AND kp.permission_id " + in + ")",
 		})
 	}
 	return parts, nil

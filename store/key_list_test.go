@@ -369,7 +369,7 @@ func TestSeededKeysAreLikeCreatedOnes(t *testing.T) {
 		}
 		return nil
 	}, `SELECT k.id, k.org_id, k.permissions,
-			(SELECT group_concat(permission, ' ' ORDER BY permission) FROM key_permissions WHERE key_id = k.id),
+			(SELECT group_concat(p.name, ' ' ORDER BY p.name) FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE kp.key_id = k.id),
 			e.at, e.actor_username, e.details, e.org_id
 		FROM keys k JOIN events e ON e.target_id = k.public_id AND e.action = 'key.created' ORDER BY k.id`)
 	if err != nil || n != 400 {

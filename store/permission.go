@@ -36,10 +36,10 @@ type PermissionUse struct {
 // Keys counts those in the scope.
 func (s *Store) PermissionUses(ctx context.Context, sc Scope) ([]PermissionUse, error) {
 	var a args
-	count := `(SELECT count(*) FROM key_permissions kp WHERE kp.permission = p.name)`
+	count := `(SELECT count(*) FROM key_permissions kp WHERE kp.permission_id = p.id)`
 	if !sc.Whole() {
 		count = `(SELECT count(*) FROM key_permissions kp JOIN keys k ON k.id = kp.key_id
-			WHERE kp.permission = p.name AND ` + sc.orgCondition(&a, "k.org_id") + `)`
+			WHERE kp.permission_id = p.id AND ` + sc.orgCondition(&a, "k.org_id") + `)`
 	}
 	return readValue(ctx, s, func(tx *sql.Tx) ([]PermissionUse, error) {
 		return allRows(ctx, tx, func(r rowScanner) (PermissionUse, error) {
@@ -114,7 +114,7 @@ func (s *Store) DeletePermission(ctx context.Context, actor Actor, name string) 
 		if n == 0 {
 			return Errorf(ENOTFOUND, "", "There is no permission %q.", name)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM key_permissions WHERE permission = ?`, name).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM key_permissions WHERE permission_id = (SELECT id FROM permissions WHERE name = ?)`, name).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {

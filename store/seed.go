@@ -227,16 +227,16 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	}
 	// keys.permissions lists them, space-separated: names have no spaces.
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO key_permissions (key_id, permission)
-		SELECT k.id, p.name FROM keys k JOIN permissions p ON instr(' ' || k.permissions || ' ', ' ' || p.name || ' ')
-		WHERE k.id > ? ORDER BY k.id, p.name`, lastKey); err != nil {
+		INSERT INTO key_permissions (key_id, permission_id)
+		SELECT k.id, p.id FROM keys k JOIN permissions p ON instr(' ' || k.permissions || ' ', ' ' || p.name || ' ')
+		WHERE k.id > ? ORDER BY k.id, p.id`, lastKey); err != nil {
 		return err
 	}
 	// The event logEvent writes for the key; the seeded key's time is its creation.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_username, action, target_type, target_id, target_name, details, org_id)
 		SELECT ?, ?, ?, ?, k.public_id, k.name,
-			json_object('permissions', json((SELECT json_group_array(permission ORDER BY permission) FROM key_permissions WHERE key_id = k.id)),
+			json_object('permissions', json((SELECT json_group_array(p.name ORDER BY p.name) FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE kp.key_id = k.id)),
 				'seeded', json('true')),
 			k.org_id
 		FROM keys k WHERE k.id > ? ORDER BY k.id`,
