@@ -411,7 +411,6 @@ func TestADatabaseOfTheWithdrawnFoldRepairs(t *testing.T) {
 	for _, stmt := range []string{
 		// Back to version 11 of that build: without what came after it…
 		permissionsByName,
-		`DROP TRIGGER events_keep_order`,
 		`DROP TABLE event_order`,
 		`DROP TABLE idempotent_answers`,
 		`DROP TABLE access_tokens`,

@@ -200,6 +200,10 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM keys), 0), coalesce((SELECT max(id) FROM events), 0)`).Scan(&lastKey, &lastEvent); err != nil {
 		return err
 	}
+	mark, err := markEvents(ctx, tx)
+	if err != nil {
+		return err
+	}
 	indexes, err := dropIndexes(ctx, tx, rebuild)
 	if err != nil {
 		return err
@@ -257,6 +261,9 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 		if _, err := tx.ExecContext(ctx, index); err != nil {
 			return err
 		}
+	}
+	if err := keepEventOrder(ctx, tx, mark); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

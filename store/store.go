@@ -236,7 +236,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		err = s.transact(ctx, s.writer, func(tx *sql.Tx, now time.Time) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -259,10 +259,30 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) er
 	return s.writeOn(ctx, s.writer, fn)
 }
 
-// writeOn is write on db: the writer, or its connection held.
-func (s *Store) writeOn(ctx context.Context, db interface {
+// beginner is the writer, or its connection held.
+type beginner interface {
 	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-}, fn func(tx *sql.Tx, now time.Time) error) error {
+}
+
+// writeOn is write on db. Each write keeps the audit log's record of
+// whether its times go up with its ids (keepEventOrder).
+func (s *Store) writeOn(ctx context.Context, db beginner, fn func(tx *sql.Tx, now time.Time) error) error {
+	return s.transact(ctx, db, func(tx *sql.Tx, now time.Time) error {
+		mark, err := markEvents(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		return keepEventOrder(ctx, tx, mark)
+	})
+}
+
+// transact runs fn in a transaction on db, committed when fn returns nil:
+// a write, or a migration, which runs before the tables that writes keep
+// up to date exist.
+func (s *Store) transact(ctx context.Context, db beginner, fn func(tx *sql.Tx, now time.Time) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
