@@ -253,3 +253,41 @@ func TestSearchIndexesNoticeADrift(t *testing.T) {
 		t.Fatal("the integrity check passed an index that lost track of a rename")
 	}
 }
+
+// TestUpdateKeyIsAllOrNothing: several fields change in one call, each
+// recorded as its own call would record it, and verification sees the
+// change at once; a rate limit given by capacity alone keeps the
+// frequency; one refused change, even the last, leaves every field as it
+// was and records nothing.
+func TestUpdateKeyIsAllOrNothing(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	k, secret := mustCreateKey(t, s, NewKey{Name: "svc", Enabled: true})
+	if v, _ := s.VerifyKey(ctx, secret, "", ""); !v.Valid {
+		t.Fatalf("a new key does not verify: %s", v.Code)
+	}
+	before := len(eventActions(t, s, k.ID))
+	name, capacity, disabled := "svc-renamed", 7, false
+	at := clock.now.Add(48 * time.Hour)
+	got, err := s.UpdateKey(ctx, testActor, k.ID, KeyUpdate{Name: &name, Capacity: &capacity, ExpiresAt: &at, Enabled: &disabled})
+	if err != nil || got.Name != name || got.Capacity != 7 || got.Frequency != k.Frequency || !got.ExpiresAt.Equal(at) || got.Enabled {
+		t.Fatalf("update: %+v, %v", got, err)
+	}
+	if got, want := eventActions(t, s, k.ID)[before:], []string{ActionKeyRenamed, ActionKeyRateLimitSet, ActionKeyExpirySet, ActionKeyDisabled}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if v, _ := s.VerifyKey(ctx, secret, "", ""); v.Code != CodeDisabled {
+		t.Fatalf("verification after the update: %q, want DISABLED", v.Code)
+	}
+
+	before = len(eventActions(t, s, k.ID))
+	other, enabled, never := "half-done", true, -1
+	_, err = s.UpdateKey(ctx, testActor, k.ID, KeyUpdate{Name: &other, Enabled: &enabled, RotateEveryDays: &never})
+	wantCode(t, err, EINVALID)
+	if now, _ := s.Key(ctx, Scope{}, k.ID); now.Name != name || now.Enabled || now.RotateEveryDays != 0 {
+		t.Fatalf("a refused update changed the key: %+v", now)
+	}
+	if got := eventActions(t, s, k.ID)[before:]; len(got) != 0 {
+		t.Fatalf("a refused update recorded %v", got)
+	}
+}

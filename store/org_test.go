@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -397,5 +398,58 @@ func TestSecretPolicy(t *testing.T) {
 	plain, _ := mustCreateKey(t, s, NewKey{Name: "svc"})
 	if r, err = s.RotateKey(ctx, testActor, plain.ID, OrgGrace); err != nil || !r.Replaced.GraceUntil.Equal(clock.now.AddDate(0, 0, DefaultGraceDays)) {
 		t.Fatalf("at the root the grace is the default: %+v, %v", r.Replaced, err)
+	}
+}
+
+// TestOneOrganizationIsReadAsTheTreeHasIt: an organization read alone,
+// with those above it, by its id or its row, has the path, depth,
+// effective policy and number of children that the whole tree gives it;
+// outside the scope, it does not exist.
+func TestOneOrganizationIsReadAsTheTreeHasIt(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	root, acme, eu, beta := testOrgs(t, s)
+	if _, err := s.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 90, MaxKeysPerUser: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetOrgPolicy(ctx, testActor, eu.ID, Policy{APIKeysEnabled: true, MaxExpiryDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateOrg(ctx, testActor, "Paris", eu.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		tree, err := orgTree(ctx, tx, Scope{})
+		if err != nil {
+			return err
+		}
+		for _, want := range tree {
+			byID, err := orgByID(ctx, tx, Scope{}, want.ID)
+			if err != nil {
+				return err
+			}
+			byRow, err := orgByRow(ctx, tx, want.rowID)
+			if err != nil {
+				return err
+			}
+			for _, got := range []Org{byID, byRow} {
+				if got.Path != want.Path || got.Depth != want.Depth || got.Effective != want.Effective || got.Children != want.Children || got.ParentID != want.ParentID {
+					t.Errorf("%s read alone: %+v\nin the tree: %+v", want.Path, got, want)
+				}
+			}
+		}
+		if _, err := orgByID(ctx, tx, orgScope(acme.ids), beta.ID); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("Beta in Acme's scope: %v", err)
+		}
+		if _, err := orgByID(ctx, tx, orgScope(acme.ids), root.ID); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("the root in Acme's scope: %v", err)
+		}
+		if o, err := orgByID(ctx, tx, orgScope(acme.ids), eu.ID); err != nil || o.Effective.MaxExpiryDays != 30 || o.Effective.MaxKeysPerUser != 10 {
+			t.Errorf("EU in Acme's scope: %+v, %v", o.Effective, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
