@@ -13,9 +13,9 @@ import (
 // the server) does.
 type dataVersion struct {
 	seen atomic.Int64
-	// failingSince is when the checks began to fail (Unix nanoseconds),
-	// 0 while they succeed.
-	failingSince atomic.Int64
+	// checked is when a check last succeeded, in Unix nanoseconds by the
+	// store's clock.
+	checked atomic.Int64
 }
 
 // ReloadIfChanged forgets what the store keeps in memory (the verification
@@ -26,10 +26,9 @@ type dataVersion struct {
 func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
 	var v int64
 	if err := s.writer.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
-		s.changes.failingSince.CompareAndSwap(0, time.Now().UnixNano())
 		return false, err
 	}
-	s.changes.failingSince.Store(0)
+	s.changes.checked.Store(s.now().UnixNano())
 	if old := s.changes.seen.Swap(v); old == v {
 		return false, nil
 	}
@@ -40,16 +39,17 @@ func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
 }
 
 // changeFeedGrace is how long the checks for other processes' changes may
-// fail before the store stops being ready: a few of the server's checks.
+// go without a success before the store stops being ready: several of the
+// server's checks, which fail or stop.
 const changeFeedGrace = 2 * time.Second
 
 // changeFeedProblem says why changes made by other processes may not be
 // seen here, or is nil.
 func (s *Store) changeFeedProblem() error {
-	since := s.changes.failingSince.Load()
-	if since == 0 || time.Since(time.Unix(0, since)) < changeFeedGrace {
+	since := s.now().Sub(time.Unix(0, s.changes.checked.Load()))
+	if since <= changeFeedGrace {
 		return nil
 	}
 	return fmt.Errorf("change feed: changes by other processes have not been read for %s: cached keys may be out of date",
-		time.Since(time.Unix(0, since)).Round(time.Second))
+		since.Round(time.Second))
 }

@@ -22,9 +22,9 @@ const readyTimeout = 2 * time.Second
 // cached pages of a file that was damaged under it, and reads the schema
 // and one row of the keys table.
 //
-// It also reports the change feed: when the checks for changes by other
-// processes (ReloadIfChanged) have failed for a while, the cache may hold
-// keys those processes changed.
+// It also reports the change feed: when no check for changes by other
+// processes (ReloadIfChanged, which serve makes four times a second) has
+// succeeded for a while, the cache may hold keys those processes changed.
 func (s *Store) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()

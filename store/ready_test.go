@@ -107,21 +107,25 @@ func TestReadyKeepsSQLiteLocks(t *testing.T) {
 	}
 }
 
-// TestReadyReportsTheChangeFeed: a failed check for other processes'
-// changes is tolerated for a moment; failing for longer, the store is not
-// ready, and says why; the next good check makes it ready again.
+// TestReadyReportsTheChangeFeed: checks for other processes' changes
+// that fail, or stop, are tolerated for a moment; for longer, the store is
+// not ready, and says why; the next good check makes it ready again.
 func TestReadyReportsTheChangeFeed(t *testing.T) {
-	s, _ := newTestStore(t)
+	s, clock := newTestStore(t)
 	ctx := context.Background()
+	if _, err := s.ReloadIfChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := s.ReloadIfChanged(cancelled); err == nil {
 		t.Fatal("a check with a cancelled context succeeded")
 	}
+	clock.Advance(changeFeedGrace)
 	if err := s.Ready(ctx); err != nil {
-		t.Fatalf("not ready at the first failed check: %v", err)
+		t.Fatalf("not ready within the grace: %v", err)
 	}
-	s.changes.failingSince.Store(time.Now().Add(-changeFeedGrace - time.Second).UnixNano())
+	clock.Advance(time.Second)
 	if err := s.Ready(ctx); err == nil || !strings.Contains(err.Error(), "change feed") {
 		t.Fatalf("ready while changes have gone unread: %v", err)
 	}
