@@ -87,24 +87,26 @@ var apiErrorCodes = map[string]string{
 }
 
 // apiFail answers an error of the management API in JSON: the store's
-// errors with their kind's code, their message and their field; any other
-// as the HTTP error handler would, its cause logged there.
-func apiFail(c echo.Context, err error) error {
+// errors with their kind's code, their message and their field, by the
+// name the request gave it (fields, store's name to the request's: the
+// store names fields as the console's forms do); any other error as the
+// HTTP error handler would, its cause logged there.
+func apiFail(c echo.Context, err error, fields ...string) error {
 	var se *store.Error
 	if !errors.As(err, &se) {
 		return err
 	}
 	status, msg := statusOf(err)
 	field := se.Field
-	if name, ok := apiFieldNames[field]; ok {
-		field = name
+	for i := 0; i+1 < len(fields); i += 2 {
+		if field == fields[i] {
+			field = fields[i+1]
+			break
+		}
 	}
 	return c.JSON(status, apiError{Error: apiErrorBody{Code: apiErrorCodes[se.Code], Message: msg, Field: field}})
 }
 
-// apiFieldNames are the API's names of the fields the store calls
-// otherwise, as the console's forms do.
-var apiFieldNames = map[string]string{
-	"org":        "tenant",
-	"expires_at": "expires",
-}
+// keyFields are the API's names of the fields of a key the store calls
+// otherwise, for apiFail.
+var keyFields = []string{"org", "tenant", "expires_at", "expires"}

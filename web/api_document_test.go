@@ -125,7 +125,11 @@ func (d *apiDocCheck) answer(r *http.Request, body []byte, rec *httptest.Respons
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.fuzz").Value.String() == "" {
+	whole := true
+	for _, name := range []string{"test.run", "test.skip", "test.fuzz"} {
+		whole = whole && flag.Lookup(name).Value.String() == ""
+	}
+	if code == 0 && whole {
 		if missed := apiOperationsNotAnswered(); len(missed) > 0 {
 			fmt.Fprintf(os.Stderr, "FAIL: no test got a success from these operations of the OpenAPI document: %s\n", strings.Join(missed, ", "))
 			code = 1
@@ -135,7 +139,7 @@ func TestMain(m *testing.M) {
 }
 
 // apiOperationsNotAnswered are the document's operations no test has had
-// a success from, when any test has used the API.
+// a success from.
 func apiOperationsNotAnswered() []string {
 	d, err := apiDoc()
 	if err != nil {

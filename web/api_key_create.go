@@ -63,7 +63,7 @@ func (h *handler) apiCreateKey(c echo.Context) error {
 	}
 	k, secret, err := h.store.CreateKey(ctx, apiActor(c), nk)
 	if err != nil {
-		return apiFail(c, err)
+		return apiFail(c, err, keyFields...)
 	}
 	return c.JSON(http.StatusCreated, apiCreatedKey{apiKey: apiKeyOf(k, h.now(), root), Key: secret})
 }

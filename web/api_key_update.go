@@ -38,7 +38,7 @@ func (h *handler) apiUpdateKey(c echo.Context) error {
 	}
 	k, err := h.store.UpdateKey(c.Request().Context(), apiActor(c), c.Param("id"), u)
 	if err != nil {
-		return apiFail(c, err)
+		return apiFail(c, err, keyFields...)
 	}
 	return h.apiAnswerKey(c, http.StatusOK, k)
 }

@@ -49,7 +49,7 @@ func (h *handler) apiCreateTenant(c echo.Context) error {
 	}
 	o, err := h.store.CreateOrg(c.Request().Context(), apiActor(c), in.Name, in.Parent)
 	if err != nil {
-		return apiFail(c, err)
+		return apiFail(c, err, "org", "parent")
 	}
 	return c.JSON(http.StatusCreated, apiTenantOf(o))
 }
