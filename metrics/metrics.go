@@ -10,6 +10,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -128,14 +129,23 @@ func (m *Metrics) TokenLimited() {
 }
 
 // Request counts an HTTP request by its route's pattern (never the path
-// itself, which may hold ids or tokens), method and status.
+// itself, which may hold ids or tokens), method and status. A method
+// outside HTTP's own is counted as OTHER: clients may send any word, and
+// each would be a series of its own.
 func (m *Metrics) Request(route, method string, status int, took time.Duration) {
 	if m == nil {
 		return
 	}
+	if !slices.Contains(methods, method) {
+		method = "OTHER"
+	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.requestLatency.WithLabelValues(route).Observe(took.Seconds())
 }
+
+// methods are the HTTP methods counted by name.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
 
 // JobRan counts a background job's run.
 func (m *Metrics) JobRan(job string, err error) {

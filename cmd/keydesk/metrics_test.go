@@ -40,14 +40,16 @@ func (b *lockedBuffer) String() string {
 // TestServeMetricsAndJSONLogs runs serve with --metrics-addr and
 // --log-format json, verifies keys over HTTP and changes one from another
 // process: the metrics, scraped from their own address, count each answer
-// by its code, the cache's hits, misses and invalidations, the requests by
+// by its code, the cache's hits, misses and invalidations, the answers
+// refused for a key's rate limit and a token's allowance, the requests by
 // route, the background jobs and the pools; every log line is one JSON
 // object; the console's address answers no metrics.
 func TestServeMetricsAndJSONLogs(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keydesk.db")
 	var stdout bytes.Buffer
 	var stderr lockedBuffer
-	e := env{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
+	vars := map[string]string{"KEYDESK_API_BURST": "1", "KEYDESK_API_PER_MINUTE": "1"}
+	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
 	console := startServer(t, e, "--db", db, "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
 	m := regexp.MustCompile(`Metrics for Prometheus at (http://\S+/metrics)`).FindStringSubmatch(stdout.String())
 	if m == nil {
@@ -117,6 +119,44 @@ func TestServeMetricsAndJSONLogs(t *testing.T) {
 	}
 	if v := got.Value("keydesk_db_connections_open", map[string]string{"pool": "writer"}); v < 1 {
 		t.Errorf("the writer pool has %v connections open", v)
+	}
+
+	// A key's rate limit, and a token's allowance (one request), spent.
+	_, tight, err := st.CreateKey(context.Background(), store.SystemActor("test"), store.NewKey{Name: "tight", Permissions: []string{"chat"}, Enabled: true,
+		Capacity: 1, Frequency: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"", store.CodeRateLimited} {
+		if got := verify(tight); got != want {
+			t.Fatalf("the tight key: %q, want %q", got, want)
+		}
+	}
+	_, token, err := st.CreateTokenFor(context.Background(), store.SystemActor("test"), "admin",
+		store.NewToken{Name: "metrics", Rights: []store.Right{store.RightKeysView}, ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
+		req, _ := http.NewRequest(http.MethodGet, console+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("GET /api/v1/me: %d, want %d", res.StatusCode, want)
+		}
+	}
+	got = scrape()
+	for labels, want := range map[string]float64{"key": 1, "token": 1} {
+		if v := got.Value("keydesk_rate_limited_total", map[string]string{"limit": labels}); v != want {
+			t.Errorf("rate limited by %s: %v, want %v", labels, v, want)
+		}
+	}
+	if v := got.Value("keydesk_http_requests_total", map[string]string{"route": "/api/v1/me", "status": "429"}); v != 1 {
+		t.Errorf("429 answers of /api/v1/me counted: %v", v)
 	}
 
 	// Revoked by the other process: the server drops its cache, and says so.
