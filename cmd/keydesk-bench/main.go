@@ -35,11 +35,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if path := os.Getenv(restDBEnv); path != "" {
-		if err := serveAtRest(ctx, path, os.Getenv(restPasswordEnv), os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "keydesk-bench, the server at rest:", err)
-			os.Exit(1)
-		}
+	if atRestMain(ctx) {
 		return
 	}
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -15,12 +14,8 @@ import (
 // TestMain is also the server at rest that the bench starts in a process
 // of its own (see memoryAtRest): the bench's tests run this binary again.
 func TestMain(m *testing.M) {
-	if path := os.Getenv(restDBEnv); path != "" {
-		if err := serveAtRest(context.Background(), path, os.Getenv(restPasswordEnv), os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+	if atRestMain(context.Background()) {
+		return
 	}
 	os.Exit(m.Run())
 }

@@ -45,6 +45,21 @@ func (b *sizeBench) memoryAtRest(ctx context.Context, path, password string) err
 	return nil
 }
 
+// atRestMain is the process that memoryAtRest starts, when this is it: it
+// serves at rest and exits. It reports false in any other process.
+func atRestMain(ctx context.Context) bool {
+	path := os.Getenv(restDBEnv)
+	if path == "" {
+		return false
+	}
+	if err := serveAtRest(ctx, path, os.Getenv(restPasswordEnv), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "keydesk-bench, the server at rest:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+	return true
+}
+
 // serveAtRest is the whole of the process memoryAtRest starts: it opens
 // the database, serves the key list to the bench user over loopback HTTP,
 // hands back what the runtime holds for nothing, and prints its resident
