@@ -32,6 +32,9 @@ func apiRouteTable() []apiRoute {
 	return []apiRoute{
 		{"GET", "/api/v1/me", nil, 200, fixed("/api/v1/me", "")},
 		{"GET", "/api/v1/permissions", nil, 200, fixed("/api/v1/permissions", "")},
+		{"POST", "/api/v1/permissions", []store.Right{store.RightSettings}, 201, func(*testConsole) (string, string) {
+			return "/api/v1/permissions", `{"name": "` + fresh("p") + `:chat", "description": "A test permission."}`
+		}},
 		{"GET", "/api/v1/tenants", nil, 200, fixed("/api/v1/tenants", "")},
 		{"POST", "/api/v1/tenants", []store.Right{store.RightOrgs}, 201, func(*testConsole) (string, string) {
 			return "/api/v1/tenants", `{"name": "` + fresh("t") + `"}`
@@ -133,6 +136,8 @@ func TestAPIScopeMatrix(t *testing.T) {
 	rows := []apiScopeRow{
 		{"GET", "/api/v1/me", "/api/v1/me", "", 200, func(out map[string]any) bool { return out["user"].(map[string]any)["org"] == acme.ID }},
 		{"GET", "/api/v1/permissions", "/api/v1/permissions", "", 200, func(map[string]any) bool { return true }},
+		// The catalog is the whole tree's: only a whole-tree user adds to it.
+		{"POST", "/api/v1/permissions", "/api/v1/permissions", `{"name": "acme:chat", "description": "Acme's own."}`, 403, nil},
 		{"GET", "/api/v1/tenants", "/api/v1/tenants", "", 200, func(out map[string]any) bool { return mentions(out, acme.ID) && !mentions(out, globex.ID) }},
 		{"POST", "/api/v1/tenants", "/api/v1/tenants", `{"name": "under globex", "parent": "` + globex.ID + `"}`, 422,
 			func(out map[string]any) bool { return out["error"].(map[string]any)["field"] == "parent" }},

@@ -524,3 +524,39 @@ func TestAPIBulk(t *testing.T) {
 		t.Fatal("the root key was touched")
 	}
 }
+
+// TestAPIAddsPermissions: a whole-tree token with settings.manage adds a
+// permission to the catalog, which a key can then be given; a name the
+// catalog refuses is INVALID beside the field, and a taken one too.
+func TestAPIAddsPermissions(t *testing.T) {
+	tc := newTestConsole(t)
+	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
+	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID, store.NewToken{Name: "catalog",
+		Rights: []store.Right{store.RightSettings, store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "Bearer " + tok
+	code, out := apiDo(t, tc, "POST", "/api/v1/permissions", auth, `{"name": "nexus:cluster:*", "description": "Every cluster permission."}`)
+	if code != http.StatusCreated || out["name"] != "nexus:cluster:*" {
+		t.Fatalf("add: %d %v", code, out)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"name": "Nexus Chat", "description": "x"}`, "name"},
+		{`{"name": "nexus:chat", "description": ""}`, "description"},
+		{`{"name": "nexus:cluster:*", "description": "Again."}`, "name"},
+	} {
+		code, out := apiDo(t, tc, "POST", "/api/v1/permissions", auth, c.body)
+		if e, _ := out["error"].(map[string]any); code != http.StatusUnprocessableEntity || e["field"] != c.field {
+			t.Fatalf("%s: %d %v", c.body, code, out)
+		}
+	}
+	code, out = apiDo(t, tc, "POST", "/api/v1/apikeys", auth, `{"tenant": "*", "name": "Cluster API key", "permissions": ["nexus:cluster:*"]}`)
+	secret, _ := out["key"].(string)
+	if code != http.StatusCreated {
+		t.Fatalf("a key with the new permission: %d %v", code, out)
+	}
+	if v, _ := tc.store.VerifyKey(t.Context(), secret, "nexus:cluster:admin", ""); !v.Valid {
+		t.Fatalf("the cluster key does not grant nexus:cluster:admin: %s", v.Code)
+	}
+}

@@ -32,6 +32,7 @@ func (h *handler) routes(e *echo.Echo) {
 	apiUpdate := h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
 	api.GET("/me", h.apiMe, token)
 	api.GET("/permissions", h.apiPermissions, token)
+	api.POST("/permissions", h.apiCreatePermission, token, h.requireAPIRights(store.RightSettings), h.idempotent)
 	api.POST("/apikeys", h.apiCreateKey, token, h.requireAPIRights(store.RightKeysView, store.RightKeysRead, store.RightKeysCreate), h.idempotent)
 	api.POST("/apikeys/bulk", h.apiBulkKeys, token, apiRead, h.idempotent) // the action's own right inside
 	api.GET("/apikeys", h.apiListKeys, token, apiRead)
