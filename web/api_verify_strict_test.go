@@ -119,6 +119,10 @@ func TestAPIAnswersWrongMethodsAndPathsInJSON(t *testing.T) {
 		{http.MethodDelete, "/api/v1/keys/verify?key=" + secret, http.StatusMethodNotAllowed, "POST"},
 		{http.MethodOptions, "/api/v1/keys/verify?key=" + secret, http.StatusMethodNotAllowed, "POST"},
 		{http.MethodPost, "/api/v1/status?key=" + secret, http.StatusMethodNotAllowed, "GET"},
+		// A route with a parameter: the address of any key.
+		{http.MethodPut, "/api/v1/apikeys/any-key-id", http.StatusMethodNotAllowed, "DELETE, GET, PATCH"},
+		{http.MethodGet, "/api/v1/apikeys/any-key-id/rotate", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodGet, "/api/v1/apikeys/any-key-id/rotate/again", http.StatusNotFound, ""},
 		{http.MethodGet, "/api/v1/keys/verify/?key=" + secret, http.StatusNotFound, ""},
 		{http.MethodGet, "/api/v1/keys?key=" + secret, http.StatusNotFound, ""},
 		{http.MethodPost, "/api/v2/keys/verify?key=" + secret, http.StatusNotFound, ""},
