@@ -8,25 +8,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/keydesk/keydesk/internal/lockedbuf"
 	"github.com/keydesk/keydesk/store"
 )
-
-// lockedBuffer is a log that handlers may write to at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
 
 // TestNoSecretLeaks makes secrets every way the console makes them
 // (create, rotate, bulk rotate, a scheduled rotation, recoverable keys,
@@ -35,7 +23,7 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 // page and download that is not the one answer meant to show it.
 func TestNoSecretLeaks(t *testing.T) {
 	tc := newTestConsole(t)
-	var logged lockedBuffer
+	var logged lockedbuf.Buffer
 	h, err := New(t.Context(), tc.store, Config{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +105,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	wal, _ := os.ReadFile(path + "-wal")
-	places := map[string][]byte{"the database file": db, "the WAL": wal, "the log": logged.b.Bytes(), "the pages": pages.Bytes()}
+	places := map[string][]byte{"the database file": db, "the WAL": wal, "the log": []byte(logged.String()), "the pages": pages.Bytes()}
 	for _, s := range secrets {
 		for where, data := range places {
 			if bytes.Contains(data, []byte(s)) {

@@ -10,32 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/keydesk/keydesk/internal/lockedbuf"
 	"github.com/keydesk/keydesk/internal/metricstest"
 	"github.com/keydesk/keydesk/store"
 )
-
-// lockedBuffer is a buffer the server may write to from its goroutines
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestServeMetricsAndJSONLogs runs serve with --metrics-addr and
 // --log-format json, verifies keys over HTTP and changes one from another
@@ -47,7 +28,7 @@ func (b *lockedBuffer) String() string {
 func TestServeMetricsAndJSONLogs(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keydesk.db")
 	var stdout bytes.Buffer
-	var stderr lockedBuffer
+	var stderr lockedbuf.Buffer
 	vars := map[string]string{"KEYDESK_API_BURST": "1", "KEYDESK_API_PER_MINUTE": "1"}
 	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
 	console := startServer(t, e, "--db", db, "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
