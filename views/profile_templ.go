@@ -570,7 +570,7 @@ func tokensCard(p Page, v Profile) templ.Component {
 			templ_7745c5c3_Var19 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<section class=\"card form-card\" aria-labelledby=\"tokens-title\" data-testid=\"tokens-card\"><h2 id=\"tokens-title\">Access tokens</h2><p class=\"hint\">For scripts and automation that call the management API (/api/v1) as you, with the rights you choose of yours. Send one as <code>Authorization: Bearer kdp_…</code>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<section class=\"card form-card\" aria-labelledby=\"tokens-title\" data-testid=\"tokens-card\"><h2 id=\"tokens-title\">Access tokens</h2><p class=\"hint\">For scripts and automation that call the management API (/api/v1) as you, with the rights you choose of yours. Send one as <code>Authorization: Bearer kdp_…</code>. The API is described in <a href=\"/api/v1/openapi.json\" data-testid=\"api-document-link\">its OpenAPI document</a>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

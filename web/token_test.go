@@ -24,6 +24,11 @@ func TestProfileTokens(t *testing.T) {
 	if d.Find(`[data-testid="token-right-users.manage"]`).Length() != 0 || d.Find(`[data-testid="token-right-apikeys.create"]`).Length() != 1 {
 		t.Fatal("the form offers rights the user does not hold, or not theirs")
 	}
+	// The card points to the API's description, which answers as JSON.
+	link := d.Find("[data-testid=api-document-link]").AttrOr("href", "")
+	if res := manager.get(link); link == "" || res.Code != http.StatusOK || !strings.Contains(res.Body.String(), `"openapi"`) {
+		t.Fatalf("the API's document at %q: %d", link, res.Code)
+	}
 
 	res := manager.post("/profile/tokens", url.Values{"name": {"ci pipeline"}, "expires_at": {"2027-01-31"}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
