@@ -82,6 +82,8 @@ type Store struct {
 	writes atomic.Uint64
 	// refusals counts the verifications that found no key; see usage.go.
 	refusals refusals
+	// tokenUses are the access tokens used since the last FlushUsage.
+	tokenUses tokenUses
 	// soon keeps the keys about to expire, per scope; see ExpiringSoon.
 	soon soonCache
 

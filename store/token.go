@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -264,6 +265,38 @@ func (s *Store) revokeToken(ctx context.Context, actor Actor, id string, own boo
 // TokenUseResolution is how precisely a token's last use is kept.
 const TokenUseResolution = time.Minute
 
+// tokenUses are the access tokens used since the last FlushUsage: when
+// each was last used, by row.
+type tokenUses struct {
+	mu sync.Mutex
+	at map[int64]int64
+}
+
+func (u *tokenUses) note(row, at int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.at == nil {
+		u.at = map[int64]int64{}
+	}
+	u.at[row] = max(u.at[row], at)
+}
+
+// take returns what was noted and forgets it.
+func (u *tokenUses) take() map[int64]int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	taken := u.at
+	u.at = nil
+	return taken
+}
+
+// putBack notes again what a failed write took.
+func (u *tokenUses) putBack(taken map[int64]int64) {
+	for row, at := range taken {
+		u.note(row, at)
+	}
+}
+
 // ErrBadToken is what AuthenticateToken answers for any token that does
 // not let its bearer in, whatever the reason, so that the answer tells
 // nothing about tokens that exist.
@@ -273,8 +306,8 @@ var ErrBadToken = Errorf(EUNAUTHORIZED, "", "The token is not valid: it is unkno
 // token grants: those of its own that the user still holds, within the
 // token's organization when it names one that is still the user's. A
 // token that is malformed, unknown, revoked or expired, or whose user is
-// disabled, is ErrBadToken. It records the token's use, to the minute
-// (TokenUseResolution).
+// disabled, is ErrBadToken. It notes the token's use, to the minute
+// (TokenUseResolution), for FlushUsage to write.
 func (s *Store) AuthenticateToken(ctx context.Context, token string) (User, Token, error) {
 	if !wellFormed(token, TokenPrefix) {
 		return User{}, Token{}, ErrBadToken
@@ -312,16 +345,11 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (User, Toke
 	if err != nil {
 		return User{}, Token{}, err
 	}
-	// The last use is written once a minute at most: a script's every
-	// request would otherwise be a write, and wait for the disk.
+	// The use is written with the keys' usage (FlushUsage), when the one
+	// recorded is a minute old: no request waits for a write, which a bulk
+	// action may hold for seconds.
 	if now.Sub(t.LastUsedAt) >= TokenUseResolution {
-		err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-			_, err := tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = ? WHERE id = ?`, now.Unix(), row)
-			return err
-		})
-		if err != nil {
-			return User{}, Token{}, err
-		}
+		s.tokenUses.note(row, now.Unix())
 	}
 	return u, t, nil
 }

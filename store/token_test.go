@@ -85,6 +85,13 @@ func TestAccessTokens(t *testing.T) {
 	if !u.Scope().contains(orgByIDForTest(t, s, eu.ID).ids) || u.Scope().contains(orgByIDForTest(t, s, acme.ID).ids) {
 		t.Fatal("the token's scope is not EU's")
 	}
+	// The use is written with the usage, not by the request.
+	if list, _ = s.Tokens(ctx, Scope{}, ops.ID); !list[0].LastUsedAt.IsZero() {
+		t.Fatal("the request wrote the token's use")
+	}
+	if err := s.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
 	list, _ = s.Tokens(ctx, Scope{}, ops.ID)
 	firstUse := list[0].LastUsedAt
 	if firstUse.IsZero() {
@@ -97,6 +104,9 @@ func TestAccessTokens(t *testing.T) {
 	}{{30 * time.Second, false}, {TokenUseResolution, true}} {
 		clock.Advance(c.after)
 		if _, _, err := s.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FlushUsage(ctx); err != nil {
 			t.Fatal(err)
 		}
 		list, _ = s.Tokens(ctx, Scope{}, ops.ID)
@@ -166,5 +176,36 @@ func TestAccessTokens(t *testing.T) {
 	events, _ := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Action: ActionTokenCreated}, Limit: 10})
 	if len(events.Events) != 2 || !slices.ContainsFunc(events.Events, func(e Event) bool { return e.TargetID == tok.ID && e.Details["org"] == eu.Path }) {
 		t.Fatalf("token events %+v", events.Events)
+	}
+}
+
+// TestATokenIsCheckedWhileAWriteHoldsTheDatabase: checking a token reads
+// only; its use waits for the usage flush, so a request is not held up by
+// a long write such as a bulk action.
+func TestATokenIsCheckedWhileAWriteHoldsTheDatabase(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, testActor, NewUser{Username: "robot", Password: "long enough password", RoleID: RoleKeyManager})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := s.CreateToken(ctx, testActor, u.ID, NewToken{Name: "ci", Rights: []Right{RightKeysView}, ExpiresAt: clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.writer.Conn(ctx) // the one writer, held as a bulk action holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	soon, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, _, err := s.AuthenticateToken(soon, secret); err != nil {
+		t.Fatalf("a token checked while a write holds the database: %v", err)
 	}
 }

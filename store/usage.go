@@ -145,7 +145,8 @@ func dayOf(t time.Time) int64  { return t.Unix() - t.Unix()%86400 }
 // FlushUsage writes the verifications counted since the last flush: one
 // transaction, adding to each key's use count and last use, and to the
 // usage tables, by the hour and day of the flush (so a verification in
-// the last seconds of an hour may count in the next).
+// the last seconds of an hour may count in the next); and the access
+// tokens' last uses.
 func (s *Store) FlushUsage(ctx context.Context) error {
 	type pending struct {
 		row    int64
@@ -168,7 +169,8 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		}
 	}
 	s.refusals.mu.RUnlock()
-	if len(keys) == 0 && len(orgs) == 0 {
+	tokens := s.tokenUses.take()
+	if len(keys) == 0 && len(orgs) == 0 && len(tokens) == 0 {
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
@@ -219,6 +221,11 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		if err := add("key_usage", "key_id", keys); err != nil {
 			return err
 		}
+		for row, at := range tokens {
+			if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`, at, row); err != nil {
+				return err
+			}
+		}
 		return add("org_refusals", "org_id", orgs)
 	})
 	if err != nil {
@@ -226,6 +233,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		for _, p := range append(keys, orgs...) {
 			p.u.putBack(p.counts)
 		}
+		s.tokenUses.putBack(tokens)
 	}
 	return err
 }
