@@ -120,12 +120,7 @@ func TestAPIScopeMatrix(t *testing.T) {
 	tc := newTestConsole(t)
 	acme, globex := tc.newOrg("Acme", ""), tc.newOrg("Globex", "")
 	boss := tc.newUserAt("acme-admin", store.RoleAdministrator, acme)
-	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
-		store.NewToken{Name: "scoped", Rights: boss.Rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := "Bearer " + tok
+	auth := tc.bearer(boss.ID, boss.Rights...)
 	theirs := func() string { return tc.createKey(fresh("globex"), func(in *store.NewKey) { in.Org = globex.ID }).ID }
 	other := theirs()
 	ours := tc.createKey(fresh("acme"), func(in *store.NewKey) { in.Org = acme.ID }).ID

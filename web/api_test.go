@@ -84,14 +84,7 @@ func TestAPIShowKey(t *testing.T) {
 	inAcme := tc.createKey("acme-key", func(in *store.NewKey) { in.Org = acme.ID; in.Capacity, in.Frequency = 120, 60 })
 	atRoot := tc.createKey("cluster-key")
 	robot := tc.newUserAt("robot", store.RoleKeyManager, acme)
-	token := func(rights ...store.Right) string {
-		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), robot.ID,
-			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "Bearer " + tok
-	}
+	token := func(rights ...store.Right) string { return tc.bearer(robot.ID, rights...) }
 	reader := token(store.RightKeysView, store.RightKeysRead)
 	code, out := apiCall(t, tc, "GET", "/api/v1/apikeys/"+inAcme.ID, reader)
 	if code != http.StatusOK || out["id"] != inAcme.ID || out["tenant"] != acme.ID || out["name"] != "acme-key" ||
@@ -128,12 +121,7 @@ func TestAPIListKeys(t *testing.T) {
 	}
 	tc.createKey("root-key")
 	robot := tc.newUserAt("robot", store.RoleViewer, acme)
-	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), robot.ID,
-		store.NewToken{Name: "t", Rights: []store.Right{store.RightKeysView, store.RightKeysRead}, ExpiresAt: tc.clock.now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := "Bearer " + tok
+	auth := tc.bearer(robot.ID, store.RightKeysView, store.RightKeysRead)
 	var names []string
 	path := "/api/v1/apikeys?limit=2"
 	for pages := 0; path != ""; pages++ {
@@ -196,12 +184,7 @@ func TestAPICreateKey(t *testing.T) {
 	tc := newTestConsole(t)
 	acme := tc.newOrg("Acme", "")
 	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
-	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID, store.NewToken{Name: "provisioning",
-		Rights: []store.Right{store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: tc.clock.now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := "Bearer " + tok
+	auth := tc.bearer(admin.ID, store.RightKeysView, store.RightKeysRead, store.RightKeysCreate)
 	const ct = "application/json"
 	code, out := apiPost(t, tc, "/api/v1/apikeys", auth, ct,
 		`{"enabled": true, "tenant": "`+acme.ID+`", "name": "API key for Acme", "permissions": ["chat"]}`)
@@ -277,14 +260,7 @@ func apiDo(t *testing.T, tc *testConsole, method, path, authorization, body stri
 func TestAPIKeyLifecycle(t *testing.T) {
 	tc := newTestConsole(t)
 	manager, _ := tc.store.Authenticate(t.Context(), "manager", testPassword)
-	token := func(rights ...store.Right) string {
-		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), manager.ID,
-			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "Bearer " + tok
-	}
+	token := func(rights ...store.Right) string { return tc.bearer(manager.ID, rights...) }
 	all := token(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate, store.RightKeysDelete)
 	reader := token(store.RightKeysView, store.RightKeysRead)
 	k, secret := tc.createKeyWithSecret("api-managed")
@@ -436,14 +412,7 @@ func TestAPITenantsAndEvents(t *testing.T) {
 	tc := newTestConsole(t)
 	acme := tc.newOrg("Acme", "")
 	boss := tc.newUserAt("acme-boss", store.RoleAdministrator, acme)
-	token := func(rights ...store.Right) string {
-		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
-			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "Bearer " + tok
-	}
+	token := func(rights ...store.Right) string { return tc.bearer(boss.ID, rights...) }
 	all := token(store.RightOrgs, store.RightAudit)
 	code, out := apiDo(t, tc, "GET", "/api/v1/tenants", all, "")
 	if data, _ := out["data"].([]any); code != http.StatusOK || len(data) != 1 || data[0].(map[string]any)["id"] != acme.ID {
@@ -494,14 +463,7 @@ func TestAPIBulk(t *testing.T) {
 	}
 	root := tc.createKey("root-key")
 	boss := tc.newUserAt("acme-boss", store.RoleKeyManager, acme)
-	token := func(rights ...store.Right) string {
-		_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), boss.ID,
-			store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "Bearer " + tok
-	}
+	token := func(rights ...store.Right) string { return tc.bearer(boss.ID, rights...) }
 	update := token(store.RightKeysView, store.RightKeysRead, store.RightKeysUpdate)
 	code, out := apiDo(t, tc, "POST", "/api/v1/apikeys/bulk", update, `{"action": "revoke", "ids": ["`+ids[0]+`", "`+ids[1]+`"]}`)
 	if code != http.StatusOK || out["changed"] != 2.0 {
@@ -531,12 +493,7 @@ func TestAPIBulk(t *testing.T) {
 func TestAPIAddsPermissions(t *testing.T) {
 	tc := newTestConsole(t)
 	admin, _ := tc.store.Authenticate(t.Context(), "admin", testPassword)
-	_, tok, err := tc.store.CreateToken(t.Context(), store.SystemActor("test"), admin.ID, store.NewToken{Name: "catalog",
-		Rights: []store.Right{store.RightSettings, store.RightKeysView, store.RightKeysRead, store.RightKeysCreate}, ExpiresAt: tc.clock.now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := "Bearer " + tok
+	auth := tc.bearer(admin.ID, store.RightSettings, store.RightKeysView, store.RightKeysRead, store.RightKeysCreate)
 	code, out := apiDo(t, tc, "POST", "/api/v1/permissions", auth, `{"name": "nexus:cluster:*", "description": "Every cluster permission."}`)
 	if code != http.StatusCreated || out["name"] != "nexus:cluster:*" {
 		t.Fatalf("add: %d %v", code, out)
@@ -559,4 +516,16 @@ func TestAPIAddsPermissions(t *testing.T) {
 	if v, _ := tc.store.VerifyKey(t.Context(), secret, "nexus:cluster:admin", ""); !v.Valid {
 		t.Fatalf("the cluster key does not grant nexus:cluster:admin: %s", v.Code)
 	}
+}
+
+// bearer makes an access token of the user with id, for an hour, granting
+// rights, and returns it as an Authorization header.
+func (tc *testConsole) bearer(userID int64, rights ...store.Right) string {
+	tc.t.Helper()
+	_, tok, err := tc.store.CreateToken(tc.t.Context(), store.SystemActor("test"), userID,
+		store.NewToken{Name: "t", Rights: rights, ExpiresAt: tc.clock.now.Add(time.Hour)})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return "Bearer " + tok
 }
