@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -126,6 +127,13 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 				if !slices.Equal(read, walked) {
 					t.Fatalf("%+v by %s desc=%v: reading candidates gives %d keys, walking %d, or another order", f, sort, desc, len(read), len(walked))
 				}
+				// Parts too broad to read whole, yet few matches: the count
+				// finds them, and they are read whole.
+				setReadCaps(len(read) + 1)
+				counted, countedFirst := everyPage(t, s, q)
+				if !slices.Equal(read, counted) || countedFirst.Total != len(read) {
+					t.Fatalf("%+v by %s desc=%v: reading the counted matches gives %d keys (count %d), or another order", f, sort, desc, len(counted), countedFirst.Total)
+				}
 				restore := setProbeCap(0)
 				unprobed, _ := everyPage(t, s, q)
 				restore()
@@ -206,6 +214,80 @@ func TestSearchFindsAnySubstring(t *testing.T) {
 			if len(page.Keys) != want || page.Total != want {
 				t.Errorf("read cap %d, search %q: %d keys, count %d, want %d", cap, q, len(page.Keys), page.Total, want)
 			}
+		}
+	}
+}
+
+// TestBroadPartsDriveInRowOrder: when no part of a filter can be read
+// whole, the count reads the rows of a part whose index lists its keys by
+// id (a permission's, a creator's, the search's) rather than the status's,
+// which lists them by expiry, a page at random for each; and of those, the
+// search's, whose candidates were counted to the end.
+func TestBroadPartsDriveInRowOrder(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	seedSwitchedOff(t, s, 3, 4, 600, 1)
+	defer setReadCaps(5)()
+	available := []StatusFilter{FilterAvailable}
+	for _, c := range []struct {
+		f      KeyFilter
+		driver string
+	}{
+		{KeyFilter{Statuses: available, Permission: "chat"}, "key_permissions"},
+		{KeyFilter{Statuses: available, CreatedBy: "carol"}, "created_by"},
+		{KeyFilter{Statuses: available, Search: "bill"}, "key_search"},
+		{KeyFilter{Permission: "chat", Search: "bill"}, "key_search"},
+	} {
+		err := s.read(ctx, func(tx *sql.Tx) error {
+			p, err := planKeys(ctx, tx, c.f, s.now())
+			if err != nil {
+				return err
+			}
+			if p.narrow() {
+				t.Fatalf("%+v: %d candidates read whole, over the cap", c.f, p.candidates)
+			}
+			if !strings.Contains(p.driver, c.driver) {
+				t.Errorf("%+v: driven by %s, want the part of %s", c.f, p.driver, c.driver)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestFewMatchesOfBroadPartsAreReadWhole: when every part of a filter has
+// more candidates than a plan reads whole, but together they match few
+// keys, the count finds them and the page reads them rather than walk the
+// order's index for them.
+func TestFewMatchesOfBroadPartsAreReadWhole(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	seedSwitchedOff(t, s, 3, 4, 600, 1)
+	f := KeyFilter{Statuses: []StatusFilter{FilterAvailable}, Permission: "chat", Search: "bill"}
+	all := allPages(t, s, KeyQuery{KeyFilter: f, Sort: SortExpires, Limit: 1000})
+	defer setReadCaps(len(all))()
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		p, err := planKeys(ctx, tx, f, s.now())
+		if err == nil && p.narrow() {
+			t.Fatalf("%d candidates of %s, %d matches: choose a broader filter", p.candidates, p.driver, len(all))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page KeyPage
+	log := recordQueries(func() {
+		page, err = s.Keys(ctx, Scope{}, KeyQuery{KeyFilter: f, Sort: SortExpires, Limit: 7})
+	})
+	if err != nil || page.Total != len(all) || page.More || len(page.Keys) != 7 {
+		t.Fatalf("page of %d keys, count %d (more: %v), %v; want 7 of %d", len(page.Keys), page.Total, page.More, err, len(all))
+	}
+	for _, q := range log {
+		if strings.Contains(q.query, "INDEXED BY "+keySorts[SortExpires].index) {
+			t.Errorf("walked the order's index for %d matches:\n%s", len(all), q.query)
 		}
 	}
 }
