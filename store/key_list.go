@@ -359,8 +359,10 @@ type keyPlan struct {
 	// tell a match without its row (see memberConds).
 	members []string
 	// whole is set when the count found few enough matches to read them
-	// whole, though no part's candidates were (see Keys).
-	whole bool
+	// whole, though no part's candidates were (see Keys); wholeIDs are
+	// their row ids, as a JSON array.
+	whole    bool
+	wholeIDs string
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
@@ -486,7 +488,7 @@ func countedSQL(parts []filterPart, driver int, probe string) string {
 			members = append(members, part.member)
 		}
 	}
-	return "SELECT 1 FROM (" + parts[driver].driver + ") AS d WHERE " + strings.Join(members, " AND ")
+	return "SELECT d.id AS id FROM (" + parts[driver].driver + ") AS d WHERE " + strings.Join(members, " AND ")
 }
 
 // narrow reports whether the plan reads every candidate.
@@ -504,10 +506,9 @@ func (p *keyPlan) from() string {
 
 // matchWhere is the condition of a query that reads the driver's
 // candidates' rows: the other parts' members, which need no row, before
-// the filter, except when the driver's candidates are few enough to read
-// whole anyway.
+// the filter, except when the candidates are few enough to read whole.
 func (p *keyPlan) matchWhere() string {
-	if p.driver == "" || len(p.members) == 0 || (p.candidates <= readCap && !p.whole) {
+	if p.driver == "" || len(p.members) == 0 || p.candidates <= readCap {
 		return p.where
 	}
 	return strings.Join(p.members, " AND ") + " AND " + p.where
@@ -515,19 +516,34 @@ func (p *keyPlan) matchWhere() string {
 
 // count returns how many keys match, up to CountCap, and whether more do.
 func (p *keyPlan) count(ctx context.Context, tx *sql.Tx) (int, bool, error) {
+	n, more, _, err := p.countMatches(ctx, tx, false)
+	return n, more, err
+}
+
+// countMatches counts the matches as count does; with ids, it also
+// returns their row ids as a JSON array, unless it could count them from
+// the plan's candidates alone ("" then).
+func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int, more bool, list string, err error) {
 	if p.exact && p.limit > CountCap {
 		// The plan counted the driver's ids far enough already.
-		return min(p.candidates, CountCap), p.candidates > CountCap, nil
+		return min(p.candidates, CountCap), p.candidates > CountCap, "", nil
 	}
-	matches := `SELECT 1 FROM ` + p.from() + ` WHERE ` + p.matchWhere()
+	matches := `SELECT k.id AS id FROM ` + p.from() + ` WHERE ` + p.matchWhere()
 	switch {
 	case p.exact:
 		matches = p.driver // its index alone
 	case p.counted != "":
 		matches = p.counted
 	}
-	n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+matches+` LIMIT `+strconv.Itoa(CountCap+1)+`)`, p.a.list)
-	return min(n, CountCap), n > CountCap, err
+	query := `SELECT count(*) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `)`
+	if !ids {
+		n, err = queryInt(ctx, tx, query, p.a.list)
+		return min(n, CountCap), n > CountCap, "", err
+	}
+	query = `SELECT count(*), json_group_array(id) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `)`
+	traceQuery(query, p.a.list)
+	err = tx.QueryRowContext(ctx, query, p.a.list...).Scan(&n, &list)
+	return min(n, CountCap), n > CountCap, list, err
 }
 
 // ids returns the ids of every matching key, in no order.
@@ -626,6 +642,10 @@ func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) ([]sort
 		return nil, err
 	}
 	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + p.from() + ` WHERE ` + p.matchWhere()
+	if p.whole {
+		// The count found them: their rows alone are read.
+		query = `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE k.id IN (SELECT value FROM json_each(` + a.add(p.wholeIDs) + `))`
+	}
 	traceQuery(query, a.list)
 	rows, err := tx.QueryContext(ctx, query, a.list...)
 	if err != nil {
@@ -992,10 +1012,14 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 			// Every part is broad, yet together they may match few keys,
 			// scattered along the order: the count tells, and then they
 			// are read whole rather than walked for.
-			if page.Total, page.More, err = p.count(ctx, tx); err != nil {
+			var ids string
+			if page.Total, page.More, ids, err = p.countMatches(ctx, tx, true); err != nil {
 				return err
 			}
-			counted, p.whole = true, !page.More && page.Total <= readCap
+			counted = true
+			if !page.More && page.Total <= readCap && ids != "" {
+				p.whole, p.wholeIDs = true, ids
+			}
 		}
 		var total int
 		if rows, total, err = p.rows(ctx, tx, r); err != nil {
