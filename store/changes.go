@@ -7,10 +7,8 @@ import (
 	"time"
 )
 
-// dataVersion is the writer connection's last seen PRAGMA data_version.
-// SQLite moves it on when another connection commits: here, since the
-// reader pool never writes, only another process (a command run beside
-// the server) does.
+// dataVersion is the last data version seen (see sqlite.DB.DataVersion):
+// only another process (a command run beside the server) moves it.
 type dataVersion struct {
 	seen atomic.Int64
 	// checked is when a check last succeeded, in Unix nanoseconds by the
@@ -24,8 +22,8 @@ type dataVersion struct {
 // reports whether there was such a change. The server calls it every
 // fraction of a second; it costs one PRAGMA on the writer connection.
 func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
-	var v int64
-	if err := s.writer.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	v, err := s.db.DataVersion(ctx)
+	if err != nil {
 		return false, err
 	}
 	s.changes.checked.Store(s.now().UnixNano())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/keydesk/keydesk/store/sqlite"
 )
 
 func TestOpenRefusesADatabaseFromANewerKeydesk(t *testing.T) {
@@ -132,7 +135,7 @@ func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
 	}
 
 	// A command run beside the server opens the same file and revokes the key.
-	cli, err := OpenExisting(ctx, server.path)
+	cli, err := OpenExisting(ctx, server.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +165,7 @@ func TestADatabaseFromTheFirstReleaseUpgradesInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"001_init.sql", "002_logins.sql", "003_event_search.sql"} {
-		body, err := migrations.ReadFile("migrations/" + name)
+		body, err := fs.ReadFile(sqlite.Migrations(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +228,7 @@ func TestADatabaseOfVersion5UpgradesInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"001_init.sql", "002_logins.sql", "003_event_search.sql", "004_natural_name_order.sql", "005_organizations.sql"} {
-		body, err := migrations.ReadFile("migrations/" + name)
+		body, err := fs.ReadFile(sqlite.Migrations(), name)
 		if err != nil {
 			t.Fatal(err)
 		}

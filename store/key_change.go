@@ -459,7 +459,7 @@ func (s *Store) changeKeys(ctx context.Context, actor Actor, ch keyChange, sel K
 		keys []int64
 	)
 	// A bulk action may change most pages of the keys' tables and indexes.
-	conn, done, err := s.writerWithCache(ctx, bulkCacheKiB)
+	conn, done, err := s.db.WriterWithCache(ctx, bulkCacheKiB)
 	if err != nil {
 		return BulkResult{}, err
 	}

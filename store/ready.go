@@ -2,12 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"time"
 )
 
@@ -37,60 +33,4 @@ func (s *Store) Ready(ctx context.Context) error {
 	return s.changeFeedProblem()
 }
 
-func (s *Store) readyCheck(ctx context.Context) error {
-	file := s.path
-	if err := s.checkHeader(); err != nil {
-		return err
-	}
-	// The same settings as the store's read pool, in the DSN.
-	db, err := sql.Open(DriverName, "file:"+escapeDSNPath(file)+"?mode=ro&_busy_timeout=1000")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	var tables int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-		return err
-	}
-	// In rowid order, so that the table itself is read rather than an index.
-	var id int64
-	var keyName string
-	if err := db.QueryRowContext(ctx, "SELECT id, name FROM keys ORDER BY id LIMIT 1").Scan(&id, &keyName); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	return nil
-}
-
-// sqliteMagic opens every SQLite database file.
-const sqliteMagic = "SQLite format 3\x00"
-
-// errNotADatabase words a damaged header as SQLite does.
-var errNotADatabase = errors.New("file is not a database")
-
-// checkHeader reads the first bytes of the database file through the
-// descriptor the store holds open (see Store.file), and checks that the
-// path still names that file.
-func (s *Store) checkHeader() error {
-	onDisk, err := os.Stat(s.path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) { // the reason, without the path
-			return pe.Err
-		}
-		return err
-	}
-	held, err := s.file.Stat()
-	if err != nil {
-		return err
-	}
-	if !os.SameFile(onDisk, held) {
-		return errors.New("the database file was replaced or moved")
-	}
-	head := make([]byte, len(sqliteMagic))
-	_, err = s.file.ReadAt(head, 0)
-	if errors.Is(err, io.EOF) || (err == nil && string(head) != sqliteMagic) {
-		return errNotADatabase
-	}
-	return err
-}
+func (s *Store) readyCheck(ctx context.Context) error { return s.db.Check(ctx, "keys") }

@@ -99,10 +99,10 @@ func TestReadyKeepsSQLiteLocks(t *testing.T) {
 	if err := s.Ready(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(shell, s.path, "SELECT count(*) FROM keys;").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+	if out, err := exec.Command(shell, s.Path(), "SELECT count(*) FROM keys;").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
 		t.Fatalf("sqlite3: %q, %v", out, err)
 	}
-	if _, err := os.Stat(s.path + "-wal"); err != nil {
+	if _, err := os.Stat(s.Path() + "-wal"); err != nil {
 		t.Fatalf("the server's log is gone after another process closed the database: %v", err)
 	}
 }

@@ -45,7 +45,7 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org
 	if len(perms) == 0 {
 		return fmt.Errorf("store: seed: the permission catalog is empty")
 	}
-	conn, done, err := s.writerWithCache(ctx, seedCacheKiB)
+	conn, done, err := s.db.WriterWithCache(ctx, seedCacheKiB)
 	if err != nil {
 		return err
 	}

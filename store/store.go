@@ -1,23 +1,19 @@
-// Package store keeps Keydesk's data in SQLite: keys, users, roles, the
-// permission catalog and the audit log. It knows nothing of HTTP.
+// Package store keeps Keydesk's data: keys, users, roles, the
+// permission catalog and the audit log, in the database of an engine
+// (store/sqlite). It knows nothing of HTTP.
 package store
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"github.com/keydesk/keydesk/store/sqlite"
 )
 
 // DriverName is SQLite with Keydesk's functions on every connection:
@@ -28,41 +24,22 @@ import (
 const DriverName = "sqlite3_keydesk"
 
 func init() {
-	sql.Register(DriverName, &sqlite3.SQLiteDriver{
-		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
-			// A large sort (an export of many keys, an index built in
-			// bulk) may use two helper threads: on two cores an export of
-			// a million keys took a fifth less time than with none, and
-			// less than with one.
-			_, err := conn.Exec(`PRAGMA threads = 2`, nil)
-			return errors.Join(err,
-				conn.RegisterFunc("keydesk_sort_name", sortName, true),
-				conn.RegisterFunc("keydesk_public_id", newPublicID, false),
-				conn.RegisterFunc("keydesk_key_words", keyWords, true),
-				conn.RegisterFunc("keydesk_key_terms", keyWordsOld, true),
-				conn.RegisterFunc("keydesk_word_suffixes", wordSuffixes, true),
-				conn.RegisterFunc("keydesk_event_terms", eventTerms, true),
-			)
-		},
-	})
+	sqlite.Register(DriverName,
+		sqlite.Func{Name: "keydesk_sort_name", Impl: sortName, Pure: true},
+		sqlite.Func{Name: "keydesk_public_id", Impl: newPublicID},
+		sqlite.Func{Name: "keydesk_key_words", Impl: keyWords, Pure: true},
+		sqlite.Func{Name: "keydesk_key_terms", Impl: keyWordsOld, Pure: true},
+		sqlite.Func{Name: "keydesk_word_suffixes", Impl: wordSuffixes, Pure: true},
+		sqlite.Func{Name: "keydesk_event_terms", Impl: eventTerms, Pure: true},
+	)
 }
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Store is the SQLite database. Writes go through a single connection, so
-// they never wait on each other for the lock; reads use a pool of read-only
-// connections that WAL lets run beside the writer.
+// Store is the database. Writes go through the engine's writer, reads
+// through its pool of readers (see sqlite.DB).
 type Store struct {
+	db     *sqlite.DB
 	writer *sql.DB
 	reader *sql.DB
-	path   string
-	// file is the database file, held open for the readiness check's reads
-	// and closed only after SQLite's connections: closing any descriptor
-	// of a file drops every POSIX lock the process holds on it, which
-	// SQLite's own connections rely on. So nothing else here may open and
-	// close the database file.
-	file *os.File
 
 	// Verification reads keys through a cache, and prepared lookups: by
 	// the current secret, then by a previous one.
@@ -113,59 +90,18 @@ func OpenExisting(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string, create bool) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("store: no database path")
-	}
-	if err := openProblem(path); err != nil {
-		return nil, err
-	}
-	// Settings go in the DSN so that every pooled connection gets them.
-	base := "file:" + escapeDSNPath(path)
-	mode := "rwc"
-	if !create {
-		mode = "rw"
-	}
-	writer, err := sql.Open(DriverName, base+"?mode="+mode+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_cache_size=-65536")
+	db, err := sqlite.Open(ctx, DriverName, path, create)
 	if err != nil {
 		return nil, err
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetConnMaxIdleTime(0)
-	if err := writer.PingContext(ctx); err != nil {
-		writer.Close()
-		return nil, describeOpenError(path, err)
-	}
-	s := &Store{writer: writer, path: path, Now: time.Now, hashing: make(chan struct{}, 4)}
-	if err := s.migrate(ctx); err != nil {
-		writer.Close()
-		return nil, err
-	}
-	// The read pool opens after migration so the file exists and is in WAL mode.
-	reader, err := sql.Open(DriverName, base+"?mode=ro&_busy_timeout=5000&_foreign_keys=on")
-	if err != nil {
-		writer.Close()
-		return nil, err
-	}
-	reader.SetMaxOpenConns(8)
-	reader.SetMaxIdleConns(8)
-	if err := reader.PingContext(ctx); err != nil {
-		writer.Close()
-		reader.Close()
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	s.reader = reader
-	if s.file, err = os.Open(path); err != nil {
-		s.Close()
-		return nil, describeOpenError(path, err)
-	}
+	s := &Store{db: db, writer: db.Writer, reader: db.Reader, Now: time.Now, hashing: make(chan struct{}, 4)}
 	s.cache = newKeyCache()
 	s.orgs.load = s.loadOrgIndex
-	if s.verifyStmt, err = reader.PrepareContext(ctx, verifyLookup); err != nil {
+	if s.verifyStmt, err = s.reader.PrepareContext(ctx, verifyLookup); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.verifyPreviousStmt, err = reader.PrepareContext(ctx, verifyPreviousLookup); err != nil {
+	if s.verifyPreviousStmt, err = s.reader.PrepareContext(ctx, verifyPreviousLookup); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -177,7 +113,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 }
 
 // Path is the database file's path.
-func (s *Store) Path() string { return s.path }
+func (s *Store) Path() string { return s.db.Path }
 
 // Close writes the usage counted since the last flush, so that a clean
 // shutdown loses none, and closes both pools.
@@ -190,68 +126,8 @@ func (s *Store) Close() error {
 			stmtErr = errors.Join(stmtErr, st.Close())
 		}
 	}
-	err := errors.Join(s.FlushUsage(ctx), stmtErr, s.reader.Close(), s.writer.Close())
-	if s.file != nil { // last: see Store.file
-		err = errors.Join(err, s.file.Close())
-	}
+	err := errors.Join(s.FlushUsage(ctx), stmtErr, s.db.Close())
 	return err
-}
-
-// escapeDSNPath keeps a file name with URI metacharacters from being read as
-// query parameters.
-func escapeDSNPath(p string) string {
-	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
-}
-
-// migrate applies the embedded migrations in order, each in its own
-// transaction together with the bump of user_version that records it.
-func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	var current int
-	if err := s.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("cannot read the database %s: %w", s.path, err)
-	}
-	numbers := make([]int, len(names))
-	for i, name := range names {
-		n, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("store: migration %s has no number", name)
-		}
-		numbers[i] = n
-	}
-	// A newer Keydesk may have changed the schema in ways this one would
-	// misread or undo: refuse rather than serve it.
-	if known := numbers[len(numbers)-1]; current > known {
-		return fmt.Errorf("store: the database %s was made by a newer Keydesk (schema version %d; this Keydesk knows up to %d): upgrade Keydesk, or restore a backup",
-			s.path, current, known)
-	}
-	for i, name := range names {
-		n := numbers[i]
-		if n <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = s.transact(ctx, s.writer, func(tx *sql.Tx, now time.Time) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			// PRAGMA takes no bound parameters; n is a number we parsed.
-			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(n))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		current = n
-	}
-	return nil
 }
 
 // write runs fn in a write transaction. The transaction is committed when fn
@@ -298,30 +174,6 @@ func (s *Store) transact(ctx context.Context, db beginner, fn func(tx *sql.Tx, n
 	}
 	s.writes.Add(1)
 	return nil
-}
-
-// writerWithCache holds the writer's one connection with its page cache
-// raised to kib KiB, for work that changes most pages of a large table in
-// one transaction: with the usual cache, dirty pages spill to the WAL
-// before the commit, many of them again and again. done gives the
-// connection back to the pool with its usual cache, which frees the rest.
-func (s *Store) writerWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error) {
-	if conn, err = s.writer.Conn(ctx); err != nil {
-		return nil, nil, err
-	}
-	var usual int
-	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(kib)); err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	return conn, func() {
-		conn.ExecContext(context.Background(), `PRAGMA cache_size = `+strconv.Itoa(usual))
-		conn.Close()
-	}, nil
 }
 
 // Page caches of the writer for work on most of a table: seeding, and

@@ -63,7 +63,7 @@ func TestAccessTokens(t *testing.T) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) != len(TokenPrefix)+36 || !wellFormed(secret, TokenPrefix) || WellFormedSecret(secret) {
 		t.Fatalf("token %q", secret)
 	}
-	data, _ := os.ReadFile(s.path)
+	data, _ := os.ReadFile(s.Path())
 	if bytes.Contains(data, []byte(secret)) {
 		t.Fatal("the token is stored in clear")
 	}
