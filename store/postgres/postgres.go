@@ -1,0 +1,166 @@
+// Package postgres is the PostgreSQL engine of Keydesk's store, beside
+// store/sqlite: how a database named by a postgres:// URL is opened (pgx,
+// a writer pool and a reader pool), and its schema's migrations, which any
+// number of instances starting at once apply exactly once. The store's
+// queries and rules are package store's; this package knows nothing of
+// keys.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	// The pgx driver for database/sql, registered as "pgx".
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// IsURL reports whether dsn names a PostgreSQL database rather than a
+// SQLite file.
+func IsURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// migrationLock is the advisory lock that migrations hold: "keydesk" in
+// ASCII. Another program's advisory locks on the same database would have
+// to pick the same number to collide.
+const migrationLock int64 = 0x6b65796465736b
+
+// DB is an open PostgreSQL database. Writer and Reader are two pools, as
+// on SQLite, so that the store's writes and reads keep their own limits.
+type DB struct {
+	Writer *sql.DB
+	Reader *sql.DB
+	// Version is the schema's version after Open: the number of the last
+	// migration applied.
+	Version int
+}
+
+// Open connects to the database at dsn (a postgres:// URL) and applies every migration it has
+// not seen yet.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	writer, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("cannot reach the database %s: %w", redact(dsn), err)
+	}
+	writer.SetMaxOpenConns(4)
+	db := &DB{Writer: writer}
+	if db.Version, err = migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("store: %s: %w", redact(dsn), err)
+	}
+	if db.Reader, err = sql.Open("pgx", dsn); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	db.Reader.SetMaxOpenConns(8)
+	db.Reader.SetMaxIdleConns(8)
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.Reader.Close(), db.Writer.Close())
+}
+
+// Check reports whether the database answers now, or why not.
+func (db *DB) Check(ctx context.Context) error {
+	var one int
+	return db.Reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// migrate applies the embedded migrations that the database has not seen,
+// in order, in one transaction that holds migrationLock: instances that
+// start at once wait for the first, then find nothing left to do. It
+// returns the schema's version.
+func migrate(ctx context.Context, db *sql.DB) (int, error) {
+	names, numbers, err := migrationFiles()
+	if err != nil {
+		return 0, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS keydesk_schema (version integer NOT NULL)"); err != nil {
+		return 0, err
+	}
+	current := 0
+	err = tx.QueryRowContext(ctx, "SELECT version FROM keydesk_schema").Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, "INSERT INTO keydesk_schema (version) VALUES (0)"); err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, err
+	}
+	// A newer Keydesk may have changed the schema in ways this one would
+	// misread or undo: refuse rather than serve it.
+	if known := numbers[len(numbers)-1]; current > known {
+		return 0, fmt.Errorf("the database was made by a newer Keydesk (schema version %d; this Keydesk knows up to %d): upgrade Keydesk, or restore a backup",
+			current, known)
+	}
+	for i, name := range names {
+		if numbers[i] <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return 0, fmt.Errorf("migration %s: %w", path.Base(name), err)
+		}
+		current = numbers[i]
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE keydesk_schema SET version = $1", current); err != nil {
+		return 0, err
+	}
+	return current, tx.Commit()
+}
+
+// migrationFiles lists the embedded migrations in order, with their numbers.
+func migrationFiles() (names []string, numbers []int, err error) {
+	names, err = fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: migration %s has no number", name)
+		}
+		numbers = append(numbers, n)
+	}
+	return names, numbers, nil
+}
+
+// redact hides the password of a database URL, for messages and logs.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "the database URL" // unparsable: say nothing of it
+	}
+	return u.Redacted()
+}
