@@ -1,6 +1,6 @@
 // Package postgres is the PostgreSQL engine of Keydesk's store, beside
 // store/sqlite: how a database named by a postgres:// URL is opened (pgx,
-// a writer pool and a reader pool), and its schema's migrations, which any
+// with the store's placeholders, a writer pool and a reader pool), and its schema's migrations, which any
 // number of instances starting at once apply exactly once. The store's
 // queries and rules are package store's; this package knows nothing of
 // keys.
@@ -18,9 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	// The pgx driver for database/sql, registered as "pgx".
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 //go:embed migrations/*.sql
@@ -50,7 +47,7 @@ type DB struct {
 // Open connects to the database at dsn (a postgres:// URL) and applies every migration it has
 // not seen yet.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	writer, err := sql.Open("pgx", dsn)
+	writer, err := sql.Open(DriverName, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +61,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("store: %s: %w", redact(dsn), err)
 	}
-	if db.Reader, err = sql.Open("pgx", dsn); err != nil {
+	if db.Reader, err = sql.Open(DriverName, dsn); err != nil {
 		writer.Close()
 		return nil, err
 	}
@@ -98,7 +95,7 @@ func migrate(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", migrationLock); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS keydesk_schema (version integer NOT NULL)"); err != nil {
@@ -133,7 +130,7 @@ func migrate(ctx context.Context, db *sql.DB) (int, error) {
 		}
 		current = numbers[i]
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE keydesk_schema SET version = $1", current); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE keydesk_schema SET version = ?", current); err != nil {
 		return 0, err
 	}
 	return current, tx.Commit()
