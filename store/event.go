@@ -128,22 +128,17 @@ func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Ac
 	if org == 0 {
 		org = actor.Scope.orgRow()
 	}
-	res, err := tx.ExecContext(ctx, `
+	var id int64
+	err = tx.QueryRowContext(ctx, `
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
 			target_name, changes, details, bulk_id, client_addr, user_agent, org_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
-		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org)
+		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org).Scan(&id)
 	if err != nil {
 		return err
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (?, ?)`, id,
-		eventTerms(actor.Username, e.Action, e.TargetType, e.TargetID, e.TargetName, e.BulkID))
-	return err
+	return s.text.addEvent(ctx, tx, id, e, actor.Username)
 }
 
 // eventTerms is the text indexed for an event: the words of its actor,

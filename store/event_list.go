@@ -150,7 +150,7 @@ func markEvents(ctx context.Context, tx *sql.Tx) (eventMark, error) {
 // 88,000 keys 3 s slower.
 func keepEventOrder(ctx context.Context, tx *sql.Tx, mark eventMark) error {
 	_, err := tx.ExecContext(ctx, `UPDATE event_order SET in_order = 0 WHERE in_order = 1 AND EXISTS (
-		SELECT 1 FROM (SELECT at, lag(at, 1, ?) OVER (ORDER BY id) AS before FROM events WHERE id > ?) WHERE at < before)`, mark.at, mark.id)
+		SELECT 1 FROM (SELECT at, lag(at, 1, ?) OVER (ORDER BY id) AS before FROM events WHERE id > ?) AS written WHERE at < before)`, mark.at, mark.id)
 	return err
 }
 
@@ -240,7 +240,7 @@ func (q EventQuery) sql(ctx context.Context, tx *sql.Tx) (eventQueries, error) {
 	} else {
 		// The count reads at most one row past the limit, whatever matches.
 		eq.count = `SELECT count(*) FROM (SELECT 1 FROM events e WHERE ` + where +
-			` LIMIT ` + strconv.Itoa(EventCountLimit+1) + `)`
+			` LIMIT ` + strconv.Itoa(EventCountLimit+1) + `) AS m`
 		eq.countArgs = slices.Clone(a.list)
 	}
 	order := "DESC"

@@ -25,6 +25,7 @@ var (
 // asks for, in the order it wants them: none reads the log from end to
 // end, or sorts it.
 func TestEventQueriesUseAnIndex(t *testing.T) {
+	sqliteOnly(t, "the query planner")
 	s, clock := newTestStore(t)
 	fillEvents(t, s, clock, 200)
 	ctx := context.Background()

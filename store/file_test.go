@@ -122,6 +122,7 @@ func TestASecondServerCannotLockTheDatabase(t *testing.T) {
 }
 
 func TestChangesFromAnotherProcessReachTheCache(t *testing.T) {
+	sqliteOnly(t, "the data version of the file")
 	ctx := context.Background()
 	server, _ := newTestStore(t)
 	k, secret := mustCreateKey(t, server, NewKey{Name: "svc", Enabled: true})

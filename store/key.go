@@ -202,7 +202,7 @@ func (s *Store) CreateKey(ctx context.Context, actor Actor, in NewKey) (Key, str
 				return err
 			}
 		}
-		if err := insertKey(ctx, tx, &k, HashSecret(secret)); err != nil {
+		if err := insertKey(ctx, tx, s.text, &k, HashSecret(secret)); err != nil {
 			return err
 		}
 		if err := s.keepSecretAndSchedule(ctx, tx, now, &k, org.Effective, secret, in.RotateEveryDays); err != nil {
@@ -282,12 +282,8 @@ func insertKeyArgs(k *Key, hash []byte) []any {
 }
 
 // insertKey writes a new key with its permissions and search terms.
-func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
-	res, err := tx.ExecContext(ctx, insertKeySQL, insertKeyArgs(k, hash)...)
-	if err != nil {
-		return err
-	}
-	if k.rowID, err = res.LastInsertId(); err != nil {
+func insertKey(ctx context.Context, tx *sql.Tx, text textIndex, k *Key, hash []byte) error {
+	if err := tx.QueryRowContext(ctx, insertKeySQL+` RETURNING id`, insertKeyArgs(k, hash)...).Scan(&k.rowID); err != nil {
 		return err
 	}
 	for _, p := range k.Permissions {
@@ -295,11 +291,7 @@ func insertKey(ctx context.Context, tx *sql.Tx, k *Key, hash []byte) error {
 			return err
 		}
 	}
-	words := keyWords(k.Name, k.CreatedBy)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) VALUES (?, ?)`, k.rowID, words); err != nil {
-		return err
-	}
-	return addWords(ctx, tx, strings.Fields(words))
+	return text.addKey(ctx, tx, k.rowID, k.Name, k.CreatedBy)
 }
 
 func checkPermissionsExist(ctx context.Context, tx *sql.Tx, perms []string) error {

@@ -59,6 +59,8 @@ type changeTx struct {
 	now   time.Time
 	actor Actor
 	stmts *stmtCache
+	// text keeps the search index up to date.
+	text textIndex
 	// deleted are the rows of the keys deleted since the last flush.
 	deleted []int64
 	// policies are the effective policies of the organizations read so
@@ -82,8 +84,8 @@ func (c *changeTx) policy(row int64) (Policy, error) {
 	return o.Effective, nil
 }
 
-func newChangeTx(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) *changeTx {
-	return &changeTx{ctx: ctx, tx: tx, now: now, actor: actor, stmts: &stmtCache{tx: tx}}
+func (s *Store) newChangeTx(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) *changeTx {
+	return &changeTx{ctx: ctx, tx: tx, now: now, actor: actor, stmts: &stmtCache{tx: tx}, text: s.text}
 }
 
 // exec runs a statement of the change, prepared once per transaction.
@@ -103,11 +105,13 @@ func (c *changeTx) flush() error {
 	if err != nil {
 		return err
 	}
-	// First the search entries: the index reads the words it drops from
-	// the row. Then the permissions and previous secrets, which the rows'
-	// deletion would find and delete one key at a time.
+	// First the search entries, read from the rows. Then the permissions
+	// and previous secrets, which the rows' deletion would find and delete
+	// one key at a time.
+	if err := c.text.dropKeys(c.ctx, c.tx, string(ids)); err != nil {
+		return err
+	}
 	for _, query := range []string{
-		`DELETE FROM key_search WHERE docid IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM key_permissions WHERE key_id IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM previous_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
 		`DELETE FROM kept_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
@@ -235,13 +239,7 @@ func renameChange(name string) keyChange {
 				return nil, err
 			}
 		}
-		// Before the row changes: the index reads the words it drops from
-		// the row (key_search_text).
-		words := keyWords(name, k.CreatedBy)
-		if _, err := c.tx.ExecContext(c.ctx, `UPDATE key_search SET terms = ? WHERE docid = ?`, words, k.rowID); err != nil {
-			return nil, err
-		}
-		if err := addWords(c.ctx, c.tx, strings.Fields(words)); err != nil {
+		if err := c.text.renameKey(c.ctx, c.tx, k.rowID, name, k.CreatedBy); err != nil {
 			return nil, err
 		}
 		ev := keyEvent(k, ActionKeyRenamed, map[string]Change{"name": {Before: k.Name, After: name}})
@@ -381,7 +379,7 @@ func (s *Store) changeKey(ctx context.Context, actor Actor, id string, chs ...ke
 		if k, err = keyByID(ctx, tx, actor.Scope, id); err != nil {
 			return err
 		}
-		c := newChangeTx(ctx, tx, now, actor)
+		c := s.newChangeTx(ctx, tx, now, actor)
 		for _, ch := range chs {
 			if _, err = s.applyKeyChange(c, &k, ch, ""); err != nil {
 				return err
@@ -473,7 +471,7 @@ func (s *Store) changeKeys(ctx context.Context, actor Actor, ch keyChange, sel K
 		if most > 0 && len(keys) > most {
 			return Errorf(EINVALID, "", "%d keys are selected; this action takes at most %s at once.", len(keys), Thousands(most))
 		}
-		c := newChangeTx(ctx, tx, now, actor)
+		c := s.newChangeTx(ctx, tx, now, actor)
 		for i, id := range keys {
 			k, err := scanKey(c.stmts.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, id))
 			if err != nil {

@@ -243,6 +243,7 @@ func TestRenameKeyKeepsItsHistory(t *testing.T) {
 // changed behind the index's back leaves it holding words the row no
 // longer has.
 func TestSearchIndexesNoticeADrift(t *testing.T) {
+	sqliteOnly(t, "the full-text indexes")
 	s, _ := newTestStore(t)
 	k, _ := mustCreateKey(t, s, NewKey{Name: "before"})
 	checkSearchIndexes(t, s)

@@ -321,7 +321,7 @@ func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart,
 		selects = append(selects, "SELECT k.id AS id FROM keys k WHERE ("+strings.Join(ids, " OR ")+") AND NOT ("+strings.Join(inWord, " AND ")+")")
 	}
 	if len(selects) == 0 {
-		selects = []string{"SELECT 0 AS id WHERE 0"} // a word of one letter that no word has
+		selects = []string{"SELECT 0 AS id WHERE FALSE"} // a word of one letter that no word has
 	}
 	part.driver = strings.Join(selects, " UNION ALL ")
 	part.exact = len(words) == 1 && len(inWord) == 1
@@ -387,7 +387,7 @@ func (p *keyPlan) choose(ctx context.Context, tx *sql.Tx, parts []filterPart) er
 	p.parts = parts
 	p.exact = len(parts) == 1 && parts[0].exact
 
-	conds := []string{"1"}
+	conds := []string{"TRUE"}
 	driverPart := -1
 	var best driverRank
 	for i, part := range parts {
@@ -404,7 +404,7 @@ func (p *keyPlan) choose(ctx context.Context, tx *sql.Tx, parts []filterPart) er
 		if p.narrow() {
 			limit = min(limit, p.candidates)
 		}
-		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`)`, p.a.list)
+		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+part.driver+` LIMIT `+strconv.Itoa(limit)+`) AS m`, p.a.list)
 		if err != nil {
 			return err
 		}
@@ -535,12 +535,12 @@ func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int
 	case p.counted != "":
 		matches = p.counted
 	}
-	query := `SELECT count(*) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `)`
+	query := `SELECT count(*) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `) AS m`
 	if !ids {
 		n, err = queryInt(ctx, tx, query, p.a.list)
 		return min(n, CountCap), n > CountCap, "", err
 	}
-	query = `SELECT count(*), json_group_array(id) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `)`
+	query = `SELECT count(*), json_group_array(id) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `) AS m`
 	traceQuery(query, p.a.list)
 	err = tx.QueryRowContext(ctx, query, p.a.list...).Scan(&n, &list)
 	return min(n, CountCap), n > CountCap, list, err
@@ -778,7 +778,7 @@ func (p *keyPlan) each(ctx context.Context, tx *sql.Tx, sort KeySort, desc bool,
 	}
 	fromDriver := false
 	if p.driver != "" && p.probe == "" {
-		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+p.driver+` LIMIT `+strconv.Itoa(exportScanFrom)+`)`, p.a.list)
+		n, err := queryInt(ctx, tx, `SELECT count(*) FROM (`+p.driver+` LIMIT `+strconv.Itoa(exportScanFrom)+`) AS m`, p.a.list)
 		if err != nil {
 			return err
 		}

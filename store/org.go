@@ -193,7 +193,7 @@ func (sc Scope) Whole() bool { return sc.ids == "" || sc.ids == "/"+strconv.Form
 // just before '0', and paths hold only digits and '/').
 func (sc Scope) orgCondition(a *args, column string) string {
 	if sc.Whole() {
-		return "1"
+		return "TRUE"
 	}
 	end := sc.ids[:len(sc.ids)-1] + "0"
 	return column + " IN (SELECT id FROM organizations WHERE path >= " + a.add(sc.ids) + " AND path < " + a.add(end) + ")"
@@ -466,12 +466,9 @@ func (s *Store) CreateOrg(ctx context.Context, actor Actor, name, parentID strin
 		if err := checkOrgNameFree(ctx, tx, parent.rowID, name, 0); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO organizations (parent_id, public_id, name, name_fold, path, created_at, updated_at)
-			VALUES (?, ?, ?, ?, '', ?, ?)`, parent.rowID, newPublicID(), name, foldName(name), now.Unix(), now.Unix())
-		if err != nil {
-			return err
-		}
-		row, err := res.LastInsertId()
+		var row int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO organizations (parent_id, public_id, name, name_fold, path, created_at, updated_at)
+			VALUES (?, ?, ?, ?, '', ?, ?) RETURNING id`, parent.rowID, newPublicID(), name, foldName(name), now.Unix(), now.Unix()).Scan(&row)
 		if err != nil {
 			return err
 		}

@@ -72,6 +72,7 @@ func recordQueries(fn func()) []loggedQuery {
 // for every filter, sort, direction and page, on both of the planner's
 // paths, and fails on a scan of a whole table or a temporary sort.
 func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
+	sqliteOnly(t, "the query planner")
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	orgs := seedSwitchedOff(t, s, 7, 6, 300, 3)
@@ -149,6 +150,6 @@ func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
 // all of them (up to the cap) or selecting them all for a bulk action; or
 // searching for punctuation alone, which no index holds.
 func wholeTableByDesign(query string) bool {
-	return strings.Contains(query, "FROM keys k WHERE 1 LIMIT") || strings.HasSuffix(query, "FROM keys k WHERE 1") ||
-		strings.Contains(query, "FROM keys k WHERE 1 AND k.name_fold LIKE")
+	return strings.Contains(query, "FROM keys k WHERE TRUE LIMIT") || strings.HasSuffix(query, "FROM keys k WHERE TRUE") ||
+		strings.Contains(query, "FROM keys k WHERE TRUE AND k.name_fold LIKE")
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestReady(t *testing.T) {
+	sqliteOnly(t, "a damaged file")
 	ctx := context.Background()
 	// damage writes garbage into the open store's file at a page.
 	damage := func(t *testing.T, s *Store, page int64) {
@@ -87,6 +88,7 @@ func TestReady(t *testing.T) {
 // the other process, believing itself the last user, would have checked
 // the log into the file and deleted it under the server.
 func TestReadyKeepsSQLiteLocks(t *testing.T) {
+	sqliteOnly(t, "the file's locks")
 	shell, err := exec.LookPath("sqlite3")
 	if err != nil {
 		if os.Getenv("CI") == "true" {

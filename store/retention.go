@@ -93,7 +93,7 @@ func (s *Store) purgeBatch(ctx context.Context, o Org, days int) (int, error) {
 		if err != nil || len(rows) == 0 {
 			return err
 		}
-		c := newChangeTx(ctx, tx, now, SystemActor("retention"))
+		c := s.newChangeTx(ctx, tx, now, SystemActor("retention"))
 		ch := deleteChange()
 		for _, row := range rows {
 			k, err := scanKey(c.stmts.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys k WHERE k.id = ?`, row))

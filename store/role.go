@@ -90,12 +90,9 @@ func (s *Store) CreateRole(ctx context.Context, actor Actor, in RoleInput) (Role
 		if err := checkRoleNameFree(ctx, tx, in.Name, 0); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO roles (name, name_fold, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-			in.Name, foldName(in.Name), now.Unix(), now.Unix())
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO roles (name, name_fold, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			in.Name, foldName(in.Name), now.Unix(), now.Unix()).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -225,9 +222,9 @@ func setRoleRights(ctx context.Context, tx *sql.Tx, id int64, rights []Right) er
 // in the scope (roles are shared, their holders are not).
 func roleColumns(a *args, sc Scope) string {
 	return `r.id, r.name, r.builtin, r.created_at, r.updated_at,
-	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = r.id),
-	(SELECT group_concat(username, ' ') FROM (SELECT u.username FROM users u
-		WHERE u.role_id = r.id AND ` + sc.orgCondition(a, "u.org_id") + ` ORDER BY u.username))`
+	(SELECT string_agg(right_name, ' ' ORDER BY right_name) FROM role_rights WHERE role_id = r.id),
+	(SELECT string_agg(u.username, ' ' ORDER BY u.username) FROM users u
+		WHERE u.role_id = r.id AND ` + sc.orgCondition(a, "u.org_id") + `)`
 }
 
 func scanRole(row rowScanner) (Role, error) {

@@ -94,9 +94,8 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 		var n int64
 		err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 			const batch = `SELECT id FROM events WHERE at < ? ORDER BY id LIMIT 5000`
-			// The search entries go first: the index reads the words it
-			// drops from the events (event_search_text).
-			if _, err := tx.ExecContext(ctx, `DELETE FROM event_search WHERE docid IN (`+batch+`)`, cutoff.Unix()); err != nil {
+			// The search entries go first, read from the events.
+			if err := s.text.dropEvents(ctx, tx, batch, cutoff.Unix()); err != nil {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (`+batch+`)`, cutoff.Unix())

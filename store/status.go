@@ -261,7 +261,7 @@ func (f StatusFilter) Matches(k Key, now time.Time) bool {
 func (r filterRule) sql(noneOff bool) string {
 	drivers := r.driverConds(noneOff)
 	if len(drivers) == 0 {
-		return "0"
+		return "FALSE"
 	}
 	return "(" + strings.Join(drivers, " OR ") + ")"
 }

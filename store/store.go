@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keydesk/keydesk/store/postgres"
 	"github.com/keydesk/keydesk/store/sqlite"
 )
 
@@ -37,7 +38,8 @@ func init() {
 // Store is the database. Writes go through the engine's writer, reads
 // through its pool of readers (see sqlite.DB).
 type Store struct {
-	db     *sqlite.DB
+	db     engine
+	text   textIndex
 	writer *sql.DB
 	reader *sql.DB
 
@@ -73,7 +75,8 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Open opens (creating if needed) the database file at path and applies any
+// Open opens (creating if needed) the database file at path, or the
+// PostgreSQL database a postgres:// URL names, and applies any
 // migration it has not seen yet.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return open(ctx, path, true)
@@ -83,18 +86,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // it: for the commands other than serve, where a mistyped --db should say
 // so rather than make an empty database.
 func OpenExisting(ctx context.Context, path string) (*Store, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !postgres.IsURL(path) {
 		return nil, fmt.Errorf("there is no database at %s: check --db (or KEYDESK_DB); keydesk serve creates one", path)
 	}
 	return open(ctx, path, false)
 }
 
 func open(ctx context.Context, path string, create bool) (*Store, error) {
-	db, err := sqlite.Open(ctx, DriverName, path, create)
+	db, text, err := openEngine(ctx, path, create)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, writer: db.Writer, reader: db.Reader, Now: time.Now, hashing: make(chan struct{}, 4)}
+	s := &Store{db: db, text: text, Now: time.Now, hashing: make(chan struct{}, 4)}
+	s.writer, s.reader = db.Pools()
 	s.cache = newKeyCache()
 	s.orgs.load = s.loadOrgIndex
 	if s.verifyStmt, err = s.reader.PrepareContext(ctx, verifyLookup); err != nil {
@@ -113,7 +117,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 }
 
 // Path is the database file's path.
-func (s *Store) Path() string { return s.db.Path }
+func (s *Store) Path() string { return s.db.Name() }
 
 // Close writes the usage counted since the last flush, so that a clean
 // shutdown loses none, and closes both pools.
@@ -295,6 +299,7 @@ func (s *Store) distinctValues(ctx context.Context, sc Scope, table, column, org
 // prepared statements.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // stmtCache prepares each statement once per transaction. A bulk action

@@ -17,7 +17,7 @@ func (c *testClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 // its clock at a fixed time.
 func newTestStore(t testing.TB) (*Store, *testClock) {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "keydesk.db"))
+	s, err := Open(context.Background(), testDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +88,7 @@ func wantCode(t *testing.T, err error, code string) {
 }
 
 func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	sqliteOnly(t, "PRAGMAs")
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	var mode string
@@ -147,6 +148,7 @@ func TestOpenTwiceKeepsData(t *testing.T) {
 }
 
 func TestBackup(t *testing.T) {
+	sqliteOnly(t, "the backup of the file")
 	s, _ := newTestStore(t)
 	mustCreateKey(t, s, NewKey{Name: "backed-up"})
 	out := filepath.Join(t.TempDir(), "copy.db")

@@ -138,14 +138,11 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `
+		var id int64
+		err = tx.QueryRowContext(ctx, `
 			INSERT INTO users (username, display_name, password_hash, role_id, created_at, created_by, updated_at, password_changed_at, first_password, org_id, email)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword, org.rowID, in.Email)
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			in.Username, in.DisplayName, hash, in.RoleID, now.Unix(), actor.Username, now.Unix(), now.Unix(), in.firstPassword, org.rowID, in.Email).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -159,7 +156,7 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, in NewUser) (User, 
 
 const userColumns = `u.id, u.username, u.display_name, u.role_id, r.name, u.disabled_at,
 	u.session_version, u.created_at, u.created_by, u.updated_at, u.last_login_at, u.first_password,
-	(SELECT group_concat(right_name, ' ') FROM role_rights WHERE role_id = u.role_id),
+	(SELECT string_agg(right_name, ' ' ORDER BY right_name) FROM role_rights WHERE role_id = u.role_id),
 	(SELECT public_id FROM organizations WHERE id = u.org_id), (SELECT path FROM organizations WHERE id = u.org_id)`
 
 func scanUser(row rowScanner, extra ...any) (User, error) {

@@ -177,13 +177,13 @@ func (s *Store) CreateWebhook(ctx context.Context, actor Actor, in NewWebhook) (
 			return err
 		}
 		id := "wh_" + newPublicID()
-		res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (public_id, org_id, url, events, sealed, sealed_by, created_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, org.rowID, in.URL, strings.Join(in.Events, " "),
-			m.seal(secret, webhookBinding(id)), m.ID(), now.Unix(), actor.Username)
+		var row int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO webhooks (public_id, org_id, url, events, sealed, sealed_by, created_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, org.rowID, in.URL, strings.Join(in.Events, " "),
+			m.seal(secret, webhookBinding(id)), m.ID(), now.Unix(), actor.Username).Scan(&row)
 		if err != nil {
 			return err
 		}
-		row, _ := res.LastInsertId()
 		w = Webhook{ID: id, OrgID: org.ID, OrgPath: org.Path, URL: in.URL, Events: in.Events, CreatedAt: now, CreatedBy: actor.Username, row: row}
 		return s.logEvent(ctx, tx, now, actor, webhookEvent(ActionWebhookCreated, w, org.rowID, nil))
 	})

@@ -42,6 +42,7 @@ type DB struct {
 	// Version is the schema's version after Open: the number of the last
 	// migration applied.
 	Version int
+	name    string
 }
 
 // Open connects to the database at dsn (a postgres:// URL) and applies every migration it has
@@ -56,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("cannot reach the database %s: %w", redact(dsn), err)
 	}
 	writer.SetMaxOpenConns(4)
-	db := &DB{Writer: writer}
+	db := &DB{Writer: writer, name: redact(dsn)}
 	if db.Version, err = migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("store: %s: %w", redact(dsn), err)
@@ -70,15 +71,41 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+// Pools returns the writer and the pool of readers.
+func (db *DB) Pools() (writer, reader *sql.DB) { return db.Writer, db.Reader }
+
+// Name is the database's URL, without its password.
+func (db *DB) Name() string { return db.name }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.Reader.Close(), db.Writer.Close())
 }
 
-// Check reports whether the database answers now, or why not.
-func (db *DB) Check(ctx context.Context) error {
-	var one int
-	return db.Reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+// Check reports whether the database answers now, reading the first row
+// of table, or why not.
+func (db *DB) Check(ctx context.Context, table string) error {
+	rows, err := db.Reader.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 1")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
+// DataVersion is always 0 for now: another instance's changes are not
+// announced yet.
+func (db *DB) DataVersion(ctx context.Context) (int64, error) { return 0, nil }
+
+// WriterWithCache holds a connection of the writer until done: the
+// server's own cache serves PostgreSQL's bulk work.
+func (db *DB) WriterWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error) {
+	if conn, err = db.Writer.Conn(ctx); err != nil {
+		return nil, nil, err
+	}
+	return conn, func() { conn.Close() }, nil
 }
 
 // migrate applies the embedded migrations that the database has not seen,

@@ -37,7 +37,7 @@ func TestOpenMigratesAnEmptyDatabase(t *testing.T) {
 	if db.Version != numbers[len(numbers)-1] {
 		t.Fatalf("schema version %d, want %d", db.Version, numbers[len(numbers)-1])
 	}
-	if err := db.Check(ctx); err != nil {
+	if err := db.Check(ctx, "keys"); err != nil {
 		t.Fatal(err)
 	}
 	var publicID, path string

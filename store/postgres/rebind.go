@@ -22,16 +22,17 @@ func init() {
 }
 
 // rebound is a query with PostgreSQL's placeholders, and the argument each
-// of them takes: the k-th "?" the k-th argument without a name, ":name"
-// the argument of that name (the same one each time it recurs).
+// of them takes: the k-th "?" the k-th argument without a name, "?NNN"
+// the NNNth, ":name" the argument of that name (the last two, the same
+// one each time they recur).
 type rebound struct {
 	query string
 	from  []argRef // from[i] feeds $i+1
 }
 
 type argRef struct {
-	position int // among the arguments without a name, from 1; 0 for a name
-	name     string
+	position int    // among the arguments without a name, from 1; 0 for a name
+	name     string // ":name"'s name, or "?NNN" itself, which recur as one
 }
 
 // rebind numbers the placeholders of query, leaving alone what sits in
@@ -91,8 +92,19 @@ func rebind(query string) rebound {
 			placeholder(argRef{name: query[i+1 : end]})
 			i = end - 1
 		case c == '?':
-			positions++
-			placeholder(argRef{position: positions})
+			end := i + 1
+			for end < len(query) && '0' <= query[end] && query[end] <= '9' {
+				end++
+			}
+			if end == i+1 {
+				positions++
+				placeholder(argRef{position: positions})
+				break
+			}
+			// ?NNN: the NNNth argument, the same one each time it recurs.
+			n, _ := strconv.Atoi(query[i+1 : end])
+			placeholder(argRef{position: n, name: query[i:end]})
+			i = end - 1
 		default:
 			b.WriteByte(c)
 		}
@@ -124,7 +136,7 @@ func isNameStart(c byte) bool {
 func isNamePart(c byte) bool { return isNameStart(c) || ('0' <= c && c <= '9') }
 
 // args puts the arguments of a call in the order of the rebound query's
-// placeholders.
+// placeholders, with Go's booleans as the integers that flags are.
 func (r rebound) args(in []driver.NamedValue) ([]driver.NamedValue, error) {
 	var positional []driver.NamedValue
 	named := map[string]driver.NamedValue{}
@@ -135,21 +147,35 @@ func (r rebound) args(in []driver.NamedValue) ([]driver.NamedValue, error) {
 			positional = append(positional, a)
 		}
 	}
+	byPosition := func(n int) (driver.NamedValue, bool) {
+		if n < 1 || n > len(positional) {
+			return driver.NamedValue{}, false
+		}
+		return positional[n-1], true
+	}
 	out := make([]driver.NamedValue, len(r.from))
 	for i, ref := range r.from {
 		var (
 			a  driver.NamedValue
 			ok bool
 		)
-		if ref.name != "" {
+		if ref.position > 0 {
+			a, ok = byPosition(ref.position)
+		} else {
 			a, ok = named[ref.name]
-		} else if ok = ref.position <= len(positional); ok {
-			a = positional[ref.position-1]
 		}
 		if !ok {
 			return nil, fmt.Errorf("postgres: no argument for placeholder %d (%q) of %d given", i+1, ref.name, len(in))
 		}
-		out[i] = driver.NamedValue{Ordinal: i + 1, Value: a.Value}
+		v := a.Value
+		if b, isBool := v.(bool); isBool {
+			// Flags are integers, 0 and 1, on both engines.
+			v = int64(0)
+			if b {
+				v = int64(1)
+			}
+		}
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
 	return out, nil
 }

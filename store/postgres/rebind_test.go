@@ -20,6 +20,7 @@ func TestRebind(t *testing.T) {
 		{"SELECT /* :x ? */ ?::bigint, x::text", "SELECT /* :x ? */ $1::bigint, x::text", "[{1 }]"},
 		{"SELECT ? /* unterminated ?", "SELECT $1 /* unterminated ?", "[{1 }]"},
 		{"SELECT 'open ?", "SELECT 'open ?", "[]"},
+		{"SET a = ?2, b = ?1 WHERE c = ?2", "SET a = $1, b = $2 WHERE c = $1", "[{2 ?2} {1 ?1}]"},
 		{"WHERE k.id > :p1 AND k.n LIKE :p10 ESCAPE '\\'", "WHERE k.id > $1 AND k.n LIKE $2 ESCAPE '\\'", "[{0 p1} {0 p10}]"},
 	} {
 		r := rebind(c.in)
@@ -55,6 +56,9 @@ func TestPlaceholdersOnTheServer(t *testing.T) {
 	defer st.Close()
 	if err := st.QueryRowContext(ctx, args...).Scan(&got); err != nil || got != "a?NbN" {
 		t.Fatalf("prepared: %q, %v", got, err)
+	}
+	if err := db.Reader.QueryRowContext(ctx, "SELECT ?2 || ?1 || ?2", "a", "b").Scan(&got); err != nil || got != "bab" {
+		t.Fatalf("numbered: %q, %v", got, err)
 	}
 	if _, err := db.Writer.ExecContext(ctx, "INSERT INTO settings (name, value) VALUES (?, :v)", "x", sql.Named("v", []byte("1"))); err != nil {
 		t.Fatal(err)

@@ -124,6 +124,12 @@ func Open(ctx context.Context, driver, path string, create bool) (*DB, error) {
 	return db, nil
 }
 
+// Pools returns the writer and the pool of readers.
+func (db *DB) Pools() (writer, reader *sql.DB) { return db.Writer, db.Reader }
+
+// Name is the file's path.
+func (db *DB) Name() string { return db.Path }
+
 // Close closes both pools, then the file.
 func (db *DB) Close() error {
 	err := db.Writer.Close()

@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/keydesk/keydesk/store/postgres"
+	"github.com/keydesk/keydesk/store/sqlite"
+)
+
+// engine is the database the store keeps its data in: a SQLite file
+// (store/sqlite) or a PostgreSQL database (store/postgres). The store's
+// queries run on both; what differs between them is here.
+type engine interface {
+	// Pools returns the writer, through which every write goes, and the
+	// pool of readers.
+	Pools() (writer, reader *sql.DB)
+	// Name names the database for people: a file's path, or a URL
+	// without its password.
+	Name() string
+	// Check reports whether the database answers now, reading the first
+	// row of table, or why not.
+	Check(ctx context.Context, table string) error
+	// DataVersion moves on when another process has written to the
+	// database (see ReloadIfChanged).
+	DataVersion(ctx context.Context) (int64, error)
+	// WriterWithCache holds the writer's connection, made ready for work
+	// on most of a table, until done.
+	WriterWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error)
+	Close() error
+}
+
+var (
+	_ engine = (*sqlite.DB)(nil)
+	_ engine = (*postgres.DB)(nil)
+)
+
+// openEngine opens the database that dsn names, a postgres:// URL or else
+// a SQLite file (created when create is set), with its text index.
+func openEngine(ctx context.Context, dsn string, create bool) (engine, textIndex, error) {
+	if postgres.IsURL(dsn) {
+		db, err := postgres.Open(ctx, dsn)
+		return db, noTextIndex{}, err
+	}
+	db, err := sqlite.Open(ctx, DriverName, dsn, create)
+	return db, ftsIndex{}, err
+}
