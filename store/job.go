@@ -80,7 +80,7 @@ func (s *Store) FinishJob(ctx context.Context, name, owner, summary string, runE
 			msg, failed = runErr.Error(), 1
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET owner = NULL, lease_until = NULL, next_run = ?1, last_finished = ?2,
-			last_summary = ?3, last_error = ?4, failures = CASE WHEN ?5 THEN failures + 1 ELSE 0 END, runs = runs + 1
+			last_summary = ?3, last_error = ?4, failures = CASE WHEN ?5 = 1 THEN failures + 1 ELSE 0 END, runs = runs + 1
 			WHERE name = ?6 AND owner = ?7`,
 			next.Unix(), now.Unix(), summary, msg, failed, name, owner)
 		return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -546,10 +545,7 @@ func (s *Store) FillRateLimits(ctx context.Context, keys []Key) error {
 	for i, k := range keys {
 		rows[i], at[k.rowID] = k.rowID, i
 	}
-	ids, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
+	in, ids := inList(rows)
 	return s.read(ctx, func(tx *sql.Tx) error {
 		type limit struct{ row, capacity, frequency int64 }
 		return eachRow(ctx, tx, func(r rowScanner) (limit, error) {
@@ -559,6 +555,6 @@ func (s *Store) FillRateLimits(ctx context.Context, keys []Key) error {
 			k := &keys[at[l.row]]
 			k.Capacity, k.Frequency = int(l.capacity), int(l.frequency)
 			return nil
-		}, `SELECT k.id, k.capacity, k.frequency FROM json_each(?) j JOIN keys k ON k.id = j.value`, string(ids))
+		}, `SELECT k.id, k.capacity, k.frequency FROM keys k WHERE k.id IN `+in, ids...)
 	})
 }

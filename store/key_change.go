@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,24 +100,21 @@ func (c *changeTx) flush() error {
 	if len(c.deleted) == 0 {
 		return nil
 	}
-	ids, err := json.Marshal(c.deleted)
-	if err != nil {
-		return err
-	}
+	in, ids := inList(c.deleted)
 	// First the search entries, read from the rows. Then the permissions
 	// and previous secrets, which the rows' deletion would find and delete
 	// one key at a time.
-	if err := c.text.dropKeys(c.ctx, c.tx, string(ids)); err != nil {
+	if err := c.text.dropKeys(c.ctx, c.stmts, in, ids); err != nil {
 		return err
 	}
 	for _, query := range []string{
-		`DELETE FROM key_permissions WHERE key_id IN (SELECT value FROM json_each(?))`,
-		`DELETE FROM previous_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
-		`DELETE FROM kept_secrets WHERE key_id IN (SELECT value FROM json_each(?))`,
-		`DELETE FROM key_schedules WHERE key_id IN (SELECT value FROM json_each(?))`,
-		`DELETE FROM keys WHERE id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM key_permissions WHERE key_id IN ` + in,
+		`DELETE FROM previous_secrets WHERE key_id IN ` + in,
+		`DELETE FROM kept_secrets WHERE key_id IN ` + in,
+		`DELETE FROM key_schedules WHERE key_id IN ` + in,
+		`DELETE FROM keys WHERE id IN ` + in,
 	} {
-		if _, err := c.exec(query, string(ids)); err != nil {
+		if _, err := c.exec(query, ids...); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -759,13 +758,10 @@ func forgetKeptSecrets(ctx context.Context, tx *sql.Tx, o Org, ev *eventRecord) 
 	if len(rows) == 0 {
 		return nil
 	}
-	list, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
+	in, args := inList(rows)
 	// The kept secrets are few; the keys of a subtree may be a million.
 	res, err := tx.ExecContext(ctx, `DELETE FROM kept_secrets WHERE uncollected = 0
-		AND (SELECT org_id FROM keys WHERE id = kept_secrets.key_id) IN (SELECT value FROM json_each(?))`, string(list))
+		AND (SELECT org_id FROM keys WHERE id = kept_secrets.key_id) IN `+in, args...)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -339,4 +340,18 @@ func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...a
 		return c.tx.QueryRowContext(ctx, query, args...) // fails the same way, with the error
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// inList is "(?, ?, …)" with a placeholder for each of values, and the
+// values as arguments: a list of ids, bound the same way on both engines.
+// An empty list matches nothing.
+func inList[T any](values []T) (string, []any) {
+	if len(values) == 0 {
+		return "(NULL)", nil
+	}
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return "(?" + strings.Repeat(", ?", len(values)-1) + ")", args
 }

@@ -14,9 +14,9 @@ type textIndex interface {
 	addKey(ctx context.Context, tx execer, row int64, name, creator string) error
 	// renameKey indexes a key's new name; it runs before the row changes.
 	renameKey(ctx context.Context, tx execer, row int64, name, creator string) error
-	// dropKeys forgets the keys whose rows idsJSON lists (a JSON array);
-	// it runs before the rows go.
-	dropKeys(ctx context.Context, tx execer, idsJSON string) error
+	// dropKeys forgets the keys whose rows are in the list in, of the
+	// values ids (see inList); it runs before the rows go.
+	dropKeys(ctx context.Context, tx execer, in string, ids []any) error
 	// addEvent indexes a new event.
 	addEvent(ctx context.Context, tx execer, id int64, e eventRecord, actor string) error
 	// dropEvents forgets the events that batch (a query of their ids, with
@@ -46,9 +46,9 @@ func (ftsIndex) renameKey(ctx context.Context, tx execer, row int64, name, creat
 	return addWords(ctx, tx, strings.Fields(words))
 }
 
-func (ftsIndex) dropKeys(ctx context.Context, tx execer, idsJSON string) error {
+func (ftsIndex) dropKeys(ctx context.Context, tx execer, in string, ids []any) error {
 	// The index reads the words it drops from the rows.
-	_, err := tx.ExecContext(ctx, `DELETE FROM key_search WHERE docid IN (SELECT value FROM json_each(?))`, idsJSON)
+	_, err := tx.ExecContext(ctx, `DELETE FROM key_search WHERE docid IN `+in, ids...)
 	return err
 }
 
@@ -70,7 +70,7 @@ type noTextIndex struct{}
 
 func (noTextIndex) addKey(context.Context, execer, int64, string, string) error    { return nil }
 func (noTextIndex) renameKey(context.Context, execer, int64, string, string) error { return nil }
-func (noTextIndex) dropKeys(context.Context, execer, string) error                 { return nil }
+func (noTextIndex) dropKeys(context.Context, execer, string, []any) error          { return nil }
 func (noTextIndex) addEvent(context.Context, execer, int64, eventRecord, string) error {
 	return nil
 }

@@ -176,7 +176,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		hour, day := hourOf(now), dayOf(now)
 		used, err := tx.PrepareContext(ctx, `UPDATE keys SET use_count = use_count + ?1, uses_24h = uses_24h + ?1,
-			last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?3`)
+			last_used_at = CASE WHEN coalesce(last_used_at, 0) > ?2 THEN last_used_at ELSE ?2 END WHERE id = ?3`)
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 			return err
 		}
 		for row, at := range tokens {
-			if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`, at, row); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET last_used_at = CASE WHEN coalesce(last_used_at, 0) > ?1 THEN last_used_at ELSE ?1 END WHERE id = ?2`, at, row); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"slices"
 	"time"
 )
@@ -255,13 +254,10 @@ func (s *Store) Sparklines(ctx context.Context, keys []Key, hours int) (map[stri
 		line := make([]int64, hours)
 		out[k.ID], byRow[k.rowID] = line, line
 	}
-	ids, err := json.Marshal(rows)
-	if err != nil {
-		return nil, err
-	}
+	in, ids := inList(rows)
 	last := hourOf(s.now())
 	first := last - int64(hours-1)*3600
-	err = s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *sql.Tx) error {
 		type hourCount struct{ key, hour, count int64 }
 		return eachRow(ctx, tx, func(r rowScanner) (hourCount, error) {
 			var v hourCount
@@ -273,8 +269,8 @@ func (s *Store) Sparklines(ctx context.Context, keys []Key, hours int) (map[stri
 				}
 			}
 			return nil
-		}, `SELECT u.key_id, u.hour, u.count FROM json_each(?) j JOIN key_usage_hourly u ON u.key_id = j.value
-			WHERE u.hour >= ? AND u.outcome = 0`, string(ids), first)
+		}, `SELECT u.key_id, u.hour, u.count FROM key_usage_hourly u
+			WHERE u.key_id IN `+in+` AND u.hour >= ? AND u.outcome = 0`, append(ids, first)...)
 	})
 	return out, err
 }

@@ -36,7 +36,8 @@ type argRef struct {
 }
 
 // rebind numbers the placeholders of query, leaving alone what sits in
-// quotes or comments and PostgreSQL's "::" casts.
+// quotes or comments and PostgreSQL's "::" casts, and drops SQLite's
+// planner hints.
 func rebind(query string) rebound {
 	var (
 		b         strings.Builder
@@ -91,6 +92,19 @@ func rebind(query string) rebound {
 			}
 			placeholder(argRef{name: query[i+1 : end]})
 			i = end - 1
+		case isNameStart(c) && (i == 0 || !isNamePart(query[i-1])):
+			// A word: SQLite's planner hints, which name an index or none,
+			// mean nothing here and go; any other word stays.
+			if n := plannerHint(query[i:]); n > 0 {
+				i += n - 1
+				break
+			}
+			end := i + 1
+			for end < len(query) && isNamePart(query[end]) {
+				end++
+			}
+			b.WriteString(query[i:end])
+			i = end - 1
 		case c == '?':
 			end := i + 1
 			for end < len(query) && '0' <= query[end] && query[end] <= '9' {
@@ -111,6 +125,38 @@ func rebind(query string) rebound {
 	}
 	r.query = b.String()
 	return r
+}
+
+// plannerHint returns the length of the SQLite planner hint that text
+// starts with ("INDEXED BY name" or "NOT INDEXED", in any case), 0 if none.
+func plannerHint(text string) int {
+	words := func(n int) ([]string, int) {
+		var out []string
+		i := 0
+		for len(out) < n {
+			for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n') {
+				i++
+			}
+			start := i
+			for i < len(text) && isNamePart(text[i]) {
+				i++
+			}
+			if start == i {
+				return out, i
+			}
+			out = append(out, text[start:i])
+		}
+		return out, i
+	}
+	w, n := words(3)
+	switch {
+	case len(w) == 3 && strings.EqualFold(w[0], "INDEXED") && strings.EqualFold(w[1], "BY"):
+		return n
+	case len(w) >= 2 && strings.EqualFold(w[0], "NOT") && strings.EqualFold(w[1], "INDEXED"):
+		_, n = words(2)
+		return n
+	}
+	return 0
 }
 
 // closing returns the index just past the quote q that closes a quoted

@@ -21,6 +21,9 @@ func TestRebind(t *testing.T) {
 		{"SELECT ? /* unterminated ?", "SELECT $1 /* unterminated ?", "[{1 }]"},
 		{"SELECT 'open ?", "SELECT 'open ?", "[]"},
 		{"SET a = ?2, b = ?1 WHERE c = ?2", "SET a = $1, b = $2 WHERE c = $1", "[{2 ?2} {1 ?1}]"},
+		{"SELECT x FROM keys k INDEXED BY keys_by_name WHERE y", "SELECT x FROM keys k  WHERE y", "[]"},
+		{"FROM keys k not indexed\n WHERE notindexed = ?", "FROM keys k \n WHERE notindexed = $1", "[{1 }]"},
+		{"SELECT 'INDEXED BY x', indexed_by FROM t", "SELECT 'INDEXED BY x', indexed_by FROM t", "[]"},
 		{"WHERE k.id > :p1 AND k.n LIKE :p10 ESCAPE '\\'", "WHERE k.id > $1 AND k.n LIKE $2 ESCAPE '\\'", "[{0 p1} {0 p10}]"},
 	} {
 		r := rebind(c.in)
