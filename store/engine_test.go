@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -124,5 +126,15 @@ func skipIfNotPorted(t testing.TB) {
 	top, _, _ := strings.Cut(t.Name(), "/")
 	if area, ok := notOnPostgresYet[top]; ok && onPostgres {
 		t.Skip("not on PostgreSQL yet: " + area)
+	}
+}
+
+// TestPostgresIsRefusedOutsideTheTests: until every query runs on
+// PostgreSQL, the command line's --db takes no postgres:// URL.
+func TestPostgresIsRefusedOutsideTheTests(t *testing.T) {
+	for _, open := range []func(context.Context, string) (*Store, error){Open, OpenExisting} {
+		if _, err := open(context.Background(), "postgres://keydesk@localhost/keydesk"); !errors.Is(err, errNoPostgresYet) {
+			t.Fatalf("a postgres:// URL: %v", err)
+		}
 	}
 }

@@ -76,18 +76,27 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Open opens (creating if needed) the database file at path, or the
-// PostgreSQL database a postgres:// URL names, and applies any
-// migration it has not seen yet.
+// Open opens (creating if needed) the database file at path and applies
+// any migration it has not seen yet.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if postgres.IsURL(path) {
+		return nil, errNoPostgresYet
+	}
 	return open(ctx, path, true)
 }
+
+// errNoPostgresYet refuses a postgres:// URL: the store's own tests run on
+// PostgreSQL, but not all of its queries do yet.
+var errNoPostgresYet = errors.New("--db: PostgreSQL is not supported yet (the store runs on it only in part); give a SQLite file path")
 
 // OpenExisting opens the database file at path like Open, but never creates
 // it: for the commands other than serve, where a mistyped --db should say
 // so rather than make an empty database.
 func OpenExisting(ctx context.Context, path string) (*Store, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !postgres.IsURL(path) {
+	if postgres.IsURL(path) {
+		return nil, errNoPostgresYet
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("there is no database at %s: check --db (or KEYDESK_DB); keydesk serve creates one", path)
 	}
 	return open(ctx, path, false)

@@ -17,7 +17,7 @@ func (c *testClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 // its clock at a fixed time.
 func newTestStore(t testing.TB) (*Store, *testClock) {
 	t.Helper()
-	s, err := Open(context.Background(), testDatabase(t))
+	s, err := open(context.Background(), testDatabase(t), true)
 	if err != nil {
 		t.Fatal(err)
 	}
