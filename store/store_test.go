@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -162,5 +165,27 @@ func TestBackup(t *testing.T) {
 	defer c.Close()
 	if n := count(t, c, "keys"); n != 1 {
 		t.Fatalf("keys in backup = %d, want 1", n)
+	}
+}
+
+// TestCloseLeavesNoLog: closing the store writes SQLite's log into the
+// file and deletes it, so that a closed database is one file, and the next
+// opening does not read through a log as large as its last writes.
+func TestCloseLeavesNoLog(t *testing.T) {
+	sqliteOnly(t, "the file's log")
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreateKey(t, s, NewKey{Name: "logged"})
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("no log while open: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the log is still there after Close: %v", err)
 	}
 }

@@ -130,12 +130,15 @@ func (db *DB) Pools() (writer, reader *sql.DB) { return db.Writer, db.Reader }
 // Name is the file's path.
 func (db *DB) Name() string { return db.Path }
 
-// Close closes both pools, then the file.
+// Close closes the readers, then the writer, then the file. The writer
+// goes last: the last connection to close writes the log (-wal) into the
+// file and deletes it, which a read-only one cannot do.
 func (db *DB) Close() error {
-	err := db.Writer.Close()
+	var err error
 	if db.Reader != nil {
-		err = errors.Join(db.Reader.Close(), err)
+		err = db.Reader.Close()
 	}
+	err = errors.Join(err, db.Writer.Close())
 	if db.file != nil { // last: see DB.file
 		err = errors.Join(err, db.file.Close())
 	}
