@@ -128,17 +128,18 @@ func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Ac
 	if org == 0 {
 		org = actor.Scope.orgRow()
 	}
-	var id int64
-	err = tx.QueryRowContext(ctx, `
+	// Written, not queried: in a bulk action of SQLite's a statement that
+	// returns the new id (RETURNING) took three times as long.
+	_, err = tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
 			target_name, changes, details, bulk_id, client_addr, user_agent, org_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
-		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org).Scan(&id)
+		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org)
 	if err != nil {
 		return err
 	}
-	return s.text.addEvent(ctx, tx, id, e, actor.Username)
+	return s.text.addLastEvent(ctx, tx, e, actor.Username)
 }
 
 // eventTerms is the text indexed for an event: the words of its actor,

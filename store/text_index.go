@@ -17,8 +17,8 @@ type textIndex interface {
 	// dropKeys forgets the keys whose rows are in the list in, of the
 	// values ids (see inList); it runs before the rows go.
 	dropKeys(ctx context.Context, tx execer, in string, ids []any) error
-	// addEvent indexes a new event.
-	addEvent(ctx context.Context, tx execer, id int64, e eventRecord, actor string) error
+	// addLastEvent indexes the event the transaction wrote last.
+	addLastEvent(ctx context.Context, tx execer, e eventRecord, actor string) error
 	// dropEvents forgets the events that batch (a query of their ids, with
 	// args) lists; it runs before the events go.
 	dropEvents(ctx context.Context, tx execer, batch string, args ...any) error
@@ -52,8 +52,8 @@ func (ftsIndex) dropKeys(ctx context.Context, tx execer, in string, ids []any) e
 	return err
 }
 
-func (ftsIndex) addEvent(ctx context.Context, tx execer, id int64, e eventRecord, actor string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (?, ?)`, id,
+func (ftsIndex) addLastEvent(ctx context.Context, tx execer, e eventRecord, actor string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) VALUES (last_insert_rowid(), ?)`,
 		eventTerms(actor, e.Action, e.TargetType, e.TargetID, e.TargetName, e.BulkID))
 	return err
 }
@@ -68,10 +68,8 @@ func (ftsIndex) dropEvents(ctx context.Context, tx execer, batch string, args ..
 // noTextIndex is PostgreSQL's: nothing to keep beside the tables.
 type noTextIndex struct{}
 
-func (noTextIndex) addKey(context.Context, execer, int64, string, string) error    { return nil }
-func (noTextIndex) renameKey(context.Context, execer, int64, string, string) error { return nil }
-func (noTextIndex) dropKeys(context.Context, execer, string, []any) error          { return nil }
-func (noTextIndex) addEvent(context.Context, execer, int64, eventRecord, string) error {
-	return nil
-}
-func (noTextIndex) dropEvents(context.Context, execer, string, ...any) error { return nil }
+func (noTextIndex) addKey(context.Context, execer, int64, string, string) error     { return nil }
+func (noTextIndex) renameKey(context.Context, execer, int64, string, string) error  { return nil }
+func (noTextIndex) dropKeys(context.Context, execer, string, []any) error           { return nil }
+func (noTextIndex) addLastEvent(context.Context, execer, eventRecord, string) error { return nil }
+func (noTextIndex) dropEvents(context.Context, execer, string, ...any) error        { return nil }
