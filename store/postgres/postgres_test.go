@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -83,20 +84,8 @@ func TestOpenMigratesAnEmptyDatabase(t *testing.T) {
 // full-text search keeps, which PostgreSQL's search does without.
 func TestSchemaHasTheSQLiteTables(t *testing.T) {
 	db := open(t, pgtest.URL(t))
-	ctx := context.Background()
-	pg := map[string][]string{}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+	pg := columnsByTable(t, db.Reader, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name <> 'keydesk_schema' ORDER BY table_name, column_name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
-			t.Fatal(err)
-		}
-		pg[table] = append(pg[table], column)
-	}
 	lite := sqliteColumns(t)
 	for table, columns := range lite {
 		if !slices.Equal(pg[table], columns) {
@@ -123,19 +112,30 @@ func sqliteColumns(t *testing.T) map[string][]string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	out := map[string][]string{}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_xinfo(m.name) p
+	return columnsByTable(t, db.Reader, `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_xinfo(m.name) p
 		WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND m.name NOT LIKE 'sqlite_%'
 			AND m.name NOT LIKE '%search%' ORDER BY m.name, p.name`)
+}
+
+// columnsByTable runs a query of tables and their columns, in order, and
+// gathers each table's columns.
+func columnsByTable(t *testing.T, db *sql.DB, query string) map[string][]string {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
+	out := map[string][]string{}
 	for rows.Next() {
 		var table, column string
 		if err := rows.Scan(&table, &column); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = append(out[table], column)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
