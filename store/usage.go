@@ -111,16 +111,13 @@ func (r *refusals) forget(org int64) {
 // forgetOrgUsage deletes the refusals counted for an organization, and
 // its spikes, inside the transaction that deletes it.
 func forgetOrgUsage(ctx context.Context, tx *sql.Tx, org int64) error {
-	for _, q := range []string{
-		`DELETE FROM org_refusals_hourly WHERE org_id = ?`,
-		`DELETE FROM org_refusals_daily WHERE org_id = ?`,
-		`DELETE FROM usage_spikes WHERE subject = 'org:' || ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, org); err != nil {
+	for _, table := range []string{"org_refusals_hourly", "org_refusals_daily"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE org_id = ?`, org); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := tx.ExecContext(ctx, `DELETE FROM usage_spikes WHERE subject = ?`, spikeSubject("org", org))
+	return err
 }
 
 // countRefusal counts a verification that found no key, for the
@@ -184,7 +181,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		add := func(table, column string, list []pending) error {
 			upsert := func(table, bucket string) (*sql.Stmt, error) {
 				return tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+column+`, `+bucket+`, outcome, count) VALUES (?, ?, ?, ?)
-					ON CONFLICT DO UPDATE SET count = count + excluded.count`)
+					ON CONFLICT (`+column+`, `+bucket+`, outcome) DO UPDATE SET count = `+table+`.count + excluded.count`)
 			}
 			hourly, err := upsert(table+"_hourly", "hour")
 			if err != nil {

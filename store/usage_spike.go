@@ -159,7 +159,7 @@ func (d *spikeCheck) key(s *Store, b busyRow) (bool, error) {
 		return false, err
 	}
 	usual := h.usual()
-	if fresh, err := d.record("key:"+strconv.FormatInt(k.row, 10), b.count, usual); err != nil || !fresh {
+	if fresh, err := d.record(spikeSubject("key", k.row), b.count, usual); err != nil || !fresh {
 		return false, err
 	}
 	multiple, floor := d.orgs[k.org].Effective.Spike()
@@ -181,7 +181,7 @@ func (d *spikeCheck) org(s *Store, b busyRow) (bool, error) {
 		return false, err
 	}
 	usual := h.usual()
-	if fresh, err := d.record("org:"+strconv.FormatInt(b.row, 10), b.count, usual); err != nil || !fresh {
+	if fresh, err := d.record(spikeSubject("org", b.row), b.count, usual); err != nil || !fresh {
 		return false, err
 	}
 	multiple, floor := o.Effective.Spike()
@@ -196,4 +196,10 @@ func spikeDetails(hour, count, usual int64, multiple, floor int) map[string]any 
 		"hour": time.Unix(hour, 0).UTC().Format(time.RFC3339), "count": count, "usual_per_hour": usual,
 		"multiple": multiple, "floor": floor,
 	}
+}
+
+// spikeSubject names a key ("key") or an organization ("org") by its row
+// in usage_spikes.
+func spikeSubject(kind string, row int64) string {
+	return kind + ":" + strconv.FormatInt(row, 10)
 }

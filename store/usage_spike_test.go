@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 )
@@ -11,9 +12,10 @@ import (
 // "org_refusals_hourly", refusals of an organization) in the hour of at.
 func addUsage(t *testing.T, s *Store, table string, row int64, at time.Time, count int64) {
 	t.Helper()
+	owner, _, _ := strings.Cut(table, "_") // key_usage_hourly: key_id
 	err := s.write(context.Background(), func(tx *sql.Tx, _ time.Time) error {
 		_, err := tx.ExecContext(context.Background(), `INSERT INTO `+table+` VALUES (?, ?, 0, ?)
-			ON CONFLICT DO UPDATE SET count = count + excluded.count`, row, hourOf(at), count)
+			ON CONFLICT (`+owner+`_id, hour, outcome) DO UPDATE SET count = `+table+`.count + excluded.count`, row, hourOf(at), count)
 		return err
 	})
 	if err != nil {

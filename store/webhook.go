@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -428,16 +429,21 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, lease time.Du
 		if msgID != "" {
 			which = `state = 'waiting' AND msg_id = ?4`
 		}
-		claimed, err := allRows(ctx, tx, func(r rowScanner) (struct{ row, hook int64 }, error) {
-			var c struct{ row, hook int64 }
-			return c, r.Scan(&c.row, &c.hook)
+		type claim struct{ row, hook, due int64 }
+		claimed, err := allRows(ctx, tx, func(r rowScanner) (claim, error) {
+			var c claim
+			return c, r.Scan(&c.row, &c.hook, &c.due)
 		}, `UPDATE webhook_deliveries SET owner = ?2, lease_until = ?3
 			WHERE id IN (SELECT id FROM webhook_deliveries WHERE `+which+` AND (lease_until IS NULL OR lease_until <= ?1)
-				ORDER BY next_try LIMIT ?5)
-			RETURNING id, webhook_id`, now.Unix(), owner, now.Add(lease).Unix(), msgID, n)
+				ORDER BY next_try, id LIMIT ?5)
+			RETURNING id, webhook_id, next_try`, now.Unix(), owner, now.Add(lease).Unix(), msgID, n)
 		if err != nil {
 			return err
 		}
+		// RETURNING keeps no order: the oldest due go first.
+		slices.SortFunc(claimed, func(a, b claim) int {
+			return cmp.Or(cmp.Compare(a.due, b.due), cmp.Compare(a.row, b.row))
+		})
 		hooks := map[int64]Delivery{}
 		for _, c := range claimed {
 			d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d WHERE d.id = ?`, c.row))
