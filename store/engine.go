@@ -15,6 +15,9 @@ type engine interface {
 	// Pools returns the writer, through which every write goes, and the
 	// pool of readers.
 	Pools() (writer, reader *sql.DB)
+	// LockWrites makes tx, a transaction of the writer, the only one
+	// writing to the database until it ends, in this process or another.
+	LockWrites(ctx context.Context, tx *sql.Tx) error
 	// Name names the database for people: a file's path, or a URL
 	// without its password.
 	Name() string

@@ -181,6 +181,9 @@ func (s *Store) transact(ctx context.Context, db beginner, fn func(tx *sql.Tx, n
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.db.LockWrites(ctx, tx); err != nil {
+		return err
+	}
 	if err := fn(tx, s.now()); err != nil {
 		return err
 	}

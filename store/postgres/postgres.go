@@ -34,6 +34,9 @@ func IsURL(dsn string) bool {
 // to pick the same number to collide.
 const migrationLock int64 = 0x6b65796465736b
 
+// writeLock is the advisory lock every write transaction holds: "keydeskw".
+const writeLock int64 = 0x6b65796465736b77
+
 // DB is an open PostgreSQL database. Writer and Reader are two pools, as
 // on SQLite, so that the store's writes and reads keep their own limits.
 type DB struct {
@@ -93,6 +96,16 @@ func (db *DB) Check(ctx context.Context, table string) error {
 	for rows.Next() {
 	}
 	return rows.Err()
+}
+
+// LockWrites makes tx the only write transaction on the database until it
+// ends, across every instance, as SQLite's one writer is: the store's
+// rules read, then write (a name is free, a user is under the policy's
+// allowance, events' ids rise with their times), and two writers at once
+// would break them, or deadlock on each other's rows.
+func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLock)
+	return err
 }
 
 // DataVersion is always 0 for now: another instance's changes are not

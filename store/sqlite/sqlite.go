@@ -211,6 +211,10 @@ func (db *DB) apply(ctx context.Context, body string, n int) error {
 	return tx.Commit()
 }
 
+// LockWrites does nothing: the writer is one connection, whose
+// transactions begin immediate, so they already run one at a time.
+func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error { return nil }
+
 // DataVersion is the writer connection's PRAGMA data_version, which
 // SQLite moves on when another connection commits: since the read pool
 // never writes, only another process (a command run beside the server)
