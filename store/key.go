@@ -423,11 +423,12 @@ func (r *keyRow) scan(row rowScanner, extra ...any) (Key, error) {
 	return k, nil
 }
 
-// keyOrgs reads keyOrgColumns once per organization for a read that meets
-// many keys, in the read's own snapshot, so that the keys it returns say
-// exactly what keyColumns would.
+// keyOrgs holds keyOrgColumns of every organization, for a read that
+// meets many keys: read before the keys are, in the read's own snapshot,
+// so that the keys it returns say exactly what keyColumns would, and no
+// query runs while the keys' rows stream (a PostgreSQL connection answers
+// one query at a time).
 type keyOrgs struct {
-	stmt  *sql.Stmt
 	byRow map[int64]keyOrg
 }
 
@@ -436,35 +437,31 @@ type keyOrg struct {
 	off     bool
 }
 
-func newKeyOrgs(ctx context.Context, tx *sql.Tx) (*keyOrgs, error) {
-	stmt, err := tx.PrepareContext(ctx, `SELECT `+keyOrgColumns+` FROM (SELECT ? AS org_id) k`)
-	if err != nil {
-		return nil, err
+func readKeyOrgs(ctx context.Context, tx *sql.Tx) (*keyOrgs, error) {
+	type orgRow struct {
+		row int64
+		org keyOrg
 	}
-	return &keyOrgs{stmt: stmt, byRow: map[int64]keyOrg{}}, nil
+	o := &keyOrgs{byRow: map[int64]keyOrg{}}
+	err := eachRow(ctx, tx, func(r rowScanner) (orgRow, error) {
+		var v orgRow
+		return v, r.Scan(&v.row, &v.org.id, &v.org.ids, &v.org.off)
+	}, func(v orgRow) error {
+		o.byRow[v.row] = v.org
+		return nil
+	}, `SELECT k.org_id, `+keyOrgColumns+` FROM (SELECT id AS org_id FROM organizations) k`)
+	return o, err
 }
 
 // fill sets the organization fields of k, read by scanKeyRow.
-func (o *keyOrgs) fill(ctx context.Context, k *Key) error {
+func (o *keyOrgs) fill(_ context.Context, k *Key) error {
 	org, ok := o.byRow[k.orgRow]
 	if !ok {
-		var err error
-		if org, err = o.read(ctx, k.orgRow); err != nil {
-			return err
-		}
-		o.byRow[k.orgRow] = org
+		return fmt.Errorf("key %s: organization %d is not in the snapshot", k.ID, k.orgRow)
 	}
 	k.OrgID, k.orgIDs, k.OrgOff = org.id, org.ids, org.off
 	return nil
 }
-
-func (o *keyOrgs) read(ctx context.Context, row int64) (keyOrg, error) {
-	var org keyOrg
-	err := o.stmt.QueryRowContext(ctx, row).Scan(&org.id, &org.ids, &org.off)
-	return org, err
-}
-
-func (o *keyOrgs) close() error { return o.stmt.Close() }
 
 // keyByID reads the key with a public id, if it is in the scope: a key
 // outside it does not exist for the caller.
