@@ -31,6 +31,19 @@ type engine interface {
 	// on most of a table, until done.
 	WriterWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error)
 	Close() error
+
+	// The SQL that differs between the engines, for the store's queries:
+	//
+	// IDArray aggregates the integer column into one text value, which
+	// IDsIn lists back, bound to holder, as the column value.
+	IDArray(column string) string
+	IDsIn(holder string) string
+	// Contains is the condition that the text text holds part.
+	Contains(text, part string) string
+	// IndexesOf is a query of the name and the statement that makes
+	// each index of the table bound to its one parameter, except those
+	// of its primary key and unique constraints.
+	IndexesOf() string
 }
 
 var (
@@ -43,7 +56,7 @@ var (
 func openEngine(ctx context.Context, dsn string, create bool) (engine, textIndex, error) {
 	if postgres.IsURL(dsn) {
 		db, err := postgres.Open(ctx, dsn)
-		return db, noTextIndex{}, err
+		return db, pgSearch{}, err
 	}
 	db, err := sqlite.Open(ctx, DriverName, dsn, create)
 	return db, ftsIndex{}, err

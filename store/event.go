@@ -128,18 +128,21 @@ func (s *Store) logEvent(ctx context.Context, tx execer, now time.Time, actor Ac
 	if org == 0 {
 		org = actor.Scope.orgRow()
 	}
-	// Written, not queried: in a bulk action of SQLite's a statement that
-	// returns the new id (RETURNING) took three times as long.
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO events (at, actor_id, actor_username, action, target_type, target_id,
-			target_name, changes, details, bulk_id, client_addr, user_agent, org_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
-		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org)
-	if err != nil {
-		return err
+	return s.text.insertEvent(ctx, tx, []any{now.Unix(), nullID(actor.UserID), actor.Username, e.Action, e.TargetType, e.TargetID,
+		e.TargetName, changes, details, e.BulkID, actor.ClientAddr, actor.UserAgent, org},
+		eventTerms(actor.Username, e.Action, e.TargetType, e.TargetID, e.TargetName, e.BulkID))
+}
+
+// insertEventSQL writes an event, with values for its columns in this
+// order, and then those of more, an engine's own.
+func insertEventSQL(more ...[2]string) string {
+	columns := "at, actor_id, actor_username, action, target_type, target_id, target_name, changes, details, bulk_id, client_addr, user_agent, org_id"
+	values := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	for _, m := range more {
+		columns += ", " + m[0]
+		values += ", " + m[1]
 	}
-	return s.text.addLastEvent(ctx, tx, e, actor.Username)
+	return "INSERT INTO events (" + columns + ") VALUES (" + values + ")"
 }
 
 // eventTerms is the text indexed for an event: the words of its actor,
@@ -235,23 +238,37 @@ func (e Event) DetailsJSON() string {
 // audit log by retrying what they may not do.
 func (s *Store) RecordAccessDenied(ctx context.Context, actor Actor, route, path string) error {
 	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		minute := now.Truncate(time.Minute).Unix()
+		args := []any{now.Truncate(time.Minute).Unix(), ActionAccessDenied, actor.Username, route}
+		who := "actor_id IS NULL"
+		if id := nullID(actor.UserID); id.Valid {
+			who, args = "actor_id = ?", append(args, id)
+		}
 		// Only this minute's events are read: the index on at bounds it.
-		res, err := tx.ExecContext(ctx, `
-			UPDATE events SET details = json_set(CASE WHEN details = '' THEN '{}' ELSE details END,
-				'$.count', coalesce(json_extract(nullif(details, ''), '$.count'), 1) + 1)
-			WHERE id = (SELECT id FROM events INDEXED BY events_by_at
-				WHERE at >= ? AND action = ? AND actor_username = ? AND actor_id IS ? AND target_name = ?
-				ORDER BY id DESC LIMIT 1)`,
-			minute, ActionAccessDenied, actor.Username, nullID(actor.UserID), route)
+		var last int64
+		var details string
+		err := tx.QueryRowContext(ctx, `SELECT id, details FROM events INDEXED BY events_by_at
+			WHERE at >= ? AND action = ? AND actor_username = ? AND target_name = ? AND `+who+`
+			ORDER BY id DESC LIMIT 1`, args...).Scan(&last, &details)
+		if err == sql.ErrNoRows {
+			return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
+				Details: map[string]any{"path": path, "count": 1}})
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
+		d := map[string]any{"count": 1.0}
+		if details != "" {
+			if err := json.Unmarshal([]byte(details), &d); err != nil {
+				return err
+			}
+		}
+		n, _ := d["count"].(float64)
+		d["count"] = n + 1
+		if details, err = jsonOrEmpty(d); err != nil {
 			return err
 		}
-		return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
-			Details: map[string]any{"path": path, "count": 1}})
+		_, err = tx.ExecContext(ctx, `UPDATE events SET details = ? WHERE id = ?`, details, last)
+		return err
 	})
 }
 

@@ -71,37 +71,40 @@ type EventPage struct {
 // exact.
 //
 // One index leads each query, walking the log newest first. A search that
-// matches few events leads: the others are only tested on its matches (a
-// unary plus keeps SQLite from using their indexes, which would mean
-// sorting). A search that matches many is only tested, on the events of the
+// matches few events leads: the others are only tested on its matches
+// (an expression of each column keeps SQLite from using their indexes,
+// which would mean sorting). A search that matches many is only tested, on the events of the
 // action, actor or target asked for; alone, it leads still, through the
 // ordered list of its matches.
-func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, int, error) {
+func (f EventFilter) where(ctx context.Context, tx *sql.Tx, idx textIndex, a *args) (string, int, error) {
 	if f.Action != "" && !slices.Contains(EventActions, f.Action) {
 		return "", 0, Errorf(EINVALID, "action", "There is no event action %q.", f.Action)
 	}
 	conds := []string{f.scope.orgCondition(a, "e.org_id")}
-	matches, tested := -1, ""
-	if match, _ := eventSearchQuery(f.Search); match != "" {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_search WHERE event_search MATCH ?`, match).Scan(&matches); err != nil {
+	// A column that is only tested is read through an expression, which no
+	// index holds: SQLite then leaves its index alone.
+	matches, tested := -1, func(column string) string { return column }
+	if words := searchWords(f.Search); len(words) > 0 {
+		match := idx.eventQuery(words)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+idx.eventsMatching("?")+`) AS m`, match).Scan(&matches); err != nil {
 			return "", 0, err
 		}
 		in := "e.id IN"
 		if matches <= broadSearch || !f.indexed() {
-			tested = "+"
+			tested = func(column string) string { return "(" + column + " || '')" }
 		} else {
-			in = "+e.id IN"
+			in = "e.id + 0 IN"
 		}
-		conds = append(conds, in+" (SELECT docid FROM event_search WHERE event_search MATCH "+a.add(match)+")")
+		conds = append(conds, in+" ("+idx.eventsMatching(a.add(match))+")")
 	}
 	if f.Action != "" {
-		conds = append(conds, tested+"e.action = "+a.add(f.Action))
+		conds = append(conds, tested("e.action")+" = "+a.add(f.Action))
 	}
 	if f.Actor != "" {
-		conds = append(conds, tested+"e.actor_username = "+a.add(strings.ToLower(f.Actor)))
+		conds = append(conds, tested("e.actor_username")+" = "+a.add(strings.ToLower(f.Actor)))
 	}
 	if f.TargetType != "" {
-		conds = append(conds, tested+"e.target_type = "+a.add(f.TargetType)+" AND "+tested+"e.target_id = "+a.add(f.TargetID))
+		conds = append(conds, tested("e.target_type")+" = "+a.add(f.TargetType)+" AND "+tested("e.target_id")+" = "+a.add(f.TargetID))
 	}
 	if !f.From.IsZero() || !f.To.IsZero() {
 		if !f.From.IsZero() {
@@ -117,7 +120,7 @@ func (f EventFilter) where(ctx context.Context, tx *sql.Tx, a *args) (string, in
 		case err != nil:
 			return "", 0, err
 		case !found:
-			conds = append(conds, "0") // no event at all in the window
+			conds = append(conds, "FALSE") // no event at all in the window
 		default:
 			if lo > 0 {
 				conds = append(conds, "e.id >= "+a.add(lo))
@@ -205,17 +208,6 @@ func (f EventFilter) indexed() bool {
 	return f.Action != "" || f.Actor != "" || f.TargetType != ""
 }
 
-// eventSearchQuery turns what a user typed into an FTS4 prefix query over
-// the event search words.
-func eventSearchQuery(q string) (string, int) {
-	words := searchWords(q)
-	terms := make([]string, len(words))
-	for i, w := range words {
-		terms[i] = w + "*"
-	}
-	return strings.Join(terms, " "), len(words)
-}
-
 // eventQueries is the SQL of one page of the audit log and of its count.
 type eventQueries struct {
 	page      string
@@ -228,9 +220,9 @@ type eventQueries struct {
 }
 
 // sql builds the queries of q inside tx.
-func (q EventQuery) sql(ctx context.Context, tx *sql.Tx) (eventQueries, error) {
+func (q EventQuery) sql(ctx context.Context, tx *sql.Tx, idx textIndex) (eventQueries, error) {
 	var a args
-	where, matches, err := q.where(ctx, tx, &a)
+	where, matches, err := q.where(ctx, tx, idx, &a)
 	if err != nil {
 		return eventQueries{}, err
 	}
@@ -266,7 +258,7 @@ func (s *Store) Events(ctx context.Context, sc Scope, q EventQuery) (EventPage, 
 	}
 	var page EventPage
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		eq, err := q.sql(ctx, tx)
+		eq, err := q.sql(ctx, tx, s.text)
 		if err != nil {
 			return err
 		}
@@ -324,7 +316,7 @@ func (s *Store) EachEvent(ctx context.Context, sc Scope, f EventFilter, fn func(
 	n := 0
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var a args
-		where, _, err := f.where(ctx, tx, &a)
+		where, _, err := f.where(ctx, tx, s.text, &a)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func TestEventQueriesUseAnIndex(t *testing.T) {
 				q.After = 100
 			}
 			err := s.read(ctx, func(tx *sql.Tx) error {
-				eq, err := q.sql(ctx, tx)
+				eq, err := q.sql(ctx, tx, s.text)
 				if err != nil {
 					return err
 				}

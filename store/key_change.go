@@ -460,7 +460,7 @@ func (s *Store) changeKeys(ctx context.Context, actor Actor, ch keyChange, sel K
 	defer done()
 	err = s.writeOn(ctx, conn, func(tx *sql.Tx, now time.Time) error {
 		var err error
-		if keys, err = selectKeys(ctx, tx, actor.Scope, sel, now); err != nil {
+		if keys, err = s.selectKeys(ctx, tx, actor.Scope, sel, now); err != nil {
 			return err
 		}
 		res.Selected = len(keys)
@@ -501,7 +501,7 @@ func (s *Store) changeKeys(ctx context.Context, actor Actor, ch keyChange, sel K
 
 // selectKeys resolves a selection inside tx into row ids, so that a
 // selection of a million keys holds a million integers, not a million keys.
-func selectKeys(ctx context.Context, tx *sql.Tx, sc Scope, sel KeySelection, now time.Time) ([]int64, error) {
+func (s *Store) selectKeys(ctx context.Context, tx *sql.Tx, sc Scope, sel KeySelection, now time.Time) ([]int64, error) {
 	var ids []int64
 	if sel.Filter == nil {
 		seen := make(map[string]bool, len(sel.IDs))
@@ -522,7 +522,7 @@ func selectKeys(ctx context.Context, tx *sql.Tx, sc Scope, sel KeySelection, now
 	if err := f.resolveScope(ctx, tx, sc); err != nil {
 		return nil, err
 	}
-	p, err := planKeys(ctx, tx, f, now)
+	p, err := s.planKeys(ctx, tx, f, now)
 	if err != nil {
 		return nil, err
 	}

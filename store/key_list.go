@@ -191,7 +191,8 @@ func keyDriver(conds ...string) string {
 
 // parts returns the filter's parts at now. Their SQL is fixed text and
 // placeholders; every value is bound in a.
-func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time, noneOff bool) ([]filterPart, error) {
+func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, p *keyPlan) ([]filterPart, error) {
+	a, now, noneOff := &p.a, p.now, p.noneOff
 	var parts []filterPart
 	if !f.scope.Whole() {
 		cond := f.scope.orgCondition(a, "k.org_id")
@@ -203,7 +204,7 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 		parts = append(parts, filterPart{cond: cond, driver: keyDriver(cond), exact: true, ordered: true})
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
-		part, err := searchPart(ctx, tx, a, q)
+		part, err := searchPart(ctx, tx, a, p.text, q)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +238,7 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 			holders[i] = a.add(name)
 			// keys.permissions is the sorted, space-separated copy of
 			// key_permissions: testing it costs nothing once the row is read.
-			conds[i] = "instr(' ' || k.permissions || ' ', ' ' || " + holders[i] + " || ' ') > 0"
+			conds[i] = p.db.Contains("' ' || k.permissions || ' '", "' ' || "+holders[i]+" || ' '")
 		}
 		// key_permissions holds the permission's row: the names' rows
 		// are found once for the whole statement.
@@ -262,71 +263,45 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, a *args, now time.Time
 
 // searchPart is what the user typed as a filter: each word of it is in a
 // word of the key's name or creator, or (two letters or more) starts its
-// public id. LIKE decides. The candidates are the keys that have, for each
-// query word, one of the words that contain it (see search.go), and the
-// keys whose public id starts with a query word; they are exactly the
-// matches for a search of one word. A query word found in too many words
-// is left to LIKE; when every one is, the search lists no candidates.
-func searchPart(ctx context.Context, tx *sql.Tx, a *args, q string) (filterPart, error) {
+// public id. LIKE decides. The text index lists the candidates, when it
+// can (see keyCandidates).
+func searchPart(ctx context.Context, tx *sql.Tx, a *args, idx textIndex, q string) (filterPart, error) {
 	words := searchWords(q)
 	if len(words) == 0 {
 		// Only punctuation: match it literally in names.
 		return filterPart{cond: "k.name_fold LIKE " + a.add(likePattern(foldName(q))) + ` ESCAPE '\'`}, nil
 	}
-	var (
-		conds  []string // each query word, as LIKE decides it
-		inWord []string // each query word that word_search lists, in the name or creator
-		groups []string // the words that contain each of those, ORed
-		ids    []string // each query word that can start a public id, as a range of its index
-		empty  bool     // a query word is in no word
-	)
-	for _, w := range words {
-		p := a.add(likePattern(w))
-		cond := "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
-		found, listed, err := wordsContaining(ctx, tx, w)
-		if err != nil {
-			return filterPart{}, err
-		}
-		if listed {
-			inWord = append(inWord, "("+cond+")")
-			groups = append(groups, "("+strings.Join(found, " OR ")+")")
-			empty = empty || len(found) == 0
-		}
-		if utf8.RuneCountInString(w) >= 2 {
+	conds := make([]string, len(words))
+	for i, w := range words {
+		conds[i] = wordCond(a, w)
+		if idPrefix(w) {
 			// The start of a public id; one letter would pick ids at random.
-			cond += " OR k.public_id LIKE " + a.add(strings.TrimPrefix(likePattern(w), "%")) + ` ESCAPE '\'`
-			// Ids are lowercase letters and digits: "{" follows them all.
-			ids = append(ids, "(k.public_id >= "+a.add(w)+" AND k.public_id < "+a.add(w+"{")+")")
+			conds[i] += " OR k.public_id LIKE " + a.add(strings.TrimPrefix(likePattern(w), "%")) + ` ESCAPE '\'`
 		}
-		conds = append(conds, "("+cond+")")
+		conds[i] = "(" + conds[i] + ")"
 	}
-	part := filterPart{
-		cond:  "(" + strings.Join(conds, " AND ") + ")",
-		probe: true,
+	driver, exact, err := idx.keyCandidates(ctx, tx, a, words)
+	return filterPart{
+		cond:   "(" + strings.Join(conds, " AND ") + ")",
+		driver: driver,
+		exact:  exact,
+		probe:  true,
 		// The full-text index lists its documents by id (the few keys
 		// found by their public id alone come after them).
 		ordered: true,
-	}
-	if len(groups) == 0 {
-		return part, nil // every query word is in too many words to list
-	}
-	// A key that matches has every listed query word in its words, or one
-	// of them starting its id.
-	var selects []string
-	if !empty {
-		selects = append(selects, "SELECT docid AS id FROM key_search WHERE key_search MATCH "+a.add(strings.Join(groups, " ")))
-	}
-	if len(ids) > 0 {
-		// Those the words did not list.
-		selects = append(selects, "SELECT k.id AS id FROM keys k WHERE ("+strings.Join(ids, " OR ")+") AND NOT ("+strings.Join(inWord, " AND ")+")")
-	}
-	if len(selects) == 0 {
-		selects = []string{"SELECT 0 AS id WHERE FALSE"} // a word of one letter that no word has
-	}
-	part.driver = strings.Join(selects, " UNION ALL ")
-	part.exact = len(words) == 1 && len(inWord) == 1
-	return part, nil
+	}, err
 }
+
+// wordCond is the condition that the query word w is in the key's name or
+// creator.
+func wordCond(a *args, w string) string {
+	p := a.add(likePattern(w))
+	return "k.name_fold LIKE " + p + ` ESCAPE '\' OR k.created_by LIKE ` + p + ` ESCAPE '\'`
+}
+
+// idPrefix reports whether the query word w is searched for at the start
+// of public ids too.
+func idPrefix(w string) bool { return utf8.RuneCountInString(w) >= 2 }
 
 // bindTimes puts the placeholders of now and of the end of the soon window
 // into a status condition.
@@ -337,6 +312,8 @@ func bindTimes(cond, now, soon string) string {
 // keyPlan is a filter made ready to run: the condition of all its parts,
 // and the part that drives it.
 type keyPlan struct {
+	db         engine
+	text       textIndex
 	a          args
 	now        time.Time
 	filter     KeyFilter
@@ -366,16 +343,16 @@ type keyPlan struct {
 }
 
 // planKeys measures the parts of f inside tx and picks the driver.
-func planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*keyPlan, error) {
-	p := &keyPlan{now: now, filter: f}
+func (s *Store) planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.Time) (*keyPlan, error) {
+	p := &keyPlan{db: s.db, text: s.text, now: now, filter: f}
 	// Almost always no organization has its API keys switched off: then
 	// the statuses need not ask, and an index can serve what they ask.
-	off, err := queryInt(ctx, tx, `SELECT EXISTS (SELECT 1 FROM organizations INDEXED BY organizations_keys_off WHERE api_keys_enabled = 0)`, nil)
+	off, err := queryInt(ctx, tx, `SELECT count(*) FROM (SELECT 1 FROM organizations INDEXED BY organizations_keys_off WHERE api_keys_enabled = 0 LIMIT 1) AS o`, nil)
 	if err != nil {
 		return nil, err
 	}
 	p.noneOff = off == 0
-	parts, err := f.parts(ctx, tx, &p.a, now, p.noneOff)
+	parts, err := f.parts(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -494,14 +471,15 @@ func countedSQL(parts []filterPart, driver int, probe string) string {
 // narrow reports whether the plan reads every candidate.
 func (p *keyPlan) narrow() bool { return p.whole || (p.driver != "" && p.candidates <= readCap) }
 
-// from is the FROM clause that visits the driver's candidates, or every key.
-func (p *keyPlan) from() string {
+// from is the FROM and WHERE clauses that visit the driver's candidates,
+// or every key, and keep those that meet where.
+func (p *keyPlan) from(where string) string {
 	if p.driver == "" {
-		return "keys k"
+		return "keys k WHERE " + where
 	}
 	// CROSS JOIN keeps SQLite from reordering: the candidates come first,
 	// and each is looked up by its row id.
-	return "(" + p.driver + ") AS d CROSS JOIN keys k ON k.id = d.id"
+	return "(" + p.driver + ") AS d CROSS JOIN keys k WHERE k.id = d.id AND " + where
 }
 
 // matchWhere is the condition of a query that reads the driver's
@@ -528,7 +506,7 @@ func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int
 		// The plan counted the driver's ids far enough already.
 		return min(p.candidates, CountCap), p.candidates > CountCap, "", nil
 	}
-	matches := `SELECT k.id AS id FROM ` + p.from() + ` WHERE ` + p.matchWhere()
+	matches := `SELECT k.id AS id FROM ` + p.from(p.matchWhere())
 	switch {
 	case p.exact:
 		matches = p.driver // its index alone
@@ -540,7 +518,7 @@ func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int
 		n, err = queryInt(ctx, tx, query, p.a.list)
 		return min(n, CountCap), n > CountCap, "", err
 	}
-	query = `SELECT count(*), json_group_array(id) FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `) AS m`
+	query = `SELECT count(*), ` + p.db.IDArray("id") + ` FROM (` + matches + ` LIMIT ` + strconv.Itoa(CountCap+1) + `) AS m`
 	traceQuery(query, p.a.list)
 	err = tx.QueryRowContext(ctx, query, p.a.list...).Scan(&n, &list)
 	return min(n, CountCap), n > CountCap, list, err
@@ -548,7 +526,7 @@ func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int
 
 // ids returns the ids of every matching key, in no order.
 func (p *keyPlan) ids(ctx context.Context, tx *sql.Tx) ([]int64, error) {
-	query := `SELECT k.id FROM ` + p.from() + ` WHERE ` + p.where
+	query := `SELECT k.id FROM ` + p.from(p.where)
 	traceQuery(query, p.a.list)
 	return allRows(ctx, tx, func(r rowScanner) (int64, error) {
 		var id int64
@@ -641,10 +619,10 @@ func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) ([]sort
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + p.from() + ` WHERE ` + p.matchWhere()
+	query := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + p.from(p.matchWhere())
 	if p.whole {
 		// The count found them: their rows alone are read.
-		query = `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE k.id IN (SELECT value FROM json_each(` + a.add(p.wholeIDs) + `))`
+		query = `SELECT ` + strings.Join(exprs, ", ") + ` FROM keys k WHERE k.id IN (` + p.db.IDsIn(a.add(p.wholeIDs)) + `)`
 	}
 	traceQuery(query, a.list)
 	rows, err := tx.QueryContext(ctx, query, a.list...)
@@ -816,15 +794,15 @@ func (p *keyPlan) sortSQL(sort KeySort, desc bool, columns string, fromDriver bo
 	if err != nil {
 		return "", nil, err
 	}
-	from, where := "keys k NOT INDEXED", p.where
+	from := "keys k NOT INDEXED WHERE " + p.where
 	switch {
 	case fromDriver:
-		from = p.from()
+		from = p.from(p.where)
 	case p.probe != "":
-		where = "k.id IN (" + p.probe + ") AND " + where
+		from = "keys k NOT INDEXED WHERE k.id IN (" + p.probe + ") AND " + p.where
 	}
 	dir := map[bool]string{false: " ASC", true: " DESC"}[desc]
-	query := `SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where +
+	query := `SELECT ` + columns + ` FROM ` + from +
 		` ORDER BY ` + strings.Join(exprs, dir+", ") + dir
 	traceQuery(query, a.list)
 	return query, a.list, nil
@@ -838,7 +816,7 @@ func (p *keyPlan) mayHave(st Status) bool {
 // status plans the keys of the plan that have status st: its parts (and
 // what they looked up) and one more, the status.
 func (p *keyPlan) status(ctx context.Context, tx *sql.Tx, st Status) (*keyPlan, error) {
-	sub := &keyPlan{now: p.now, filter: p.filter, noneOff: p.noneOff, a: args{list: slices.Clone(p.a.list)}}
+	sub := &keyPlan{db: p.db, text: p.text, now: p.now, filter: p.filter, noneOff: p.noneOff, a: args{list: slices.Clone(p.a.list)}}
 	cond, driver := st.condition(p.noneOff)
 	n, soon := sub.a.times(p.now)
 	also := filterPart{cond: bindTimes(cond, n, soon), driver: keyDriver(bindTimes(driver, n, soon))}
@@ -992,7 +970,7 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 		if err := q.resolveScope(ctx, tx, sc); err != nil {
 			return err
 		}
-		p, err := planKeys(ctx, tx, q.KeyFilter, now)
+		p, err := s.planKeys(ctx, tx, q.KeyFilter, now)
 		if err != nil {
 			return err
 		}
@@ -1125,16 +1103,15 @@ func (s *Store) EachKey(ctx context.Context, sc Scope, f KeyFilter, sort KeySort
 		if err := f.resolveScope(ctx, tx, sc); err != nil {
 			return err
 		}
-		p, err := planKeys(ctx, tx, f, now)
+		p, err := s.planKeys(ctx, tx, f, now)
 		if err != nil {
 			return err
 		}
 		// Each key's organization is read once per organization, not per row.
-		orgs, err := newKeyOrgs(ctx, tx)
+		orgs, err := readKeyOrgs(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer orgs.close()
 		return p.each(ctx, tx, sort, desc, orgs, func(k Key) error {
 			n++
 			return fn(k)

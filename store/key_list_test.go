@@ -370,7 +370,7 @@ func TestSeededKeysAreLikeCreatedOnes(t *testing.T) {
 		}
 		return nil
 	}, `SELECT k.id, k.org_id, k.permissions,
-			(SELECT group_concat(p.name, ' ' ORDER BY p.name) FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE kp.key_id = k.id),
+			(SELECT string_agg(p.name, ' ' ORDER BY p.name) FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE kp.key_id = k.id),
 			e.at, e.actor_username, e.details, e.org_id
 		FROM keys k JOIN events e ON e.target_id = k.public_id AND e.action = 'key.created' ORDER BY k.id`)
 	if err != nil || n != 400 {
@@ -385,6 +385,12 @@ func TestSeededKeysAreLikeCreatedOnes(t *testing.T) {
 		if !strings.Contains(k.Name, "billing") {
 			t.Fatalf("search for illin found %q", k.Name)
 		}
+	}
+	// The audit log finds their events by the start of a word of theirs.
+	k := page.Keys[0]
+	events, err := s.Events(ctx, Scope{}, EventQuery{EventFilter: EventFilter{Search: "billi " + k.ID[:5]}, Count: true})
+	if err != nil || events.Total != 1 || events.Events[0].TargetID != k.ID {
+		t.Fatalf("the audit log's search for %s: %+v, %v", k.ID, events, err)
 	}
 }
 

@@ -116,10 +116,16 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 		filters = append(filters, KeyFilter{Statuses: []StatusFilter{st}})
 	}
 	defer setReadCaps(50_000)()
+	// Pages of 97 keys end and start anywhere; each is a few round trips
+	// to PostgreSQL's server, so it reads fewer, longer pages.
+	limit := 97
+	if onPostgres {
+		limit = 397
+	}
 	for _, f := range filters {
 		for sort := range keySorts {
 			for _, desc := range []bool{false, true} {
-				q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: 97}
+				q := KeyQuery{KeyFilter: f, Sort: sort, Desc: desc, Limit: limit}
 				setReadCaps(50_000)
 				read, readFirst := everyPage(t, s, q)
 				setReadCaps(0)
@@ -134,9 +140,12 @@ func TestBothWaysOfListingAgree(t *testing.T) {
 				if !slices.Equal(read, counted) || countedFirst.Total != len(read) {
 					t.Fatalf("%+v by %s desc=%v: reading the counted matches gives %d keys (count %d), or another order", f, sort, desc, len(counted), countedFirst.Total)
 				}
-				restore := setProbeCap(0)
-				unprobed, _ := everyPage(t, s, q)
-				restore()
+				unprobed := read // PostgreSQL's search lists no candidates to probe
+				if !onPostgres {
+					restore := setProbeCap(0)
+					unprobed, _ = everyPage(t, s, q)
+					restore()
+				}
 				if !slices.Equal(read, unprobed) {
 					t.Fatalf("%+v by %s desc=%v: walking without the search's candidates gives %d keys, or another order", f, sort, desc, len(unprobed))
 				}
@@ -238,8 +247,11 @@ func TestBroadPartsDriveInRowOrder(t *testing.T) {
 		{KeyFilter{Statuses: available, Search: "bill"}, "key_search"},
 		{KeyFilter{Permission: "chat", Search: "bill"}, "key_search"},
 	} {
+		if onPostgres && c.driver == "key_search" {
+			continue // PostgreSQL's trigram indexes list no candidates
+		}
 		err := s.read(ctx, func(tx *sql.Tx) error {
-			p, err := planKeys(ctx, tx, c.f, s.now())
+			p, err := s.planKeys(ctx, tx, c.f, s.now())
 			if err != nil {
 				return err
 			}
@@ -269,7 +281,7 @@ func TestFewMatchesOfBroadPartsAreReadWhole(t *testing.T) {
 	all := allPages(t, s, KeyQuery{KeyFilter: f, Sort: SortExpires, Limit: 1000})
 	defer setReadCaps(len(all))()
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		p, err := planKeys(ctx, tx, f, s.now())
+		p, err := s.planKeys(ctx, tx, f, s.now())
 		if err == nil && p.narrow() {
 			t.Fatalf("%d candidates of %s, %d matches: choose a broader filter", p.candidates, p.driver, len(all))
 		}

@@ -25,8 +25,8 @@ func TestCreateKeyStoresOnlyTheHash(t *testing.T) {
 	// Nothing in the database holds the secret itself.
 	var hits int
 	err := s.writer.QueryRow(`SELECT
-		(SELECT count(*) FROM keys WHERE public_id = ?1 OR name = ?1 OR hint = ?1 OR secret_hash = ?1)
-		+ (SELECT count(*) FROM events WHERE changes LIKE '%' || ?1 || '%' OR details LIKE '%' || ?1 || '%')`, secret).Scan(&hits)
+		(SELECT count(*) FROM keys WHERE public_id = ?1 OR name = ?1 OR hint = ?1 OR secret_hash = ?2)
+		+ (SELECT count(*) FROM events WHERE changes LIKE '%' || ?1 || '%' OR details LIKE '%' || ?1 || '%')`, secret, []byte(secret)).Scan(&hits)
 	if err != nil || hits != 0 {
 		t.Fatalf("secret found in %d rows (%v)", hits, err)
 	}

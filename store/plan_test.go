@@ -122,7 +122,7 @@ func TestKeyQueriesNeitherScanNorSort(t *testing.T) {
 					t.Fatal(err)
 				}
 				err := s.read(ctx, func(tx *sql.Tx) error {
-					_, err := selectKeys(ctx, tx, Scope{}, KeySelection{Filter: &f}, s.now())
+					_, err := s.selectKeys(ctx, tx, Scope{}, KeySelection{Filter: &f}, s.now())
 					return err
 				})
 				if err != nil {

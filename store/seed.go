@@ -81,7 +81,7 @@ func (s *Store) SeedKeys(ctx context.Context, n int, rng *rand.Rand, orgs ...Org
 	}
 	for done := 0; done < n; {
 		size := min(batch, n-done)
-		if err := writeSeedRows(ctx, conn, rows, size, now, rebuild); err != nil {
+		if err := s.writeSeedRows(ctx, conn, rows, size, now, rebuild); err != nil {
 			return fmt.Errorf("store: seed: %w", err)
 		}
 		done += size
@@ -190,12 +190,15 @@ func tablesToRebuild(ctx context.Context, conn *sql.Conn, n int) ([]string, erro
 // permissions, their key.created events and the search entries of both,
 // each in one statement from the keys' rows. The indexes of the rebuild
 // tables are dropped first and made again last.
-func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, size int, now time.Time, rebuild []string) error {
+func (s *Store) writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, size int, now time.Time, rebuild []string) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.db.LockWrites(ctx, tx); err != nil {
+		return err
+	}
 	var lastKey, lastEvent int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM keys), 0), coalesce((SELECT max(id) FROM events), 0)`).Scan(&lastKey, &lastEvent); err != nil {
 		return err
@@ -204,7 +207,7 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	if err != nil {
 		return err
 	}
-	indexes, err := dropIndexes(ctx, tx, rebuild)
+	indexes, err := s.dropIndexes(ctx, tx, rebuild)
 	if err != nil {
 		return err
 	}
@@ -232,29 +235,23 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 	// keys.permissions lists them, space-separated: names have no spaces.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO key_permissions (key_id, permission_id)
-		SELECT k.id, p.id FROM keys k JOIN permissions p ON instr(' ' || k.permissions || ' ', ' ' || p.name || ' ')
+		SELECT k.id, p.id FROM keys k JOIN permissions p ON `+s.db.Contains("' ' || k.permissions || ' '", "' ' || p.name || ' '")+`
 		WHERE k.id > ? ORDER BY k.id, p.id`, lastKey); err != nil {
 		return err
 	}
-	// The event logEvent writes for the key; the seeded key's time is its creation.
+	// The event logEvent writes for the key, its details as encoding/json
+	// writes them; the seeded key's time is its creation. Permission names
+	// need no escaping in JSON, and keys.permissions holds them sorted.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO events (at, actor_username, action, target_type, target_id, target_name, details, org_id)
 		SELECT ?, ?, ?, ?, k.public_id, k.name,
-			json_object('permissions', json((SELECT json_group_array(p.name ORDER BY p.name) FROM key_permissions kp JOIN permissions p ON p.id = kp.permission_id WHERE kp.key_id = k.id)),
-				'seeded', json('true')),
+			'{"permissions":["' || replace(k.permissions, ' ', '","') || '"],"seeded":true}',
 			k.org_id
 		FROM keys k WHERE k.id > ? ORDER BY k.id`,
 		now.Unix(), seedActor.Username, ActionKeyCreated, TargetKey, lastKey); err != nil {
 		return err
 	}
-	// The views compute each row's search text as the indexes will read it back.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO key_search (docid, terms) SELECT rowid, terms FROM key_search_text WHERE rowid > ?`, lastKey); err != nil {
-		return err
-	}
-	if err := addWords(ctx, tx, words); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO event_search (docid, terms) SELECT rowid, terms FROM event_search_text WHERE rowid > ?`, lastEvent); err != nil {
+	if err := s.text.addSeeded(ctx, tx, lastKey, lastEvent, words); err != nil {
 		return err
 	}
 	for _, index := range indexes {
@@ -271,7 +268,7 @@ func writeSeedRows(ctx context.Context, conn *sql.Conn, rows <-chan seedChunk, s
 // dropIndexes drops the indexes of tables that can be made again (not
 // those of UNIQUE and PRIMARY KEY constraints) and returns the statements
 // that make them.
-func dropIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]string, error) {
+func (s *Store) dropIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]string, error) {
 	var indexes, names []string
 	for _, table := range tables {
 		err := eachRow(ctx, tx, func(r rowScanner) ([2]string, error) {
@@ -281,7 +278,7 @@ func dropIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]string, er
 		}, func(v [2]string) error {
 			names, indexes = append(names, v[0]), append(indexes, v[1])
 			return nil
-		}, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
+		}, s.db.IndexesOf(), table)
 		if err != nil {
 			return nil, err
 		}

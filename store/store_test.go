@@ -58,11 +58,29 @@ func count(t testing.TB, s *Store, table string) int {
 	return n
 }
 
+// countSearchEntries counts the entries of SQLite's key search index
+// other than the key with row id except's; PostgreSQL has none.
+func countSearchEntries(t testing.TB, s *Store, except int64) int {
+	t.Helper()
+	if onPostgres {
+		return 0
+	}
+	var n int
+	if err := s.reader.QueryRow(`SELECT count(*) FROM key_search WHERE docid != ?`, except).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // checkSearchIndexes fails unless both search indexes hold exactly the
 // words of the rows they index: FTS4's integrity check compares them with
 // the text the views compute.
+// PostgreSQL keeps no index beside the tables: nothing to check there.
 func checkSearchIndexes(t testing.TB, s *Store) {
 	t.Helper()
+	if onPostgres {
+		return
+	}
 	for _, table := range []string{"key_search", "event_search"} {
 		if _, err := s.writer.Exec(`INSERT INTO ` + table + ` (` + table + `) VALUES ('integrity-check')`); err != nil {
 			t.Fatalf("%s: %v", table, err)

@@ -41,6 +41,16 @@ func URL(t testing.TB) string {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// The extensions the migrations ask for are made once, in public, so
+	// that they outlive every test's schema: an extension made in one
+	// would go with it, and take other tests' indexes along.
+	if _, err := admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
+		var made bool // by a test of another package, at the same time
+		if admin.QueryRowContext(ctx, "SELECT true FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&made); !made {
+			admin.Close()
+			t.Fatalf("%s: make the extension pg_trgm: %v", Env, err)
+		}
+	}
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		admin.Close()
 		t.Fatalf("%s: create a schema for the test: %v", Env, err)

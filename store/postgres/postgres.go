@@ -108,6 +108,28 @@ func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// IDArray is a JSON array of the column's values, as text.
+func (db *DB) IDArray(column string) string {
+	return "coalesce(CAST(json_agg(" + column + ") AS text), '[]')"
+}
+
+// IDsIn lists the values of the JSON array bound to holder, as text.
+func (db *DB) IDsIn(holder string) string {
+	return "SELECT CAST(value AS bigint) AS value FROM json_array_elements_text(CAST(CAST(" + holder + " AS text) AS json))"
+}
+
+// Contains finds part in text with strpos.
+func (db *DB) Contains(text, part string) string { return "strpos(" + text + ", " + part + ") > 0" }
+
+// IndexesOf reads the indexes of the table in the current schema from
+// the catalog.
+func (db *DB) IndexesOf() string {
+	return `SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
+		JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+		WHERE t.relname = ? AND t.relnamespace = CAST(current_schema() AS regnamespace)
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)`
+}
+
 // DataVersion is always 0 for now: another instance's changes are not
 // announced yet.
 func (db *DB) DataVersion(ctx context.Context) (int64, error) { return 0, nil }

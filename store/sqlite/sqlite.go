@@ -211,6 +211,21 @@ func (db *DB) apply(ctx context.Context, body string, n int) error {
 	return tx.Commit()
 }
 
+// IDArray is a JSON array of the column's values.
+func (db *DB) IDArray(column string) string { return "json_group_array(" + column + ")" }
+
+// IDsIn lists the values of the JSON array bound to holder.
+func (db *DB) IDsIn(holder string) string { return "SELECT value FROM json_each(" + holder + ")" }
+
+// Contains finds part in text with instr.
+func (db *DB) Contains(text, part string) string { return "instr(" + text + ", " + part + ") > 0" }
+
+// IndexesOf reads the indexes' statements from sqlite_schema, which has
+// none for those that constraints make.
+func (db *DB) IndexesOf() string {
+	return `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`
+}
+
 // LockWrites does nothing: the writer is one connection, whose
 // transactions begin immediate, so they already run one at a time.
 func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error { return nil }
