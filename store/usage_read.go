@@ -184,7 +184,7 @@ func (s *Store) Activity(ctx context.Context, sc Scope, period time.Duration) (A
 		byKey := map[string]int{}
 		q := &args{}
 		query := `SELECT k.public_id, k.name, k.org_id, u.outcome, sum(u.count) FROM ` + table + ` u JOIN keys k ON k.id = u.key_id
-			WHERE u.` + bucket + ` >= ` + q.add(from) + ` AND ` + sc.orgCondition(q, "k.org_id") + ` GROUP BY u.key_id, u.outcome`
+			WHERE u.` + bucket + ` >= ` + q.add(from) + ` AND ` + sc.orgCondition(q, "k.org_id") + ` GROUP BY k.id, u.outcome`
 		err := eachRow(ctx, tx, func(r rowScanner) (keyUsageRow, error) {
 			var v keyUsageRow
 			return v, r.Scan(&v.k.ID, &v.k.Name, &v.org, &v.outcome, &v.n)
