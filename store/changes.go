@@ -30,10 +30,21 @@ func (s *Store) ReloadIfChanged(ctx context.Context) (bool, error) {
 	if old := s.changes.seen.Swap(v); old == v {
 		return false, nil
 	}
-	s.cache.drop(nil, false)
-	s.orgs.drop()
+	s.forget(nil, false, true)
 	s.writes.Add(1)
 	return true, nil
+}
+
+// forget drops from the caches the keys with these row ids (deleted: they
+// are gone, with their rate limits and uncounted uses), or with all every
+// key and organization.
+func (s *Store) forget(keys []int64, deleted, all bool) {
+	if all {
+		s.orgs.drop()
+		s.cache.drop(nil, false)
+		return
+	}
+	s.cache.drop(keys, deleted)
 }
 
 // changeFeedGrace is how long the checks for other processes' changes may

@@ -46,6 +46,8 @@ type DB struct {
 	// migration applied.
 	Version int
 	name    string
+	dsn     string
+	feed    feed
 }
 
 // Open connects to the database at dsn (a postgres:// URL) and applies every migration it has
@@ -60,7 +62,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("cannot reach the database %s: %w", redact(dsn), err)
 	}
 	writer.SetMaxOpenConns(4)
-	db := &DB{Writer: writer, name: redact(dsn)}
+	db := &DB{Writer: writer, name: redact(dsn), dsn: dsn}
 	if db.Version, err = migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("store: %s: %w", redact(dsn), err)
@@ -80,8 +82,9 @@ func (db *DB) Pools() (writer, reader *sql.DB) { return db.Writer, db.Reader }
 // Name is the database's URL, without its password.
 func (db *DB) Name() string { return db.name }
 
-// Close closes both pools.
+// Close stops listening and closes both pools.
 func (db *DB) Close() error {
+	db.feed.stop()
 	return errors.Join(db.Reader.Close(), db.Writer.Close())
 }
 
@@ -130,9 +133,14 @@ func (db *DB) IndexesOf() string {
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)`
 }
 
-// DataVersion is always 0 for now: another instance's changes are not
-// announced yet.
-func (db *DB) DataVersion(ctx context.Context) (int64, error) { return 0, nil }
+// DataVersion moves on each time the change feed connects again; it
+// fails while the feed is down (see Listen).
+func (db *DB) DataVersion(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return db.feed.version()
+}
 
 // WriterWithCache holds a connection of the writer until done: the
 // server's own cache serves PostgreSQL's bulk work.
