@@ -1,80 +1,27 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
+	neturl "net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keydesk/keydesk/internal/pgtest"
 )
 
-// engineEnv names the engine a run of the store's tests uses: unset for
-// SQLite, "postgres" for the PostgreSQL half, which TestMain runs beside
-// the SQLite half in a process of its own.
-const engineEnv = "KEYDESK_TEST_ENGINE"
+var onPostgres = pgtest.OnPostgres()
 
-var onPostgres = os.Getenv(engineEnv) == "postgres"
+// TestMain runs the tests on SQLite and on PostgreSQL (see pgtest.Both):
+// newTestStore opens each test's store on the engine of its process.
+func TestMain(m *testing.M) { os.Exit(pgtest.Both("store", m.Run)) }
 
-// TestMain runs the tests on SQLite and, when pgtest.Env names a server,
-// on PostgreSQL at the same time, in a child process with engineEnv set:
-// newTestStore opens each test's store on the engine of its process. The
-// PostgreSQL half mostly waits on its server, so the two halves together
-// take little longer than the slower one. Its output follows the SQLite
-// half's.
-func TestMain(m *testing.M) {
-	if onPostgres || flagSet("test.fuzz") || flagSet("test.bench") {
-		os.Exit(m.Run())
-	}
-	if os.Getenv(pgtest.Env) == "" {
-		code := m.Run()
-		if os.Getenv("CI") == "true" {
-			fmt.Printf("store: %s is not set: CI runs the PostgreSQL half of the tests\n", pgtest.Env)
-			os.Exit(1)
-		}
-		fmt.Printf("store: PostgreSQL half skipped: set %s to a postgres:// URL to run it\n", pgtest.Env)
-		os.Exit(code)
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(os.Args[0], os.Args[1:]...)
-	cmd.Env = append(os.Environ(), engineEnv+"=postgres")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	started := cmd.Start()
-	code := m.Run()
-	fmt.Printf("store: the PostgreSQL half (%d tests not on PostgreSQL yet: see notOnPostgresYet)\n", len(notOnPostgresYet))
-	if started != nil {
-		fmt.Println(started)
-		os.Exit(1)
-	}
-	err := cmd.Wait()
-	os.Stdout.Write(out.Bytes())
-	if err != nil {
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
-
-func flagSet(name string) bool {
-	f := flag.Lookup(name)
-	return f != nil && f.Value.String() != ""
-}
-
-// testDatabase is where newTestStore opens a test's store: a file in the
-// test's folder, or a schema of its own in the PostgreSQL half.
-func testDatabase(t testing.TB) string {
-	skipIfNotPorted(t)
-	if onPostgres {
-		return pgtest.URL(t)
-	}
-	return t.TempDir() + "/keydesk.db"
-}
+// testDatabase is where newTestStore opens a test's store.
+func testDatabase(t testing.TB) string { return pgtest.Database(t) }
 
 // sqliteOnly skips, in the PostgreSQL half, a test of what only the SQLite
 // engine has: its file, its migrations, its query planner.
@@ -85,39 +32,32 @@ func sqliteOnly(t testing.TB, what string) {
 	}
 }
 
-// notOnPostgresYet are the tests whose store queries do not all run on
-// PostgreSQL yet, by area: the PostgreSQL half skips them, saying so,
-// and TestMain counts them. Each port of an area takes its tests off.
-var notOnPostgresYet = func() map[string]string {
-	areas := map[string][]string{
-		"the change feed (LISTEN/NOTIFY to come)": {"TestReadyReportsTheChangeFeed"},
+// TestEveryCommandOpensPostgres: the command line's --db takes a
+// postgres:// URL for serve (Open) and the other commands (OpenExisting)
+// alike, and the lock that keeps a second server off a SQLite file keeps
+// no instance off PostgreSQL.
+func TestEveryCommandOpensPostgres(t *testing.T) {
+	if !onPostgres {
+		t.Skip("the PostgreSQL half opens a postgres:// URL")
 	}
-	out := map[string]string{}
-	for area, tests := range areas {
-		for _, name := range tests {
-			out[name] = area
-		}
-	}
-	return out
-}()
-
-// skipIfNotPorted skips, in the PostgreSQL half, a test in
-// notOnPostgresYet.
-func skipIfNotPorted(t testing.TB) {
-	t.Helper()
-	top, _, _ := strings.Cut(t.Name(), "/")
-	if area, ok := notOnPostgresYet[top]; ok && onPostgres {
-		t.Skip("not on PostgreSQL yet: " + area)
-	}
-}
-
-// TestPostgresIsRefusedOutsideTheTests: until every query runs on
-// PostgreSQL, the command line's --db takes no postgres:// URL.
-func TestPostgresIsRefusedOutsideTheTests(t *testing.T) {
+	url := testDatabase(t)
 	for _, open := range []func(context.Context, string) (*Store, error){Open, OpenExisting} {
-		if _, err := open(context.Background(), "postgres://keydesk@localhost/keydesk"); !errors.Is(err, errNoPostgresYet) {
-			t.Fatalf("a postgres:// URL: %v", err)
+		s, err := open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
 		}
+		u, _ := neturl.Parse(url)
+		if password, _ := u.User.Password(); !strings.HasPrefix(s.Path(), "postgres://") || password != "" && strings.Contains(s.Path(), ":"+password+"@") {
+			t.Errorf("the database is named %q", s.Path())
+		}
+		s.Close()
+	}
+	for range 2 {
+		lock, err := LockServer(url)
+		if err != nil {
+			t.Fatalf("a second instance on PostgreSQL: %v", err)
+		}
+		defer lock.Release()
 	}
 }
 
@@ -126,20 +66,8 @@ func TestPostgresIsRefusedOutsideTheTests(t *testing.T) {
 // of three keys per user; the check and the write of each creation run
 // as one, so exactly three are made, whichever store made them.
 func TestInstancesWriteOneAtATime(t *testing.T) {
-	if !onPostgres {
-		t.Skip("instances share a PostgreSQL database; SQLite's file has one server")
-	}
+	stores := twoInstances(t)
 	ctx := context.Background()
-	url := testDatabase(t)
-	var stores [2]*Store
-	for i := range stores {
-		s, err := open(ctx, url, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores[i] = s
-	}
 	orgs, err := stores[0].Orgs(ctx, Scope{})
 	if err != nil {
 		t.Fatal(err)
@@ -165,4 +93,85 @@ func TestInstancesWriteOneAtATime(t *testing.T) {
 	if made.Load() != 3 {
 		t.Fatalf("%d keys made under a policy of 3 per user", made.Load())
 	}
+}
+
+// twoInstances opens two stores on one PostgreSQL database, as two
+// instances of Keydesk do; on SQLite it skips t.
+func twoInstances(t *testing.T) [2]*Store {
+	t.Helper()
+	if !onPostgres {
+		t.Skip("instances share a PostgreSQL database; SQLite's file has one server")
+	}
+	url := testDatabase(t)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := open(context.Background(), url, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	return stores
+}
+
+// TestInstancesHearEachOthersChanges: a key that one instance verified,
+// and so cached, is refused there once another instance revokes it or
+// switches its organization's keys off, and never accepted again; after
+// the change feed's connection is cut, changes made meanwhile are heard
+// too.
+func TestInstancesHearEachOthersChanges(t *testing.T) {
+	stores := twoInstances(t)
+	ctx := context.Background()
+	here, there := stores[0], stores[1]
+	_, acme, _, _ := testOrgs(t, here)
+	verify := func(secret, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			v, err := there.VerifyKey(ctx, secret, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Code == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the other instance answers %q, want %q", v.Code, want)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		for range 20 { // and keeps to it
+			if v, _ := there.VerifyKey(ctx, secret, "", ""); v.Code != want {
+				t.Fatalf("then %q, want %q", v.Code, want)
+			}
+		}
+	}
+	newKey := func(name string, org string) (Key, string) {
+		k, secret := mustCreateKey(t, here, NewKey{Name: name, Enabled: true, Capacity: MaxCapacity, Frequency: 1, Org: org})
+		verify(secret, "")
+		return k, secret
+	}
+	revoked, revokedSecret := newKey("revoked", "")
+	if _, err := here.RevokeKey(ctx, testActor, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	verify(revokedSecret, CodeRevoked)
+
+	_, atAcme := newKey("at-acme", acme.ID)
+	if _, err := here.SetOrgPolicy(ctx, testActor, acme.ID, Policy{APIKeysEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	verify(atAcme, CodeOrgDisabled)
+
+	// Cut every change feed's connection (others' reconnect at once), and
+	// change a key while this one reconnects.
+	disabled, disabledSecret := newKey("disabled", "")
+	if _, err := here.writer.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN keydesk'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := here.DisableKey(ctx, testActor, disabled.ID); err != nil {
+		t.Fatal(err)
+	}
+	verify(disabledSecret, CodeDisabled)
 }

@@ -1,7 +1,7 @@
 // Package store keeps Keydesk's data: keys, users, roles, the
 // permission catalog and the audit log, in the database of an engine:
-// store/sqlite, or store/postgres, which its tests run on but the command
-// line does not offer yet (see errNoPostgresYet). It knows nothing of HTTP.
+// store/sqlite (a file, the default) or store/postgres (a postgres:// URL,
+// which several instances share). It knows nothing of HTTP.
 package store
 
 import (
@@ -77,25 +77,18 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Open opens (creating if needed) the database file at path and applies
-// any migration it has not seen yet.
+// Open opens the database at path, a SQLite file (created if needed) or a
+// postgres:// URL, and applies any migration it has not seen yet.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if postgres.IsURL(path) {
-		return nil, errNoPostgresYet
-	}
 	return open(ctx, path, true)
 }
 
-// errNoPostgresYet refuses a postgres:// URL: the store's own tests run on
-// PostgreSQL, but not all of its queries do yet.
-var errNoPostgresYet = errors.New("--db: PostgreSQL is not supported yet (the store runs on it only in part); give a SQLite file path")
-
-// OpenExisting opens the database file at path like Open, but never creates
-// it: for the commands other than serve, where a mistyped --db should say
-// so rather than make an empty database.
+// OpenExisting opens the database at path like Open, but never creates a
+// file: for the commands other than serve, where a mistyped --db should
+// say so rather than make an empty database.
 func OpenExisting(ctx context.Context, path string) (*Store, error) {
-	if postgres.IsURL(path) {
-		return nil, errNoPostgresYet
+	if IsPostgres(path) {
+		return open(ctx, path, false)
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("there is no database at %s: check --db (or KEYDESK_DB); keydesk serve creates one", path)
@@ -123,6 +116,10 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if _, err := s.ReloadIfChanged(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if pg, ok := db.(*postgres.DB); ok {
+		// Other instances' changes, and this one's, as they commit.
+		pg.Listen(func(c postgres.Change) { s.forget(c.Keys, c.Deleted, c.All) })
 	}
 	return s, nil
 }
@@ -221,6 +218,9 @@ func (s *Store) now() time.Time {
 // Backup writes a consistent copy of the database to path while the console
 // keeps serving.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, ok := s.db.(*postgres.DB); ok {
+		return errors.New("a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump), which see every instance's writes")
+	}
 	_, err := s.reader.ExecContext(ctx, "VACUUM INTO ?", path)
 	return err
 }

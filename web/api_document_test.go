@@ -21,6 +21,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/labstack/echo/v4"
+
+	"github.com/keydesk/keydesk/internal/pgtest"
 )
 
 // The OpenAPI document, loaded once for every test console.
@@ -120,22 +122,24 @@ func (d *apiDocCheck) answer(r *http.Request, body []byte, rec *httptest.Respons
 	return openapi3filter.ValidateResponse(ctx, out)
 }
 
-// TestMain runs the tests; after a run of them all, every operation of the
-// OpenAPI document must have answered some test with a success.
+// TestMain runs the tests on SQLite and on PostgreSQL (see pgtest.Both);
+// after a run of them all, every operation of the OpenAPI document must
+// have answered some test with a success.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	whole := true
-	for _, name := range []string{"test.run", "test.skip", "test.fuzz"} {
-		whole = whole && flag.Lookup(name).Value.String() == ""
-	}
-	if code == 0 && whole {
-		if missed := apiOperationsNotAnswered(); len(missed) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: no test got a success from these operations of the OpenAPI document: %s\n", strings.Join(missed, ", "))
-			code = 1
+	os.Exit(pgtest.Both("web", func() int {
+		code := m.Run()
+		whole := true
+		for _, name := range []string{"test.run", "test.skip", "test.fuzz"} {
+			whole = whole && flag.Lookup(name).Value.String() == ""
 		}
-	}
-	os.Exit(code)
+		if code == 0 && whole {
+			if missed := apiOperationsNotAnswered(); len(missed) > 0 {
+				fmt.Fprintf(os.Stderr, "FAIL: no test got a success from these operations of the OpenAPI document: %s\n", strings.Join(missed, ", "))
+				code = 1
+			}
+		}
+		return code
+	}))
 }
 
 // apiOperationsNotAnswered are the document's operations no test has had

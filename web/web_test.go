@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	"github.com/keydesk/keydesk/internal/pgtest"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -57,7 +57,7 @@ func newTestConsole(t *testing.T) *testConsole {
 func newBareConsole(t *testing.T) *testConsole {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "keydesk.db"))
+	st, err := store.Open(ctx, pgtest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -219,7 +219,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(e.stdout, "Keydesk is running at %s://%s (database %s)\n", scheme, ln.Addr(), cfg.db)
+	fmt.Fprintf(e.stdout, "Keydesk is running at %s://%s (database %s)\n", scheme, ln.Addr(), st.Path())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -376,7 +376,7 @@ func (e env) seed(ctx context.Context, args []string) error {
 	if err := st.SeedKeys(ctx, *n, rng, spread...); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Added %d demo keys and %d organizations to %s in %s.\n", *n, *orgs, *db, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "Added %d demo keys and %d organizations to %s in %s.\n", *n, *orgs, st.Path(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -398,7 +398,7 @@ func (e env) backup(ctx context.Context, args []string) error {
 	if err := st.Backup(ctx, *out); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "Copied %s to %s.\n", *db, *out)
+	fmt.Fprintf(e.stdout, "Copied %s to %s.\n", st.Path(), *out)
 	return nil
 }
 

@@ -22,9 +22,15 @@ func (e env) masterKeyFlag(fs *flag.FlagSet) *string {
 		"file of the master key that encrypts recoverable secrets; default: the database path + .key (KEYDESK_MASTER_KEY_FILE). KEYDESK_MASTER_KEY, base64, takes precedence")
 }
 
+// keyFile is the master key file: the flag's, or beside a SQLite file.
+// A PostgreSQL database has no such place, and its instances must share
+// one key: there it is "", and the key must be given.
 func keyFile(flagValue, db string) string {
-	if flagValue != "" {
+	switch {
+	case flagValue != "":
 		return flagValue
+	case store.IsPostgres(db):
+		return ""
 	}
 	return db + ".key"
 }
@@ -45,6 +51,11 @@ func (e env) useMasterKey(ctx context.Context, st *store.Store, path string, log
 		if m, err = store.ParseMasterKey(text); err != nil {
 			return fmt.Errorf("KEYDESK_MASTER_KEY: %w", err)
 		}
+	case path == "":
+		log.Error("NO MASTER KEY: on PostgreSQL every instance needs the same master key: set KEYDESK_MASTER_KEY or --master-key-file on each. "+
+			"Until then no secret can be kept or revealed, no key of a recoverable organization made and no scheduled rotation done. Verification works.",
+			"kept_secrets", total(sealed))
+		return nil
 	default:
 		m, _, err = store.ReadMasterKeyFile(path, false)
 		if errors.Is(err, fs.ErrNotExist) && len(sealed) == 0 {
@@ -109,6 +120,11 @@ func (e env) rekey(ctx context.Context, args []string) error {
 	path := keyFile(*keyPath, *db)
 	newPath := path + ".new"
 	fromEnv := e.getenv("KEYDESK_MASTER_KEY") != ""
+	if path == "" {
+		// PostgreSQL: no file beside the database, and no lock keeps the
+		// instances off it while it runs.
+		return errors.New("rekey on PostgreSQL: stop every instance, and give the master key file with --master-key-file")
+	}
 	if !fromEnv && !exists(path) && exists(newPath) {
 		// Cut off between the two renames: the secrets have moved.
 		if err := os.Rename(newPath, path); err != nil {

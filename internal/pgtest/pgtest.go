@@ -3,11 +3,16 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"flag"
+	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,4 +72,65 @@ func URL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// EngineEnv names the engine of a test process: unset for SQLite,
+// "postgres" for the PostgreSQL half, which Both runs in a child process.
+const EngineEnv = "KEYDESK_TEST_ENGINE"
+
+// OnPostgres reports whether this test process is the PostgreSQL half.
+func OnPostgres() bool { return os.Getenv(EngineEnv) == "postgres" }
+
+// Database is where a test opens its store: a file in the test's folder,
+// or in the PostgreSQL half a schema of its own (see URL).
+func Database(t testing.TB) string {
+	if OnPostgres() {
+		return URL(t)
+	}
+	return filepath.Join(t.TempDir(), "keydesk.db")
+}
+
+// Both runs a package's tests (run, which returns the exit code) on
+// SQLite and, when Env names a server, at the same time on PostgreSQL, in
+// a child process with EngineEnv set, whose output follows; it returns
+// the exit code of both. The PostgreSQL half mostly waits on its server,
+// so the two take little longer than the slower one. Without Env it says
+// that the half is skipped; in CI (CI=true) it fails instead. A fuzz or
+// benchmark run, and the child itself, run once.
+func Both(pkg string, run func() int) int {
+	flag.Parse()
+	if OnPostgres() || flagSet("test.fuzz") || flagSet("test.bench") {
+		return run()
+	}
+	if os.Getenv(Env) == "" {
+		code := run()
+		if os.Getenv("CI") == "true" {
+			fmt.Printf("%s: %s is not set: CI runs the PostgreSQL half of the tests\n", pkg, Env)
+			return 1
+		}
+		fmt.Printf("%s: PostgreSQL half skipped: set %s to a postgres:// URL to run it\n", pkg, Env)
+		return code
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = append(os.Environ(), EngineEnv+"=postgres")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	started := cmd.Start()
+	code := run()
+	fmt.Printf("%s: the PostgreSQL half\n", pkg)
+	if started != nil {
+		fmt.Println(started)
+		return 1
+	}
+	err := cmd.Wait()
+	os.Stdout.Write(out.Bytes())
+	if err != nil {
+		code = max(code, 1)
+	}
+	return code
+}
+
+func flagSet(name string) bool {
+	f := flag.Lookup(name)
+	return f != nil && f.Value.String() != ""
 }

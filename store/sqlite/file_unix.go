@@ -54,6 +54,9 @@ func LockServer(path string) (*ServerLock, error) {
 
 // Release gives the lock up.
 func (l *ServerLock) Release() error {
+	if l.f == nil {
+		return nil // no lock was needed
+	}
 	return l.f.Close() // closing the file releases the lock
 }
 
