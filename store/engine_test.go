@@ -175,3 +175,35 @@ func TestInstancesHearEachOthersChanges(t *testing.T) {
 	}
 	verify(disabledSecret, CodeDisabled)
 }
+
+// TestInstancesShareRateLimits: verifications through two instances at
+// once pass a key's capacity exactly, not once per instance.
+func TestInstancesShareRateLimits(t *testing.T) {
+	stores := twoInstances(t)
+	ctx := context.Background()
+	_, secret := mustCreateKey(t, stores[0], NewKey{Name: "tight", Enabled: true, Capacity: 5, Frequency: 3600})
+	var passed, limited atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 10 {
+				v, err := stores[i%2].VerifyKey(ctx, secret, "", "")
+				switch {
+				case err != nil:
+					t.Error(err)
+					return
+				case v.Valid:
+					passed.Add(1)
+				case v.Code == CodeRateLimited:
+					limited.Add(1)
+				default:
+					t.Errorf("answered %q", v.Code)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if passed.Load() != 5 || limited.Load() != 75 {
+		t.Fatalf("%d passed and %d were limited of 80, for a capacity of 5", passed.Load(), limited.Load())
+	}
+}

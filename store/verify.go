@@ -101,19 +101,45 @@ func newLimiter(capacity, frequency int) *limiter {
 func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, retry time.Duration) {
 	for {
 		tat := l.tat.Load()
-		start := max(tat, now)
-		next := start + l.interval
+		next := max(tat, now) + l.interval
 		if next-now > l.burst || !spend {
 			// Refused (or only looking): report the bucket as it stands.
-			used := start - now
-			retry = time.Duration(max(used+l.interval-l.burst, 0))
-			return !spend, int((l.burst - used) / l.interval), time.Duration(used), retry
+			return l.answer(tat, now, false, spend)
 		}
 		if l.tat.CompareAndSwap(tat, next) {
-			used := next - now
-			return true, int((l.burst - used) / l.interval), time.Duration(used), 0
+			return l.answer(next, now, true, spend)
 		}
 	}
+}
+
+// sharedRates keeps the keys' rate limits in the database, for every
+// instance (PostgreSQL's): TakeRate spends one of key's verifications
+// at now as take does, in one atomic statement, or only reads the bucket
+// without spend, and returns its time (tat) after.
+type sharedRates interface {
+	TakeRate(ctx context.Context, key, now, interval, burst int64, spend bool) (tat int64, took bool, err error)
+}
+
+// takeShared is take on the bucket that db keeps for the key with row id
+// key.
+func (l *limiter) takeShared(ctx context.Context, db sharedRates, key, now int64, spend bool) (ok bool, remaining int, reset, retry time.Duration, err error) {
+	tat, took, err := db.TakeRate(ctx, key, now, l.interval, l.burst, spend)
+	if err != nil {
+		return false, 0, 0, 0, err
+	}
+	ok, remaining, reset, retry = l.answer(tat, now, took, spend)
+	return ok, remaining, reset, retry, nil
+}
+
+// answer says, from the bucket's time tat at now, whether a verification
+// passes (it took one; or, without spend, it only looked) and what is left.
+func (l *limiter) answer(tat, now int64, took, spend bool) (ok bool, remaining int, reset, retry time.Duration) {
+	used := max(tat, now) - now
+	if took {
+		return true, int((l.burst - used) / l.interval), time.Duration(used), 0
+	}
+	retry = time.Duration(max(used+l.interval-l.burst, 0))
+	return !spend, int((l.burst - used) / l.interval), time.Duration(used), retry
 }
 
 // keyCache maps secret hashes to cached keys: a key's current secret and
@@ -303,7 +329,20 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		v.Code = CodePermissionDenied
 	}
 	spend := count && v.Code == ""
-	ok, remaining, reset, retry := e.limiter.take(now.UnixNano(), spend)
+	var (
+		ok           bool
+		remaining    int
+		reset, retry time.Duration
+	)
+	if shared, isShared := s.db.(sharedRates); isShared {
+		// Every instance spends from one bucket per key.
+		var err error
+		if ok, remaining, reset, retry, err = e.limiter.takeShared(ctx, shared, e.rowID, now.UnixNano(), spend); err != nil {
+			return Verification{}, err
+		}
+	} else {
+		ok, remaining, reset, retry = e.limiter.take(now.UnixNano(), spend)
+	}
 	v.Remaining, v.Reset, v.RetryAfter = remaining, reset, retry
 	if spend && !ok {
 		v.Code = CodeRateLimited

@@ -111,6 +111,28 @@ func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// TakeRate spends one of the key's verifications from the bucket every
+// instance shares (see migration 004), when its time tat, moved on by
+// interval from no earlier than now, stays within burst of now; with
+// spend false, or when it would not, it only reads the bucket. It returns
+// the bucket's time after, and whether it spent.
+func (db *DB) TakeRate(ctx context.Context, key, now, interval, burst int64, spend bool) (tat int64, took bool, err error) {
+	if spend {
+		err = db.Writer.QueryRowContext(ctx, `INSERT INTO rate_limits AS r (key_id, tat) VALUES (?1, CAST(?2 AS bigint) + ?3)
+			ON CONFLICT (key_id) DO UPDATE SET tat = GREATEST(r.tat, ?2) + ?3
+				WHERE GREATEST(r.tat, ?2) + ?3 - ?2 <= ?4
+			RETURNING tat`, key, now, interval, burst).Scan(&tat)
+		if err == nil {
+			return tat, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, false, err
+		}
+	}
+	err = db.Writer.QueryRowContext(ctx, `SELECT coalesce((SELECT tat FROM rate_limits WHERE key_id = ?), 0)`, key).Scan(&tat)
+	return tat, false, err
+}
+
 // IDArray is a JSON array of the column's values, as text.
 func (db *DB) IDArray(column string) string {
 	return "coalesce(CAST(json_agg(" + column + ") AS text), '[]')"
