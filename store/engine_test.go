@@ -207,3 +207,27 @@ func TestInstancesShareRateLimits(t *testing.T) {
 		t.Fatalf("%d passed and %d were limited of 80, for a capacity of 5", passed.Load(), limited.Load())
 	}
 }
+
+// TestInstancesStartingAtOnceMakeOneAdministrator: instances started
+// together on an empty database make the first administrator once, and
+// none of them fails for it.
+func TestInstancesStartingAtOnceMakeOneAdministrator(t *testing.T) {
+	stores := twoInstances(t)
+	var made atomic.Int64
+	var wg sync.WaitGroup
+	for _, s := range append(stores[:], stores[:]...) {
+		wg.Go(func() {
+			_, created, err := s.CreateFirstAdmin(context.Background(), "")
+			if err != nil {
+				t.Error(err)
+			}
+			if created {
+				made.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := stores[0].CountUsers(context.Background()); made.Load() != 1 || n != 1 {
+		t.Fatalf("%d instances made the first administrator; %d users", made.Load(), n)
+	}
+}

@@ -224,6 +224,11 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, password string) (string, 
 		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator, firstPassword: generated,
 	})
 	if err != nil {
+		if n, _ := s.CountUsers(ctx); n > 0 {
+			// Another instance, started at the same time, made the first
+			// administrator before this one could.
+			return "", false, nil
+		}
 		return "", false, fmt.Errorf("create the first administrator: %w", err)
 	}
 	return password, true, nil
