@@ -236,3 +236,41 @@ func TestJobsRunAsOfAnotherDay(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyCommand: keydesk copy moves an installation to a new database
+// and shows each table's rows; into one that holds keys already, or onto
+// itself, it refuses.
+func TestCopyCommand(t *testing.T) {
+	dir := t.TempDir()
+	from, to := filepath.Join(dir, "from.db"), filepath.Join(dir, "to.db")
+	st, err := store.Open(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := st.CreateKey(context.Background(), store.SystemActor("test"), store.NewKey{Name: "moving", Permissions: []string{"chat"}, Enabled: true, Capacity: 1, Frequency: 1})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"copy", "--from", from, "--to", to}, os.Getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^ *keys +1 *$`).MatchString(out.String()) || !strings.Contains(out.String(), "every table holds as many rows in both") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	copied, err := store.OpenExisting(context.Background(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copied.Close()
+	if v, err := copied.VerifyKey(context.Background(), secret, "", ""); err != nil || !v.Valid {
+		t.Fatalf("the copied key: %+v, %v", v, err)
+	}
+	for _, args := range [][]string{{"--from", from, "--to", to}, {"--from", from, "--to", from}} {
+		err := run(context.Background(), append([]string{"copy"}, args...), os.Getenv, nil, io.Discard, io.Discard)
+		if err == nil {
+			t.Errorf("copy %v succeeded", args)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/keydesk/keydesk/metrics"
@@ -23,6 +24,7 @@ const usage = `Usage:
   keydesk [serve] [--addr 127.0.0.1:8080] [--db keydesk.db]   run the console
   keydesk seed --db PATH --keys N [--orgs M]                  add N demo keys (over M organizations)
   keydesk backup --db PATH --out FILE                         copy the database while it serves
+  keydesk copy --from DB --to DB                              move an installation to a new database (SQLite file or postgres:// URL)
   keydesk user add|passwd|unlock|list                         manage users (see keydesk user)
   keydesk org add|list                                        manage organizations (see keydesk org)
   keydesk jobs run --db PATH [--at TIME]                      run every due job once, as of TIME (default now)
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.seed(ctx, args)
 	case "backup":
 		return e.backup(ctx, args)
+	case "copy":
+		return e.copyInstallation(ctx, args)
 	case "user":
 		return e.user(ctx, args)
 	case "org":
@@ -399,6 +403,43 @@ func (e env) backup(ctx context.Context, args []string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "Copied %s to %s.\n", st.Path(), *out)
+	return nil
+}
+
+// copyInstallation copies everything in one database to a new one, on
+// either engine, with every server stopped, and shows how many rows each
+// table holds in both.
+func (e env) copyInstallation(ctx context.Context, args []string) error {
+	fs := e.flags("copy")
+	from := fs.String("from", "", "the database to copy: a SQLite file or a postgres:// URL")
+	to := fs.String("to", "", "the new database: a SQLite file (created) or a postgres:// URL (its schema is made)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" || *from == *to {
+		return errors.New("say where to copy from and to, two different databases: keydesk copy --from keydesk.db --to postgres://…")
+	}
+	src, err := store.OpenExisting(ctx, *from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := store.Open(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	start := time.Now()
+	counts, err := src.CopyTo(ctx, dst)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, c := range counts {
+		fmt.Fprintf(w, "%s\t%d\t\n", c.Table, c.Rows)
+	}
+	w.Flush()
+	fmt.Fprintf(e.stdout, "Copied %s to %s in %s; every table holds as many rows in both.\n", src.Path(), dst.Path(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

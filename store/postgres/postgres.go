@@ -146,6 +146,59 @@ func (db *DB) IDsIn(holder string) string {
 // Contains finds part in text with strpos.
 func (db *DB) Contains(text, part string) string { return "strpos(" + text + ", " + part + ") > 0" }
 
+// WrittenColumns reads the catalog, which marks generated columns.
+func (db *DB) WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// ResetIDs moves every identity column's sequence in the current schema
+// past the largest id its table holds.
+func (db *DB) ResetIDs(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
+	if err != nil {
+		return err
+	}
+	var identities [][2]string
+	for rows.Next() {
+		var c [2]string
+		if err := rows.Scan(&c[0], &c[1]); err != nil {
+			rows.Close()
+			return err
+		}
+		identities = append(identities, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range identities {
+		table, column := pgIdent(c[0]), pgIdent(c[1])
+		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max(`+column+`), 0) + 1, false) FROM `+table,
+			c[0], c[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pgIdent quotes an identifier.
+func pgIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
 // IndexesOf reads the indexes of the table in the current schema from
 // the catalog.
 func (db *DB) IndexesOf() string {

@@ -230,6 +230,33 @@ func (db *DB) IndexesOf() string {
 // which the server reads four times a second.
 func (db *DB) Trusted() bool { return true }
 
+// WrittenColumns reads table_xinfo, which marks generated columns hidden.
+func (db *DB) WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	return columnNames(ctx, tx, `SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid`, table)
+}
+
+// columnNames runs a query of one text column.
+func columnNames(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// ResetIDs does nothing: a row's id follows the largest written, given
+// or not.
+func (db *DB) ResetIDs(ctx context.Context, tx *sql.Tx) error { return nil }
+
 // LockWrites does nothing: the writer is one connection, whose
 // transactions begin immediate, so they already run one at a time.
 func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error { return nil }
