@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/keydesk/keydesk/store/postgres"
 	"github.com/keydesk/keydesk/store/sqlite"
@@ -27,10 +28,10 @@ type engine interface {
 	// DataVersion moves on when another process has written to the
 	// database (see ReloadIfChanged).
 	DataVersion(ctx context.Context) (int64, error)
-	// Trusted reports whether what the store cached is current: false
-	// while PostgreSQL's change feed is down, when verifications read
-	// every key from the database.
-	Trusted() bool
+	// DownSince is zero while what the store cached is current; while
+	// PostgreSQL's change feed is down, it is since when, and
+	// verifications read every key from the database (see Store.StaleFor).
+	DownSince() time.Time
 	// WriterWithCache holds the writer's connection, made ready for work
 	// on most of a table, until done.
 	WriterWithCache(ctx context.Context, kib int) (conn *sql.Conn, done func(), err error)

@@ -231,3 +231,41 @@ func TestInstancesStartingAtOnceMakeOneAdministrator(t *testing.T) {
 		t.Fatalf("%d instances made the first administrator; %d users", made.Load(), n)
 	}
 }
+
+// TestCachedKeysVerifyWhileTheDatabaseIsAway: when PostgreSQL goes out of
+// reach, a key verified before keeps verifying for StaleFor, and the
+// answer says how old it may be; a key never verified cannot be, and with
+// StaleFor zero neither can the cached one.
+func TestCachedKeysVerifyWhileTheDatabaseIsAway(t *testing.T) {
+	if !onPostgres {
+		t.Skip("SQLite's file does not go out of reach")
+	}
+	ctx := context.Background()
+	url, cut := pgtest.Proxy(t, testDatabase(t))
+	s, err := open(ctx, url, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, cached := mustCreateKey(t, s, NewKey{Name: "cached", Enabled: true})
+	_, unseen := mustCreateKey(t, s, NewKey{Name: "unseen", Enabled: true})
+	if v, err := s.VerifyKey(ctx, cached, "", ""); err != nil || !v.Valid || v.Stale != 0 {
+		t.Fatalf("before: %+v, %v", v, err)
+	}
+	cut()
+	for deadline := time.Now().Add(10 * time.Second); s.db.DownSince().IsZero(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the change feed did not notice the database go")
+		}
+	}
+	if v, err := s.VerifyKey(ctx, cached, "", ""); err != nil || !v.Valid || v.Stale <= 0 {
+		t.Fatalf("a cached key: %+v, %v", v, err)
+	}
+	if v, err := s.VerifyKey(ctx, unseen, "", ""); err == nil {
+		t.Fatalf("a key never verified: %+v", v)
+	}
+	s.StaleFor = 0
+	if v, err := s.VerifyKey(ctx, cached, "", ""); err == nil {
+		t.Fatalf("a cached key with StaleFor zero: %+v", v)
+	}
+}

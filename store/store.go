@@ -75,6 +75,11 @@ type Store struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// StaleFor is how long after PostgreSQL's change feed went down a key
+	// cached before keeps verifying when the database cannot be read; the
+	// answer then says how old it may be (Verification.Stale). Zero
+	// refuses at once.
+	StaleFor time.Duration
 }
 
 // Open opens the database at path, a SQLite file (created if needed) or a
@@ -101,7 +106,7 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, text: text, Now: time.Now, hashing: make(chan struct{}, 4)}
+	s := &Store{db: db, text: text, Now: time.Now, StaleFor: DefaultStaleFor, hashing: make(chan struct{}, 4)}
 	s.writer, s.reader = db.Pools()
 	s.cache = newKeyCache()
 	s.orgs.load = s.loadOrgIndex

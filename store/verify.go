@@ -49,6 +49,11 @@ type Verification struct {
 	Remaining  int
 	Reset      time.Duration // until the full capacity is back
 	RetryAfter time.Duration // when rate limited: until the next verification can pass
+
+	// Stale is set when the database could not be read and the answer
+	// comes from what was cached before the change feed went down, this
+	// long ago (see Store.StaleFor).
+	Stale time.Duration
 }
 
 // cachedKey is what verification needs of a key, kept in memory so that a
@@ -111,6 +116,9 @@ func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, re
 		}
 	}
 }
+
+// DefaultStaleFor is Store.StaleFor unless the server is told otherwise.
+const DefaultStaleFor = 30 * time.Second
 
 // sharedRates keeps the keys' rate limits in the database, for every
 // instance (PostgreSQL's): TakeRate spends one of key's verifications
@@ -277,9 +285,17 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	copy(buf[:], secret)
 	h := sha256.Sum256(buf[:])
 	e := s.cache.get(h)
-	if !s.db.Trusted() {
+	var (
+		stale     *cachedKey // what was cached, should the database not answer
+		staleOrgs *orgIndex
+		staleFor  time.Duration
+	)
+	if down := s.db.DownSince(); !down.IsZero() {
 		// Changes may have gone unannounced: read the key, and the
 		// organizations, anew.
+		if staleFor = time.Since(down); staleFor <= s.StaleFor {
+			stale, staleOrgs = e, s.orgs.index.Load()
+		}
 		e = nil
 		s.orgs.drop()
 	}
@@ -288,8 +304,14 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	} else {
 		s.cache.misses.Add(1)
 		var err error
-		if e, err = s.loadVerifiedKey(ctx, h); err != nil {
+		e, err = s.loadVerifiedKey(ctx, h)
+		switch {
+		case err != nil && stale != nil:
+			e = stale
+		case err != nil:
 			return Verification{}, err
+		default:
+			stale = nil
 		}
 		if e == nil {
 			if count {
@@ -301,6 +323,9 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 	now := s.Now()
 	v := Verification{Known: true, ID: e.id, Name: e.name, Permissions: e.permissions, Limit: e.limiter.capacity,
 		OrgID: e.org.id, OrgName: e.org.name, orgIDs: e.org.ids}
+	if stale != nil {
+		v.Stale = staleFor
+	}
 	if e.expiresAt != 0 {
 		v.ExpiresAt = time.Unix(e.expiresAt, 0).UTC()
 	}
@@ -318,7 +343,10 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		// organization asked about must be at or below the key's. An
 		// unknown organization is served by no key.
 		orgs, err := s.orgs.get()
-		if err != nil {
+		switch {
+		case err != nil && stale != nil && staleOrgs != nil:
+			orgs = staleOrgs
+		case err != nil:
 			return Verification{}, err
 		}
 		if o := orgs.byID[org]; o == nil || !strings.HasPrefix(o.ids, e.org.ids) {
@@ -334,8 +362,9 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		remaining    int
 		reset, retry time.Duration
 	)
-	if shared, isShared := s.db.(sharedRates); isShared {
-		// Every instance spends from one bucket per key.
+	if shared, isShared := s.db.(sharedRates); isShared && stale == nil {
+		// Every instance spends from one bucket per key. (With the
+		// database out of reach, each spends from its own.)
 		var err error
 		if ok, remaining, reset, retry, err = e.limiter.takeShared(ctx, shared, e.rowID, now.UnixNano(), spend); err != nil {
 			return Verification{}, err

@@ -160,6 +160,11 @@ func (h *handler) verifyKey(c echo.Context) error {
 		if v.Code == store.CodeRateLimited {
 			hd.Set("Retry-After", strconv.Itoa(max(seconds(v.RetryAfter), 1)))
 		}
+		if v.Stale > 0 {
+			// The database is out of reach: the answer is what this
+			// instance knew this many seconds ago.
+			hd.Set("Keydesk-Stale", strconv.Itoa(max(seconds(v.Stale), 1)))
+		}
 	}
 	if !v.Valid {
 		return c.JSON(http.StatusOK, verifyInvalid{Code: v.Code})

@@ -120,6 +120,7 @@ type serveConfig struct {
 	addr, db        string
 	tlsCert, tlsKey string
 	idle, absolute  time.Duration
+	staleFor        time.Duration
 	metricsAddr     string
 }
 
@@ -142,6 +143,11 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 	}
 	fs.DurationVar(&cfg.idle, "idle-timeout", idle, "log out after this long without a request (KEYDESK_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.absolute, "absolute-timeout", absolute, "log out this long after login (KEYDESK_ABSOLUTE_TIMEOUT)")
+	staleFor, err := time.ParseDuration(e.envOr("KEYDESK_STALE_FOR", store.DefaultStaleFor.String()))
+	if err != nil {
+		return fmt.Errorf("KEYDESK_STALE_FOR: %w", err)
+	}
+	fs.DurationVar(&cfg.staleFor, "stale-for", staleFor, "on PostgreSQL, how long cached keys keep verifying while the database is out of reach; 0 refuses at once (KEYDESK_STALE_FOR)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", e.getenv("KEYDESK_METRICS_ADDR"), "address to answer Prometheus on, at /metrics; none when empty (KEYDESK_METRICS_ADDR)")
 	logFormat := e.logFlag(fs)
 	keyPath := e.masterKeyFlag(fs)
@@ -168,6 +174,7 @@ func (e env) serve(ctx context.Context, args []string, ready chan<- string) erro
 		return err
 	}
 	defer st.Close()
+	st.StaleFor = cfg.staleFor
 	if err := e.bootstrap(ctx, st); err != nil {
 		return err
 	}

@@ -9,11 +9,14 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
-	"net/url"
+	"io"
+	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -36,7 +39,7 @@ func URL(t testing.TB) string {
 		}
 		t.Skipf("PostgreSQL half: set %s to a postgres:// URL to run it (.ci/run shows how)", Env)
 	}
-	u, err := url.Parse(base)
+	u, err := neturl.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
 	}
@@ -133,4 +136,61 @@ func Both(pkg string, run func() int) int {
 func flagSet(name string) bool {
 	f := flag.Lookup(name)
 	return f != nil && f.Value.String() != ""
+}
+
+// Proxy passes connections to the server that url names through a
+// listener of its own, and returns url pointed at it, and cut, which
+// closes every connection it passes and refuses the next ones: a
+// database that went out of reach.
+func Proxy(t testing.TB, url string) (proxied string, cut func()) {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		open  []net.Conn
+		isCut bool
+	)
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if isCut {
+				mu.Unlock()
+				client.Close()
+				continue
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				mu.Unlock()
+				client.Close()
+				continue
+			}
+			open = append(open, client, server)
+			mu.Unlock()
+			go func() { io.Copy(server, client); server.Close() }()
+			go func() { io.Copy(client, server); client.Close() }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	cut = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		isCut = true
+		for _, c := range open {
+			c.Close()
+		}
+	}
+	u.Host = ln.Addr().String()
+	return u.String(), cut
 }

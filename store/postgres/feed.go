@@ -46,6 +46,7 @@ func parseChange(payload string) (Change, error) {
 // goroutine of its own and opened again when it fails.
 type feed struct {
 	up      atomic.Bool
+	downAt  atomic.Int64 // Unix nanoseconds when it last went down
 	epoch   atomic.Int64 // moves on at every connection
 	problem atomic.Pointer[string]
 	cancel  context.CancelFunc
@@ -63,6 +64,7 @@ func (db *DB) Listen(apply func(Change)) {
 	db.feed.cancel = cancel
 	down := "change feed: not connected yet"
 	db.feed.problem.Store(&down)
+	db.feed.downAt.Store(time.Now().UnixNano())
 	first := make(chan struct{})
 	var once sync.Once
 	tried := func() { once.Do(func() { close(first) }) }
@@ -71,7 +73,9 @@ func (db *DB) Listen(apply func(Change)) {
 		wait := 50 * time.Millisecond
 		for ctx.Err() == nil {
 			err := db.listen(ctx, apply, tried)
-			db.feed.up.Store(false)
+			if db.feed.up.Swap(false) {
+				db.feed.downAt.Store(time.Now().UnixNano())
+			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -138,9 +142,15 @@ func (db *DB) listen(ctx context.Context, apply func(Change), connected func()) 
 	}
 }
 
-// Trusted reports whether the change feed is connected, so that what was
-// cached since it connected is current but for changes on their way.
-func (db *DB) Trusted() bool { return db.feed.up.Load() }
+// DownSince is zero while the change feed is connected, so that what was
+// cached since it connected is current but for changes on their way;
+// otherwise it is when the feed went down.
+func (db *DB) DownSince() time.Time {
+	if db.feed.up.Load() {
+		return time.Time{}
+	}
+	return time.Unix(0, db.feed.downAt.Load())
+}
 
 func (f *feed) version() (int64, error) {
 	if f.cancel == nil {

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -226,9 +227,9 @@ func (db *DB) IndexesOf() string {
 	return `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`
 }
 
-// Trusted is always true: another process's writes move DataVersion,
+// DownSince is always zero: another process's writes move DataVersion,
 // which the server reads four times a second.
-func (db *DB) Trusted() bool { return true }
+func (db *DB) DownSince() time.Time { return time.Time{} }
 
 // WrittenColumns reads table_xinfo, which marks generated columns hidden.
 func (db *DB) WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
