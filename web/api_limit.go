@@ -59,7 +59,7 @@ func (l *apiLimits) take(token string, now time.Time) (ok bool, left int, reset 
 // when nothing is.
 func (h *handler) limitAPI(c echo.Context) error {
 	_, t := apiCaller(c)
-	ok, left, reset := h.apiLimits.take(t.ID, time.Now())
+	ok, left, reset := h.apiLimits.take(t.ID, h.now())
 	hd := c.Response().Header()
 	secs := strconv.Itoa(int(math.Ceil(reset.Seconds())))
 	hd.Set("RateLimit-Limit", strconv.Itoa(h.apiLimits.burst))
