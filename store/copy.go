@@ -21,6 +21,10 @@ var copyTables = []string{
 	"access_tokens", "idempotent_answers",
 }
 
+// engineOnly are the columns one engine has and the other does not:
+// PostgreSQL's words of each event, which the copy computes.
+var engineOnly = map[string]bool{"events.terms": true}
+
 // copyOrder is the order a table's rows are copied in: an organization
 // after its parent, whose path is shorter, whatever their ids.
 var copyOrder = map[string]string{"organizations": " ORDER BY length(path), id"}
@@ -82,6 +86,15 @@ func copyTable(ctx context.Context, from, to *sql.Tx, db engine, table string) e
 	if err != nil {
 		return err
 	}
+	all, err := to.QueryContext(ctx, `SELECT * FROM `+table+` WHERE FALSE`)
+	if err != nil {
+		return err
+	}
+	known, err := all.Columns() // the computed ones too
+	all.Close()
+	if err != nil {
+		return err
+	}
 	rows, err := from.QueryContext(ctx, `SELECT * FROM `+table+copyOrder[table])
 	if err != nil {
 		return err
@@ -94,9 +107,15 @@ func copyTable(ctx context.Context, from, to *sql.Tx, db engine, table string) e
 	var columns []string
 	var keep []int // which of ours to write
 	for i, c := range ours {
-		if slices.Contains(theirs, c) {
+		switch {
+		case slices.Contains(theirs, c):
 			columns, keep = append(columns, c), append(keep, i)
+		case !slices.Contains(known, c) && !engineOnly[table+"."+c]:
+			return fmt.Errorf("the copy has no column %s: is it a newer version's database?", c)
 		}
+	}
+	if len(columns) == 0 {
+		return fmt.Errorf("the copy has none of its columns")
 	}
 	insert, err := to.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(columns, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(columns)-1)+`)`)
 	if err != nil {

@@ -148,3 +148,22 @@ func tableRows(t *testing.T, s *Store, table string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestCopyTakesEveryTable: every table of the schema is copied, but for
+// SQLite's search tables, which the copy builds.
+func TestCopyTakesEveryTable(t *testing.T) {
+	sqliteOnly(t, "its schema's list of tables")
+	s, _ := newTestStore(t)
+	tables, err := allRows(context.Background(), mustTx(t, s), func(r rowScanner) (string, error) {
+		var name string
+		return name, r.Scan(&name)
+	}, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+		AND name NOT LIKE 'key_search%' AND name NOT LIKE 'event_search%' AND name NOT LIKE 'word_search%'
+		AND name <> 'search_words' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Sorted(slices.Values(copyTables)); !slices.Equal(tables, want) {
+		t.Fatalf("the schema's tables %v, the copy's %v", tables, want)
+	}
+}

@@ -16,6 +16,9 @@ type engine interface {
 	// Pools returns the writer, through which every write goes, and the
 	// pool of readers.
 	Pools() (writer, reader *sql.DB)
+	// ReadIsolation is the isolation that makes a read transaction see
+	// one snapshot.
+	ReadIsolation() sql.IsolationLevel
 	// LockWrites makes tx, a transaction of the writer, the only one
 	// writing to the database until it ends, in this process or another.
 	LockWrites(ctx context.Context, tx *sql.Tx) error

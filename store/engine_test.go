@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keydesk/keydesk/internal/pgtest"
+	"github.com/keydesk/keydesk/store/postgres"
 )
 
 var onPostgres = pgtest.OnPostgres()
@@ -164,16 +165,24 @@ func TestInstancesHearEachOthersChanges(t *testing.T) {
 	}
 	verify(atAcme, CodeOrgDisabled)
 
-	// Cut every change feed's connection (others' reconnect at once), and
-	// change a key while this one reconnects.
+	// Cut the other instance's change feed, and change a key while it
+	// reconnects.
 	disabled, disabledSecret := newKey("disabled", "")
-	if _, err := here.writer.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN keydesk'`); err != nil {
-		t.Fatal(err)
+	feed := there.db.(*postgres.DB)
+	pid := feed.FeedPID()
+	var cut bool
+	if err := here.writer.QueryRowContext(ctx, `SELECT pg_terminate_backend(?)`, int64(pid)).Scan(&cut); err != nil || !cut {
+		t.Fatalf("cut the feed's connection: %v %v", cut, err)
 	}
 	if _, err := here.DisableKey(ctx, testActor, disabled.ID); err != nil {
 		t.Fatal(err)
 	}
 	verify(disabledSecret, CodeDisabled)
+	for deadline := time.Now().Add(5 * time.Second); feed.FeedPID() == pid || !feed.DownSince().IsZero(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the feed did not connect again")
+		}
+	}
 }
 
 // TestInstancesShareRateLimits: verifications through two instances at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"time"
@@ -249,7 +250,7 @@ func (s *Store) RecordAccessDenied(ctx context.Context, actor Actor, route, path
 		err := tx.QueryRowContext(ctx, `SELECT id, details FROM events INDEXED BY events_by_at
 			WHERE at >= ? AND action = ? AND actor_username = ? AND target_name = ? AND `+who+`
 			ORDER BY id DESC LIMIT 1`, args...).Scan(&last, &details)
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			return s.logEvent(ctx, tx, now, actor, eventRecord{Action: ActionAccessDenied, TargetType: "route", TargetName: route,
 				Details: map[string]any{"path": path, "count": 1}})
 		}

@@ -206,7 +206,7 @@ const (
 // read runs fn in a read transaction on the reader pool, so that the queries
 // inside it see one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.db.ReadIsolation()})
 	if err != nil {
 		return err
 	}

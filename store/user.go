@@ -224,7 +224,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, password string) (string, 
 		Username: "admin", DisplayName: "Administrator", Password: password, RoleID: RoleAdministrator, firstPassword: generated,
 	})
 	if err != nil {
-		if n, _ := s.CountUsers(ctx); n > 0 {
+		if n, _ := s.CountUsers(ctx); n > 0 && ErrorCode(err) == EINVALID {
 			// Another instance, started at the same time, made the first
 			// administrator before this one could.
 			return "", false, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/keydesk/keydesk/metrics"
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/store/postgres"
 	"github.com/keydesk/keydesk/web"
 )
 
@@ -112,7 +113,22 @@ func (e env) logger(format string) (*slog.Logger, error) {
 }
 
 func (e env) dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", e.envOr("KEYDESK_DB", "keydesk.db"), "database file (KEYDESK_DB)")
+	db := &dbValue{e.envOr("KEYDESK_DB", "keydesk.db")}
+	fs.Var(db, "db", "the `database`: a SQLite file, or a postgres:// URL (KEYDESK_DB)")
+	return &db.value
+}
+
+// dbValue is --db. Its text, which the help shows as the default, hides a
+// URL's password.
+type dbValue struct{ value string }
+
+func (v *dbValue) Set(s string) error { v.value = s; return nil }
+
+func (v *dbValue) String() string {
+	if store.IsPostgres(v.value) {
+		return postgres.Redact(v.value)
+	}
+	return v.value
 }
 
 // serveConfig is the server's configuration after flags and environment.

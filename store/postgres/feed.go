@@ -26,7 +26,8 @@ type Change struct {
 	All     bool
 }
 
-// parseChange reads a payload of migration 003's triggers.
+// parseChange reads a payload of migration 003's triggers, less the
+// schema it starts with.
 func parseChange(payload string) (Change, error) {
 	kind, id, _ := strings.Cut(payload, " ")
 	switch kind {
@@ -46,8 +47,9 @@ func parseChange(payload string) (Change, error) {
 // goroutine of its own and opened again when it fails.
 type feed struct {
 	up      atomic.Bool
-	downAt  atomic.Int64 // Unix nanoseconds when it last went down
-	epoch   atomic.Int64 // moves on at every connection
+	downAt  atomic.Int64  // Unix nanoseconds when it last went down
+	pid     atomic.Uint32 // the server process that listens, for tests
+	epoch   atomic.Int64  // moves on at every connection
 	problem atomic.Pointer[string]
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
@@ -70,9 +72,14 @@ func (db *DB) Listen(apply func(Change)) {
 	tried := func() { once.Do(func() { close(first) }) }
 	db.feed.done.Go(func() {
 		defer tried()
-		wait := 50 * time.Millisecond
+		const firstWait = 50 * time.Millisecond
+		wait := firstWait
 		for ctx.Err() == nil {
+			connectedAt := db.feed.epoch.Load()
 			err := db.listen(ctx, apply, tried)
+			if db.feed.epoch.Load() != connectedAt {
+				wait = firstWait // it had connected: try again at once
+			}
 			if db.feed.up.Swap(false) {
 				db.feed.downAt.Store(time.Now().UnixNano())
 			}
@@ -111,6 +118,12 @@ func (db *DB) listen(ctx context.Context, apply func(Change), connected func()) 
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}
+	// Other schemas of the database announce on the channel too.
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return err
+	}
+	db.feed.pid.Store(conn.PgConn().PID())
 	// Whatever changed while nobody listened is unknown: forget it all.
 	apply(Change{All: true})
 	db.feed.epoch.Add(1)
@@ -122,7 +135,11 @@ func (db *DB) listen(ctx context.Context, apply func(Change), connected func()) 
 		cancel()
 		switch {
 		case err == nil:
-			ch, err := parseChange(n.Payload)
+			from, payload, _ := strings.Cut(n.Payload, " ")
+			if from != schema {
+				continue
+			}
+			ch, err := parseChange(payload)
 			if err != nil {
 				ch = Change{All: true} // a newer instance's: forget everything
 			}
@@ -141,6 +158,10 @@ func (db *DB) listen(ctx context.Context, apply func(Change), connected func()) 
 		}
 	}
 }
+
+// FeedPID is the server process of the change feed's connection, for
+// tests that cut it.
+func (db *DB) FeedPID() uint32 { return db.feed.pid.Load() }
 
 // DownSince is zero while the change feed is connected, so that what was
 // cached since it connected is current but for changes on their way;

@@ -101,6 +101,11 @@ func (db *DB) Check(ctx context.Context, table string) error {
 	return rows.Err()
 }
 
+// ReadIsolation is REPEATABLE READ: under PostgreSQL's default, READ
+// COMMITTED, each statement of a read would see what committed before
+// it, and a page's count, its rows and their organizations could differ.
+func (db *DB) ReadIsolation() sql.IsolationLevel { return sql.LevelRepeatableRead }
+
 // LockWrites makes tx the only write transaction on the database until it
 // ends, across every instance, as SQLite's one writer is: the store's
 // rules read, then write (a name is free, a user is under the policy's
@@ -115,10 +120,12 @@ func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
 // instance shares (see migration 004), when its time tat, moved on by
 // interval from no earlier than now, stays within burst of now; with
 // spend false, or when it would not, it only reads the bucket. It returns
-// the bucket's time after, and whether it spent.
+// the bucket's time after, and whether it spent. It runs on the reader
+// pool: the writer's connections may all be waiting for the write lock,
+// which this one statement does not need.
 func (db *DB) TakeRate(ctx context.Context, key, now, interval, burst int64, spend bool) (tat int64, took bool, err error) {
 	if spend {
-		err = db.Writer.QueryRowContext(ctx, `INSERT INTO rate_limits AS r (key_id, tat) VALUES (?1, CAST(?2 AS bigint) + ?3)
+		err = db.Reader.QueryRowContext(ctx, `INSERT INTO rate_limits AS r (key_id, tat) VALUES (?1, CAST(?2 AS bigint) + ?3)
 			ON CONFLICT (key_id) DO UPDATE SET tat = GREATEST(r.tat, ?2) + ?3
 				WHERE GREATEST(r.tat, ?2) + ?3 - ?2 <= ?4
 			RETURNING tat`, key, now, interval, burst).Scan(&tat)
@@ -129,7 +136,7 @@ func (db *DB) TakeRate(ctx context.Context, key, now, interval, burst int64, spe
 			return 0, false, err
 		}
 	}
-	err = db.Writer.QueryRowContext(ctx, `SELECT coalesce((SELECT tat FROM rate_limits WHERE key_id = ?), 0)`, key).Scan(&tat)
+	err = db.Reader.QueryRowContext(ctx, `SELECT coalesce((SELECT tat FROM rate_limits WHERE key_id = ?), 0)`, key).Scan(&tat)
 	return tat, false, err
 }
 
@@ -299,6 +306,9 @@ func migrationFiles() (names []string, numbers []int, err error) {
 }
 
 // redact hides the password of a database URL, for messages and logs.
+// Redact is dsn without its password, for messages.
+func Redact(dsn string) string { return redact(dsn) }
+
 func redact(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {

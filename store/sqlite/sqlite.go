@@ -258,6 +258,10 @@ func columnNames(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]
 // or not.
 func (db *DB) ResetIDs(ctx context.Context, tx *sql.Tx) error { return nil }
 
+// ReadIsolation is the default: a SQLite read transaction reads one
+// snapshot of the file.
+func (db *DB) ReadIsolation() sql.IsolationLevel { return sql.LevelDefault }
+
 // LockWrites does nothing: the writer is one connection, whose
 // transactions begin immediate, so they already run one at a time.
 func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error { return nil }

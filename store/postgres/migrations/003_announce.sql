@@ -1,6 +1,8 @@
 -- Every change that verification caches hears of is announced on the
 -- channel keydesk, in the transaction that makes it: the announcement
 -- reaches the instances listening when, and only if, the change commits.
+-- A channel serves the whole database: each announcement starts with the
+-- schema of the table that changed, and an instance hears only its own.
 --
 --   key N      the key with row id N changed (its secret, name,
 --              permissions, expiry, switch, revocation, rate limit or
@@ -14,9 +16,9 @@
 CREATE FUNCTION keydesk_key_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM pg_notify('keydesk', 'deleted ' || OLD.id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' deleted ' || OLD.id);
     ELSE
-        PERFORM pg_notify('keydesk', 'key ' || NEW.id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' key ' || NEW.id);
     END IF;
     RETURN NULL;
 END
@@ -29,9 +31,9 @@ CREATE TRIGGER keys_announce AFTER DELETE
 CREATE FUNCTION keydesk_previous_secret_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM pg_notify('keydesk', 'key ' || NEW.key_id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' key ' || NEW.key_id);
     ELSE
-        PERFORM pg_notify('keydesk', 'key ' || OLD.key_id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' key ' || OLD.key_id);
     END IF;
     RETURN NULL;
 END
@@ -42,7 +44,7 @@ CREATE TRIGGER previous_secrets_announce AFTER INSERT OR UPDATE OR DELETE
 
 CREATE FUNCTION keydesk_orgs_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('keydesk', 'orgs');
+    PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' orgs');
     RETURN NULL;
 END
 $$;

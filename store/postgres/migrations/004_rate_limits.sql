@@ -14,12 +14,12 @@ CREATE OR REPLACE FUNCTION keydesk_key_changed() RETURNS trigger LANGUAGE plpgsq
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM rate_limits WHERE key_id = OLD.id;
-        PERFORM pg_notify('keydesk', 'deleted ' || OLD.id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' deleted ' || OLD.id);
     ELSE
         IF (NEW.capacity, NEW.frequency) IS DISTINCT FROM (OLD.capacity, OLD.frequency) THEN
             DELETE FROM rate_limits WHERE key_id = NEW.id;
         END IF;
-        PERFORM pg_notify('keydesk', 'key ' || NEW.id);
+        PERFORM pg_notify('keydesk', TG_TABLE_SCHEMA || ' key ' || NEW.id);
     END IF;
     RETURN NULL;
 END
