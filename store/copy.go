@@ -82,7 +82,10 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) ([]TableCount, error) {
 // have (PostgreSQL's events keep their words besides) that the copy's
 // database does not compute.
 func copyTable(ctx context.Context, from, to *sql.Tx, db engine, table string) error {
-	theirs, err := db.WrittenColumns(ctx, to, table)
+	theirs, err := allRows(ctx, to, func(r rowScanner) (string, error) {
+		var name string
+		return name, r.Scan(&name)
+	}, db.WrittenColumns(), table)
 	if err != nil {
 		return err
 	}

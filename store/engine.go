@@ -48,9 +48,10 @@ type engine interface {
 	IDsIn(holder string) string
 	// Contains is the condition that the text text holds part.
 	Contains(text, part string) string
-	// WrittenColumns names the columns of a table that a row is written
-	// with: all but those the database computes.
-	WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error)
+	// WrittenColumns is a query of the names of the columns of the table
+	// bound to its one parameter that a row is written with: all but
+	// those the database computes.
+	WrittenColumns() string
 	// ResetIDs makes the next rows of every table take ids after those
 	// that were written with their ids given (a copy's).
 	ResetIDs(ctx context.Context, tx *sql.Tx) error

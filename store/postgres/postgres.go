@@ -154,22 +154,9 @@ func (db *DB) IDsIn(holder string) string {
 func (db *DB) Contains(text, part string) string { return "strpos(" + text + ", " + part + ") > 0" }
 
 // WrittenColumns reads the catalog, which marks generated columns.
-func (db *DB) WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	return names, rows.Err()
+func (db *DB) WrittenColumns() string {
+	return `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position`
 }
 
 // ResetIDs moves every identity column's sequence in the current schema

@@ -232,26 +232,8 @@ func (db *DB) IndexesOf() string {
 func (db *DB) DownSince() time.Time { return time.Time{} }
 
 // WrittenColumns reads table_xinfo, which marks generated columns hidden.
-func (db *DB) WrittenColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
-	return columnNames(ctx, tx, `SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid`, table)
-}
-
-// columnNames runs a query of one text column.
-func columnNames(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	return names, rows.Err()
+func (db *DB) WrittenColumns() string {
+	return `SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid`
 }
 
 // ResetIDs does nothing: a row's id follows the largest written, given
