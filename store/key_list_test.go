@@ -278,6 +278,18 @@ func TestSearch(t *testing.T) {
 		"AND":          "", // not FTS syntax
 		`"billing`:     "Billing Staging,billing-prod-eu",
 	}
+	// A word of two letters or more also finds keys whose random public
+	// id it starts ("and": one time in 46,656 a key): such a case would
+	// want another answer, and is left out.
+	for q := range cases {
+		for _, w := range searchWords(q) {
+			for _, id := range ids {
+				if len(w) >= 2 && strings.HasPrefix(id, w) {
+					delete(cases, q)
+				}
+			}
+		}
+	}
 	// A query word may start a public id while the others are in words.
 	cafe, billing := ids["café-orders"], ids["billing-prod-eu"]
 	cases[strings.ToUpper(cafe[:6])+" orders"] = "café-orders"
