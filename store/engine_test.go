@@ -5,11 +5,15 @@ import (
 	"fmt"
 	neturl "net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/keydesk/keydesk/internal/pgtest"
 	"github.com/keydesk/keydesk/store/postgres"
@@ -276,5 +280,59 @@ func TestCachedKeysVerifyWhileTheDatabaseIsAway(t *testing.T) {
 	s.StaleFor = 0
 	if v, err := s.VerifyKey(ctx, cached, "", ""); err == nil {
 		t.Fatalf("a cached key with StaleFor zero: %+v", v)
+	}
+}
+
+// TestEveryColumnVerificationReadsIsAnnounced: a change to any column of
+// keys that a verification reads (verifyLookup) is announced on
+// PostgreSQL, so that no instance keeps a cached key that changed; the
+// ids alone never change.
+func TestEveryColumnVerificationReadsIsAnnounced(t *testing.T) {
+	if !onPostgres {
+		t.Skip("PostgreSQL's triggers announce changes")
+	}
+	ctx := context.Background()
+	url := testDatabase(t)
+	s, err := open(ctx, url, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k, _ := mustCreateKey(t, s, NewKey{Name: "watched", Enabled: true})
+	listener, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(ctx)
+	if _, err := listener.Exec(ctx, "LISTEN "+postgres.Channel); err != nil {
+		t.Fatal(err)
+	}
+	keyColumns, err := allRows(ctx, mustTx(t, s), func(r rowScanner) (string, error) {
+		var name string
+		return name, r.Scan(&name)
+	}, s.db.WrittenColumns(), "keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := regexp.MustCompile(`[a-z_]+`).FindAllString(verifyLookup, -1)
+	for _, column := range keyColumns {
+		if !slices.Contains(read, column) || column == "id" || column == "public_id" {
+			continue
+		}
+		if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET `+column+` = `+column+` WHERE id = ?`, k.rowID); err != nil {
+			t.Fatal(err)
+		}
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		for {
+			n, err := listener.WaitForNotification(wait)
+			if err != nil {
+				t.Errorf("a change to keys.%s was not announced: %v", column, err)
+				break
+			}
+			if strings.HasSuffix(n.Payload, fmt.Sprintf(" key %d", k.rowID)) {
+				break
+			}
+		}
+		cancel()
 	}
 }
