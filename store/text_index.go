@@ -172,10 +172,12 @@ func (pgSearch) dropEvents(context.Context, execer, string, ...any) error       
 
 // eventLexemes makes the tsvector of terms, words split by spaces, as
 // they are: no parser or dictionary changes them.
-const eventLexemes = "array_to_tsvector(string_to_array(?, ' '))"
+func eventLexemes(terms string) string {
+	return "array_to_tsvector(string_to_array(" + terms + ", ' '))"
+}
 
 func (pgSearch) insertEvent(ctx context.Context, tx execer, args []any, terms string) error {
-	_, err := tx.ExecContext(ctx, insertEventSQL([2]string{"terms", eventLexemes}), append(args, terms)...)
+	_, err := tx.ExecContext(ctx, insertEventSQL([2]string{"terms", eventLexemes("?")}), append(args, terms)...)
 	return err
 }
 
@@ -201,7 +203,7 @@ func (pgSearch) addSeeded(ctx context.Context, tx *sql.Tx, _, lastEvent int64, _
 		for i, e := range batch {
 			ids[i], terms[i] = e.id, e.terms
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events e SET terms = array_to_tsvector(string_to_array(v.terms, ' '))
+		if _, err := tx.ExecContext(ctx, `UPDATE events e SET terms = `+eventLexemes("v.terms")+`
 			FROM unnest(CAST(? AS bigint[]), CAST(? AS text[])) AS v (id, terms) WHERE e.id = v.id`, ids, terms); err != nil {
 			return err
 		}
