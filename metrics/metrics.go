@@ -94,6 +94,10 @@ func New(st *store.Store) *Metrics {
 			Name: "keydesk_verify_cache_entries",
 			Help: "Secrets in the cache of keys in memory.",
 		}, cache(func(c store.CacheStats) float64 { return float64(c.Entries) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "keydesk_rate_limit_reservations_total",
+			Help: "Trips to the rate limits that every instance shares (PostgreSQL), each reserving a batch of a key's verifications.",
+		}, cache(func(c store.CacheStats) float64 { return float64(c.RateTrips) })),
 		poolCollector{st: st},
 	)
 	return m

@@ -221,6 +221,90 @@ func TestInstancesShareRateLimits(t *testing.T) {
 	}
 }
 
+// TestInstancesLeaseRateLimits: an instance reserves a busy key's
+// verifications in growing batches, which spares the database a trip for
+// each; what one instance holds is not spent by the other, goes back
+// when its lease ends, and the two together pass exactly the capacity. A
+// refusal while the bucket is empty needs no trip, and neither do
+// verifications through both at once pass more than the capacity.
+func TestInstancesLeaseRateLimits(t *testing.T) {
+	stores := twoInstances(t)
+	ctx := context.Background()
+	clock := &testClock{now: time.Now()}
+	for _, s := range stores {
+		s.Now = clock.Now
+	}
+	here, there := stores[0], stores[1]
+	// 80 an hour: one comes back every 45 s, an instance reserves up to 10.
+	_, secret := mustCreateKey(t, here, NewKey{Name: "busy", Enabled: true, Capacity: 80, Frequency: 3600})
+	passes := func(s *Store, tries int) (passed int, last Verification) {
+		t.Helper()
+		for range tries {
+			v, err := s.VerifyKey(ctx, secret, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Valid {
+				passed++
+			} else if v.Code != CodeRateLimited {
+				t.Fatalf("answered %q", v.Code)
+			}
+			last = v
+		}
+		return passed, last
+	}
+	// Batches of 1, 2, 4 and 8: eight pass, seven stay reserved here.
+	if n, v := passes(here, 8); n != 8 || v.Remaining != 72 {
+		t.Fatalf("here: %d passed, %d remaining; want 8 and 72", n, v.Remaining)
+	}
+	if got := here.CacheStats().RateTrips; got != 4 {
+		t.Fatalf("here: %d trips to the database for 8 verifications, want 4", got)
+	}
+	n, v := passes(there, 100)
+	if n != 65 || v.Code != CodeRateLimited || v.RetryAfter <= 0 || v.RetryAfter > 45*time.Second {
+		t.Fatalf("there: %d passed (want 65: 80 less the 15 reserved here), last %+v", n, v)
+	}
+	trips := there.CacheStats().RateTrips
+	if trips > 12 {
+		t.Fatalf("there: %d trips to the database for 66 verifications", trips)
+	}
+	if n, _ := passes(there, 20); n != 0 || there.CacheStats().RateTrips != trips {
+		t.Fatalf("refused again: %d passed, %d trips more", n, there.CacheStats().RateTrips-trips)
+	}
+	// Here's lease ends: its seven go back with its next reservation, and
+	// only here spends them (there saw the bucket empty for 45 s).
+	clock.Advance(time.Duration(leaseFor) + time.Millisecond)
+	if n, _ := passes(here, 20); n != 7 {
+		t.Fatalf("here after its lease: %d passed, want the 7 it held", n)
+	}
+	if n, _ := passes(there, 20); n != 0 {
+		t.Fatalf("there after the lease: %d passed, want none", n)
+	}
+
+	// Both at once, on a fresh key: never more than the capacity.
+	_, secret = mustCreateKey(t, here, NewKey{Name: "contended", Enabled: true, Capacity: 80, Frequency: 3600})
+	var passed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 30 {
+				v, err := stores[i%2].VerifyKey(ctx, secret, "", "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if v.Valid {
+					passed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := passed.Load(); p > 80 || p < 80-2*10 {
+		t.Fatalf("%d passed of 240 through both at once, for a capacity of 80 (each holds at most 10)", p)
+	}
+}
+
 // TestInstancesStartingAtOnceMakeOneAdministrator: instances started
 // together on an empty database make the first administrator once, and
 // none of them fails for it.

@@ -9,6 +9,9 @@ type CacheStats struct {
 	// Invalidations counts the cached secrets that changes dropped.
 	Invalidations uint64
 	Entries       int // secrets cached now
+	// RateTrips counts the reservations from rate limits that every
+	// instance shares (on PostgreSQL): each is one trip to the database.
+	RateTrips uint64
 }
 
 // CacheStats reads the verification cache's figures.
@@ -17,7 +20,8 @@ func (s *Store) CacheStats() CacheStats {
 	c.mu.RLock()
 	n := len(c.byHash)
 	c.mu.RUnlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Invalidations: c.invalidations.Load(), Entries: n}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Invalidations: c.invalidations.Load(), Entries: n,
+		RateTrips: c.rateTrips.Load()}
 }
 
 // PoolStats reads the figures of the database's connection pools, by

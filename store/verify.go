@@ -94,6 +94,7 @@ type limiter struct {
 	interval int64 // nanoseconds per verification
 	burst    int64 // capacity * interval
 	tat      atomic.Int64
+	lease    lease // when the bucket is shared
 }
 
 func newLimiter(capacity, frequency int) *limiter {
@@ -121,22 +122,93 @@ func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, re
 const DefaultStaleFor = 30 * time.Second
 
 // sharedRates keeps the keys' rate limits in the database, for every
-// instance (PostgreSQL's): TakeRate spends one of key's verifications
-// at now as take does, in one atomic statement, or only reads the bucket
-// without spend, and returns its time (tat) after.
+// instance (PostgreSQL's): LeaseRate reserves up to want of key's
+// verifications at now, after giving back giveBack reserved before and
+// not spent, in one atomic statement, and returns the bucket's time (tat)
+// after and how many it granted.
 type sharedRates interface {
-	TakeRate(ctx context.Context, key, now, interval, burst int64, spend bool) (tat int64, took bool, err error)
+	LeaseRate(ctx context.Context, key, now, interval, burst, want, giveBack int64) (tat, granted int64, err error)
+}
+
+// leaseFor is how long an instance may hold verifications it reserved
+// from a shared bucket: each is spent at most this long after the bucket
+// granted it, or goes back.
+const leaseFor = int64(100 * time.Millisecond)
+
+// lease is what this instance holds of a key's shared bucket: every
+// instance reserves verifications in batches, spends them from memory,
+// and goes back to the database when it has none left. A batch doubles
+// while the instance runs out before the lease ends, and shrinks to what
+// it used when it does not, up to an eighth of the capacity: a single
+// instance still passes exactly the capacity, and one that stops
+// verifying a key keeps at most an eighth of its allowance from the
+// others until that much has come back (an eighth of the frequency).
+type lease struct {
+	mu        sync.Mutex
+	left      int64 // reserved, not spent yet
+	granted   int64 // by the last reservation
+	until     int64 // when what is left goes back (Unix nanoseconds)
+	size      int64 // to reserve next
+	tat       int64 // the shared bucket's time, as last read
+	emptyTill int64 // the shared bucket was empty until then, as last read
 }
 
 // takeShared is take on the bucket that db keeps for the key with row id
-// key.
-func (l *limiter) takeShared(ctx context.Context, db sharedRates, key, now int64, spend bool) (ok bool, remaining int, reset, retry time.Duration, err error) {
-	tat, took, err := db.TakeRate(ctx, key, now, l.interval, l.burst, spend)
-	if err != nil {
-		return false, 0, 0, 0, err
+// key, spent through this instance's lease. It counts its trips to the
+// database in trips. An answer that spends nothing, and a refusal while
+// the bucket was last seen empty, need no trip: they report the bucket as
+// this instance last saw it.
+func (l *limiter) takeShared(ctx context.Context, db sharedRates, key, now int64, spend bool, trips *atomic.Uint64) (ok bool, remaining int, reset, retry time.Duration, err error) {
+	ls := &l.lease
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	switch {
+	case !spend:
+		ok = true
+	case ls.left > 0 && now < ls.until:
+		ls.left--
+		ok = true
+	case now >= ls.emptyTill:
+		var giveBack int64
+		if now >= ls.until {
+			giveBack = ls.left
+		}
+		want := ls.next(now, max(int64(l.capacity)/8, 1))
+		trips.Add(1)
+		tat, granted, err := db.LeaseRate(ctx, key, now, l.interval, l.burst, want, giveBack)
+		if err != nil {
+			return false, 0, 0, 0, err
+		}
+		ls.tat, ls.granted, ls.left, ls.until = tat, granted, granted, now+leaseFor
+		if granted == 0 {
+			ls.emptyTill = tat - l.burst + l.interval
+		} else {
+			ls.left--
+			ok = true
+		}
 	}
-	ok, remaining, reset, retry = l.answer(tat, now, took, spend)
-	return ok, remaining, reset, retry, nil
+	used := max(ls.tat, now) - now
+	remaining = int((l.burst - used) / l.interval)
+	if now < ls.until {
+		remaining += int(ls.left)
+	}
+	if !ok {
+		retry = time.Duration(ls.emptyTill - now)
+	}
+	return ok, remaining, time.Duration(used), retry, nil
+}
+
+// next is the size of the reservation to make at now, at most most.
+func (ls *lease) next(now, most int64) int64 {
+	switch {
+	case ls.size == 0:
+		ls.size = 1
+	case now < ls.until: // ran out early
+		ls.size = min(ls.size*2, most)
+	default:
+		ls.size = min(max(ls.granted-ls.left, 1), most)
+	}
+	return ls.size
 }
 
 // answer says, from the bucket's time tat at now, whether a verification
@@ -165,6 +237,7 @@ type keyCache struct {
 	gen atomic.Uint64
 	// What the cache did, for CacheStats.
 	hits, misses, invalidations atomic.Uint64
+	rateTrips                   atomic.Uint64 // to the shared rate limits
 }
 
 // maxCachedKeys bounds the memory the cache takes.
@@ -366,7 +439,7 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		// Every instance spends from one bucket per key. (With the
 		// database out of reach, each spends from its own.)
 		var err error
-		if ok, remaining, reset, retry, err = e.limiter.takeShared(ctx, shared, e.rowID, now.UnixNano(), spend); err != nil {
+		if ok, remaining, reset, retry, err = e.limiter.takeShared(ctx, shared, e.rowID, now.UnixNano(), spend, &s.cache.rateTrips); err != nil {
 			return Verification{}, err
 		}
 	} else {

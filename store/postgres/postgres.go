@@ -116,28 +116,17 @@ func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// TakeRate spends one of the key's verifications from the bucket every
-// instance shares (see migration 004), when its time tat, moved on by
-// interval from no earlier than now, stays within burst of now; with
-// spend false, or when it would not, it only reads the bucket. It returns
-// the bucket's time after, and whether it spent. It runs on the reader
-// pool: the writer's connections may all be waiting for the write lock,
-// which this one statement does not need.
-func (db *DB) TakeRate(ctx context.Context, key, now, interval, burst int64, spend bool) (tat int64, took bool, err error) {
-	if spend {
-		err = db.Reader.QueryRowContext(ctx, `INSERT INTO rate_limits AS r (key_id, tat) VALUES (?1, CAST(?2 AS bigint) + ?3)
-			ON CONFLICT (key_id) DO UPDATE SET tat = GREATEST(r.tat, ?2) + ?3
-				WHERE GREATEST(r.tat, ?2) + ?3 - ?2 <= ?4
-			RETURNING tat`, key, now, interval, burst).Scan(&tat)
-		if err == nil {
-			return tat, true, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, false, err
-		}
-	}
-	err = db.Reader.QueryRowContext(ctx, `SELECT coalesce((SELECT tat FROM rate_limits WHERE key_id = ?), 0)`, key).Scan(&tat)
-	return tat, false, err
+// LeaseRate reserves up to want of the key's verifications at now from
+// the bucket every instance shares (see migrations 004 and 005), and
+// returns first the giveBack reserved before and not spent. It returns
+// the bucket's time (tat) after, and how many it granted: none when the
+// bucket is empty. It runs on the reader pool: the writer's connections
+// may all be waiting for the write lock, which this one statement does not
+// need.
+func (db *DB) LeaseRate(ctx context.Context, key, now, interval, burst, want, giveBack int64) (tat, granted int64, err error) {
+	err = db.Reader.QueryRowContext(ctx, "SELECT new_tat, granted FROM keydesk_lease_rate(?, ?, ?, ?, ?, ?)",
+		key, now, interval, burst, want, giveBack).Scan(&tat, &granted)
+	return tat, granted, err
 }
 
 // IDArray is a JSON array of the column's values, as text.
