@@ -22,6 +22,9 @@ type engine interface {
 	// LockWrites makes tx, a transaction of the writer, the only one
 	// writing to the database until it ends, in this process or another.
 	LockWrites(ctx context.Context, tx *sql.Tx) error
+	// LockName holds a lock on name until unlock, for one holder at a
+	// time in this process or another.
+	LockName(ctx context.Context, name string) (unlock func(), err error)
 	// Name names the database for people: a file's path, or a URL
 	// without its password.
 	Name() string

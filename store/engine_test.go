@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	neturl "net/url"
 	"os"
@@ -302,6 +303,44 @@ func TestInstancesLeaseRateLimits(t *testing.T) {
 	wg.Wait()
 	if p := passed.Load(); p > 80 || p < 80-2*10 {
 		t.Fatalf("%d passed of 240 through both at once, for a capacity of 80 (each holds at most 10)", p)
+	}
+}
+
+// TestInstancesCheckOneAddressesGuessesInTurn: guesses from one address
+// sent to two instances at once are checked one after the other across
+// both, so only the free ones are checked; and the wait they make holds
+// on both.
+func TestInstancesCheckOneAddressesGuessesInTurn(t *testing.T) {
+	stores := twoInstances(t)
+	ctx := context.Background()
+	mustCreateUser(t, stores[0], "admin", RoleAdministrator)
+	const addr = "203.0.113.9"
+	var bad, wait atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := stores[i%2].Login(ctx, Actor{ClientAddr: addr}, "admin", "guess")
+			var tooMany *TooManyFailures
+			switch {
+			case errors.Is(err, ErrBadLogin):
+				bad.Add(1)
+			case errors.As(err, &tooMany):
+				wait.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if bad.Load() != LoginFreeFailures || wait.Load() != 8-LoginFreeFailures {
+		t.Fatalf("%d guesses checked and %d told to wait through two instances, want %d and %d",
+			bad.Load(), wait.Load(), LoginFreeFailures, 8-LoginFreeFailures)
+	}
+	for i, s := range stores {
+		var tooMany *TooManyFailures
+		if _, err := s.Login(ctx, Actor{ClientAddr: addr}, "admin", testPassword); !errors.As(err, &tooMany) {
+			t.Fatalf("instance %d let the address try again at once: %v", i, err)
+		}
 	}
 }
 

@@ -161,6 +161,23 @@ func (g *passwordGuard) lock(ctx context.Context, addr string) (unlock func(), e
 	}
 }
 
+// lockAddress waits for the address's turn to have a password checked,
+// in this instance (the guard) and then across every instance on the
+// database, so that guesses sent to several at once are checked one
+// after the other too.
+func (s *Store) lockAddress(ctx context.Context, addr string) (unlock func(), err error) {
+	unlockHere, err := s.guard.lock(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	unlockThere, err := s.db.LockName(ctx, "password check "+throttleAddr(addr))
+	if err != nil {
+		unlockHere()
+		return nil, err
+	}
+	return func() { unlockThere(); unlockHere() }, nil
+}
+
 // Login checks a username and password from the login form, from
 // actor.ClientAddr. A wrong password, an unknown user and a disabled account
 // all give ErrBadLogin and are recorded as a failure; a check that earlier
@@ -168,7 +185,7 @@ func (g *passwordGuard) lock(ctx context.Context, addr string) (unlock func(), e
 // clears the username's failures from this address.
 func (s *Store) Login(ctx context.Context, actor Actor, username, password string) (User, error) {
 	actor.UserID, actor.Username = 0, LoginName(username)
-	unlock, err := s.guard.lock(ctx, actor.ClientAddr)
+	unlock, err := s.lockAddress(ctx, actor.ClientAddr)
 	if err != nil {
 		return User{}, err
 	}
@@ -272,7 +289,7 @@ func clearFailures(ctx context.Context, tx *sql.Tx, username, addr string) error
 // success it returns unlock, which the caller calls once the change is
 // made, so that the next check from the address waits for it.
 func (s *Store) checkCurrentPassword(ctx context.Context, actor Actor, u User, hash, password string) (func(), error) {
-	unlock, err := s.guard.lock(ctx, actor.ClientAddr)
+	unlock, err := s.lockAddress(ctx, actor.ClientAddr)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ const migrationLock int64 = 0x6b65796465736b
 // writeLock is the advisory lock every write transaction holds: "keydeskw".
 const writeLock int64 = 0x6b65796465736b77
 
+// namedLocks is the first key of LockName's advisory locks: "kdnl".
+const namedLocks int32 = 0x6b646e6c
+
 // DB is an open PostgreSQL database. Writer and Reader are two pools, as
 // on SQLite, so that the store's writes and reads keep their own limits.
 type DB struct {
@@ -48,6 +52,11 @@ type DB struct {
 	name    string
 	dsn     string
 	feed    feed
+	// locks holds LockName's locks, a connection each: on a pool of
+	// their own, since whoever holds one goes on to read and write
+	// through the others, and would wait forever for a connection that
+	// another holder of a lock keeps.
+	locks *sql.DB
 }
 
 // Open connects to the database at dsn (a postgres:// URL) and applies every migration it has
@@ -73,6 +82,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.Reader.SetMaxOpenConns(8)
 	db.Reader.SetMaxIdleConns(8)
+	if db.locks, err = sql.Open(DriverName, dsn); err != nil {
+		db.Reader.Close()
+		writer.Close()
+		return nil, err
+	}
+	db.locks.SetMaxOpenConns(16)
+	db.locks.SetMaxIdleConns(1)
 	return db, nil
 }
 
@@ -85,7 +101,7 @@ func (db *DB) Name() string { return db.name }
 // Close stops listening and closes both pools.
 func (db *DB) Close() error {
 	db.feed.stop()
-	return errors.Join(db.Reader.Close(), db.Writer.Close())
+	return errors.Join(db.locks.Close(), db.Reader.Close(), db.Writer.Close())
 }
 
 // Check reports whether the database answers now, reading the first row
@@ -114,6 +130,31 @@ func (db *DB) ReadIsolation() sql.IsolationLevel { return sql.LevelRepeatableRea
 func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLock)
 	return err
+}
+
+// LockName holds an advisory lock on name (hashed: two names may share
+// one, which only makes them wait for each other) until unlock, on a
+// connection kept for it: the lock belongs to the session, not to a
+// transaction.
+func (db *DB) LockName(ctx context.Context, name string) (unlock func(), err error) {
+	conn, err := db.locks.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const lock = "SELECT pg_advisory_lock(CAST(? AS integer), hashtext(?))"
+	if _, err := conn.ExecContext(ctx, lock, namedLocks, name); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		const unlock = "SELECT pg_advisory_unlock(CAST(? AS integer), hashtext(?))"
+		if _, err := conn.ExecContext(context.Background(), unlock, namedLocks, name); err != nil {
+			// The lock goes with its session: a connection that could
+			// not unlock is closed, not given back to the pool.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
 }
 
 // LeaseRate reserves up to want of the key's verifications at now from

@@ -248,6 +248,13 @@ func (db *DB) ReadIsolation() sql.IsolationLevel { return sql.LevelDefault }
 // transactions begin immediate, so they already run one at a time.
 func (db *DB) LockWrites(ctx context.Context, tx *sql.Tx) error { return nil }
 
+// LockName does nothing: one server works on a file (see the store's
+// lock), and the commands run beside it check no passwords, the one use
+// of named locks.
+func (db *DB) LockName(ctx context.Context, name string) (unlock func(), err error) {
+	return func() {}, nil
+}
+
 // DataVersion is the writer connection's PRAGMA data_version, which
 // SQLite moves on when another connection commits: since the read pool
 // never writes, only another process (a command run beside the server)
