@@ -165,9 +165,10 @@ func (db *DB) FeedPID() uint32 { return db.feed.pid.Load() }
 
 // DownSince is zero while the change feed is connected, so that what was
 // cached since it connected is current but for changes on their way;
-// otherwise it is when the feed went down.
+// otherwise it is when the feed went down. It is zero too when nobody
+// listens: then nothing cached depends on the feed.
 func (db *DB) DownSince() time.Time {
-	if db.feed.up.Load() {
+	if db.feed.cancel == nil || db.feed.up.Load() {
 		return time.Time{}
 	}
 	return time.Unix(0, db.feed.downAt.Load())

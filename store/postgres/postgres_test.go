@@ -41,6 +41,9 @@ func TestOpenMigratesAnEmptyDatabase(t *testing.T) {
 	if err := db.Check(ctx, "keys"); err != nil {
 		t.Fatal(err)
 	}
+	if down := db.DownSince(); !down.IsZero() {
+		t.Fatalf("a database nobody listens to is down since %v", down)
+	}
 	var publicID, path string
 	if err := db.Reader.QueryRowContext(ctx, "SELECT public_id, path FROM organizations WHERE id = 1 AND parent_id IS NULL").Scan(&publicID, &path); err != nil {
 		t.Fatal(err)
