@@ -37,7 +37,8 @@ type argRef struct {
 
 // rebind numbers the placeholders of query, leaving alone what sits in
 // quotes or comments and PostgreSQL's "::" casts, and drops SQLite's
-// planner hints.
+// planner hints: INDEXED BY, NOT INDEXED, and a unary plus on a name
+// that opens a parenthesis.
 func rebind(query string) rebound {
 	var (
 		b         strings.Builder
@@ -105,6 +106,9 @@ func rebind(query string) rebound {
 			}
 			b.WriteString(query[i:end])
 			i = end - 1
+		case c == '+' && i+1 < len(query) && isNameStart(query[i+1]) && strings.HasSuffix(strings.TrimRight(b.String(), " \t\n"), "("):
+			// "(+name": SQLite's unary plus, which keeps its planner
+			// off the column's index; PostgreSQL's may use it.
 		case c == '?':
 			end := i + 1
 			for end < len(query) && '0' <= query[end] && query[end] <= '9' {

@@ -25,6 +25,9 @@ func TestRebind(t *testing.T) {
 		{"FROM keys k not indexed\n WHERE notindexed = ?", "FROM keys k \n WHERE notindexed = $1", "[{1 }]"},
 		{"SELECT 'INDEXED BY x', indexed_by FROM t", "SELECT 'INDEXED BY x', indexed_by FROM t", "[]"},
 		{"WHERE k.id > :p1 AND k.n LIKE :p10 ESCAPE '\\'", "WHERE k.id > $1 AND k.n LIKE $2 ESCAPE '\\'", "[{0 p1} {0 p10}]"},
+		// A unary plus that opens a parenthesis goes; a sum stays.
+		{"WHERE (+k.enabled = 0 AND x) OR ( +y = 1)", "WHERE (k.enabled = 0 AND x) OR ( y = 1)", "[]"},
+		{"SELECT e.id + 0, (a +b), (+1), '(+k'", "SELECT e.id + 0, (a +b), (+1), '(+k'", "[]"},
 	} {
 		r := rebind(c.in)
 		if r.query != c.out || fmt.Sprint(r.from) != c.from {
