@@ -345,12 +345,16 @@ const keyOrgColumns = `(SELECT public_id FROM organizations WHERE id = k.org_id)
 
 // orgOffSQL is true for a key whose organization, or one above it, has API
 // keys switched off. The subquery does not depend on the row, so SQLite
-// runs it once per statement.
-// It starts from the few switched-off organizations (their own index) and
-// takes each one's subtree as a range of paths.
-const orgOffSQL = `k.org_id IN (SELECT o.id FROM organizations a INDEXED BY organizations_keys_off
+// runs it once per statement. (A status condition says it with
+// factOrgOff's placeholder instead: see bindStatus.)
+const orgOffSQL = `k.org_id IN (` + orgsOffSQL + `)`
+
+// orgsOffSQL lists the organizations where API keys are switched off,
+// there or above. It starts from the few switched-off organizations
+// (their own index) and takes each one's subtree as a range of paths.
+const orgsOffSQL = `SELECT o.id FROM organizations a INDEXED BY organizations_keys_off
 	JOIN organizations o ON o.path >= a.path AND o.path < substr(a.path, 1, length(a.path) - 1) || '0'
-	WHERE a.api_keys_enabled = 0)`
+	WHERE a.api_keys_enabled = 0`
 
 type rowScanner interface{ Scan(dest ...any) error }
 

@@ -144,7 +144,7 @@ var (
 type args struct{ list []any }
 
 // times adds the placeholders of now and of the end of the soon window,
-// which status conditions use (see bindTimes).
+// which status conditions use (see bindStatus).
 func (a *args) times(now time.Time) (n, soon string) {
 	return a.add(now.Unix()), a.add(now.Add(SoonWindow).Unix())
 }
@@ -218,9 +218,9 @@ func (f KeyFilter) parts(ctx context.Context, tx *sql.Tx, p *keyPlan) ([]filterP
 			if !ok {
 				return nil, Errorf(EINVALID, "status", "There is no status filter %q.", st)
 			}
-			conds = append(conds, bindTimes(r.sql(noneOff), n, soon))
+			conds = append(conds, p.bindStatus(r.sql(noneOff), n, soon))
 			for _, d := range r.driverConds(noneOff) {
-				drivers = append(drivers, bindTimes(d, n, soon))
+				drivers = append(drivers, p.bindStatus(d, n, soon))
 			}
 		}
 		// The drivers of each filter list exactly its keys, and keyDriver
@@ -303,10 +303,58 @@ func wordCond(a *args, w string) string {
 // of public ids too.
 func idPrefix(w string) bool { return utf8.RuneCountInString(w) >= 2 }
 
+// orgsOff lists the row ids of the organizations where API keys are
+// switched off, there or above.
+func orgsOff(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, orgsOffSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// maxBoundOrgs is how many organizations inOrgs binds one by one.
+const maxBoundOrgs = 200
+
+// inOrgs is the condition that a key is in one of the organizations
+// ids. Each is bound on its own, so that the database's planner can tell
+// from its statistics how many keys those hold: from "one of a list it
+// cannot see", PostgreSQL guessed many, and read every key to find the
+// first. Longer lists go as one JSON array.
+func (p *keyPlan) inOrgs(ids []int64) string {
+	switch {
+	case len(ids) == 0:
+		return "FALSE"
+	case len(ids) > maxBoundOrgs:
+		list, _ := json.Marshal(ids)
+		return "k.org_id IN (" + p.db.IDsIn(p.a.add(string(list))) + ")"
+	}
+	holders := make([]string, len(ids))
+	for i, id := range ids {
+		holders[i] = p.a.add(id)
+	}
+	return "k.org_id IN (" + strings.Join(holders, ", ") + ")"
+}
+
 // bindTimes puts the placeholders of now and of the end of the soon window
 // into a status condition.
 func bindTimes(cond, now, soon string) string {
 	return strings.NewReplacer("{now}", now, "{soon}", soon).Replace(cond)
+}
+
+// bindStatus is bindTimes, and puts in the condition that a key's
+// organization is switched off, as the plan found them.
+func (p *keyPlan) bindStatus(cond, now, soon string) string {
+	return strings.ReplaceAll(bindTimes(cond, now, soon), "{orgOff}", p.orgOff)
 }
 
 // keyPlan is a filter made ready to run: the condition of all its parts,
@@ -324,6 +372,9 @@ type keyPlan struct {
 	limit      int  // how far the driver's ids were counted
 	exact      bool // the driver lists exactly the matches
 	noneOff    bool // no organization has API keys switched off
+	// orgOff is the condition that a key's organization has them
+	// switched off, there or above (see bindStatus).
+	orgOff string
 	// probe is the driver of a part with probe set and at most probeCap
 	// candidates, the fewest: a walk tests each key's id against it first.
 	probe      string
@@ -347,11 +398,12 @@ func (s *Store) planKeys(ctx context.Context, tx *sql.Tx, f KeyFilter, now time.
 	p := &keyPlan{db: s.db, text: s.text, now: now, filter: f}
 	// Almost always no organization has its API keys switched off: then
 	// the statuses need not ask, and an index can serve what they ask.
-	off, err := queryInt(ctx, tx, `SELECT count(*) FROM (SELECT 1 FROM organizations INDEXED BY organizations_keys_off WHERE api_keys_enabled = 0 LIMIT 1) AS o`, nil)
+	off, err := orgsOff(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	p.noneOff = off == 0
+	p.noneOff = len(off) == 0
+	p.orgOff = p.inOrgs(off)
 	parts, err := f.parts(ctx, tx, p)
 	if err != nil {
 		return nil, err
@@ -561,15 +613,15 @@ type sortedRow struct {
 
 // order returns the sort expressions of sort: the sort's own, then the
 // tie-breakers.
-func order(a *args, sort KeySort, now time.Time) ([]string, error) {
+func (p *keyPlan) order(a *args, sort KeySort) ([]string, error) {
 	ks, ok := keySorts[sort]
 	expr := ks.expr
 	if !ok {
 		return nil, Errorf(EINVALID, "sort", "The list cannot be sorted by %q.", sort)
 	}
 	if sort == SortStatus {
-		n, soon := a.times(now)
-		return []string{bindTimes(statusRankSQL(), n, soon), "k.name_sort", "k.id"}, nil
+		n, soon := a.times(p.now)
+		return []string{p.bindStatus(statusRankSQL(), n, soon), "k.name_sort", "k.id"}, nil
 	}
 	return []string{expr, "k.id"}, nil
 }
@@ -615,7 +667,7 @@ func (p *keyPlan) rows(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, in
 // matches reads the sort values of every key that matches.
 func (p *keyPlan) matches(ctx context.Context, tx *sql.Tx, sort KeySort) ([]sortedRow, error) {
 	a := args{list: slices.Clone(p.a.list)}
-	exprs, err := order(&a, sort, p.now)
+	exprs, err := p.order(&a, sort)
 	if err != nil {
 		return nil, err
 	}
@@ -682,7 +734,7 @@ func (p *keyPlan) walk(ctx context.Context, tx *sql.Tx, r read) ([]sortedRow, er
 // end of the list when r.n is 0.
 func (p *keyPlan) walkSQL(r read) (query string, list []any, n int, err error) {
 	a := args{list: slices.Clone(p.a.list)}
-	exprs, err := order(&a, r.sort, p.now)
+	exprs, err := p.order(&a, r.sort)
 	if err != nil {
 		return "", nil, 0, err
 	}
@@ -790,7 +842,7 @@ const exportScanFrom = 100_000
 // keys, twice as long.
 func (p *keyPlan) sortSQL(sort KeySort, desc bool, columns string, fromDriver bool) (string, []any, error) {
 	a := args{list: slices.Clone(p.a.list)}
-	exprs, err := order(&a, sort, p.now)
+	exprs, err := p.order(&a, sort)
 	if err != nil {
 		return "", nil, err
 	}
@@ -816,10 +868,10 @@ func (p *keyPlan) mayHave(st Status) bool {
 // status plans the keys of the plan that have status st: its parts (and
 // what they looked up) and one more, the status.
 func (p *keyPlan) status(ctx context.Context, tx *sql.Tx, st Status) (*keyPlan, error) {
-	sub := &keyPlan{db: p.db, text: p.text, now: p.now, filter: p.filter, noneOff: p.noneOff, a: args{list: slices.Clone(p.a.list)}}
+	sub := &keyPlan{db: p.db, text: p.text, now: p.now, filter: p.filter, noneOff: p.noneOff, orgOff: p.orgOff, a: args{list: slices.Clone(p.a.list)}}
 	cond, driver := st.condition(p.noneOff)
 	n, soon := sub.a.times(p.now)
-	also := filterPart{cond: bindTimes(cond, n, soon), driver: keyDriver(bindTimes(driver, n, soon))}
+	also := filterPart{cond: p.bindStatus(cond, n, soon), driver: keyDriver(p.bindStatus(driver, n, soon))}
 	return sub, sub.choose(ctx, tx, append(slices.Clone(p.parts), also))
 }
 
@@ -977,7 +1029,7 @@ func (s *Store) Keys(ctx context.Context, sc Scope, q KeyQuery) (KeyPage, error)
 		r := read{sort: q.Sort, desc: q.Desc != backwards, n: q.Limit + 1}
 		if cursorText != "" {
 			// A cursor holds one value per sort expression.
-			exprs, err := order(&args{}, q.Sort, now)
+			exprs, err := p.order(&args{}, q.Sort)
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,8 @@ import (
 
 // keyFact is one fact about a key at a time: holds decides it in Go, sql
 // (and not, its negation, written so that an index can serve it) in a
-// query. The SQL uses the placeholders {now} and {soon}, bound per query.
+// query. The SQL uses the placeholders {now} and {soon}, bound per query,
+// and {orgOff}, as the engine says it (see bindStatus).
 type keyFact struct {
 	holds    func(k Key, now time.Time) bool
 	sql, not string
@@ -46,7 +47,7 @@ var (
 	}
 	factOrgOff = keyFact{
 		holds: func(k Key, _ time.Time) bool { return k.OrgOff },
-		sql:   orgOffSQL, not: "NOT " + orgOffSQL,
+		sql:   "{orgOff}", not: "NOT {orgOff}",
 	}
 	factExpiringSoon = keyFact{
 		holds: func(k Key, now time.Time) bool {
@@ -254,7 +255,7 @@ func (f StatusFilter) Matches(k Key, now time.Time) bool {
 	return false
 }
 
-// sql is the filter's condition, with the placeholders {now} and {soon}.
+// sql is the filter's condition, with keyFact's placeholders.
 // With noneOff (no organization has API keys switched off) the fact that a
 // key's organization is off, which cannot hold, is left out, so that an
 // index can serve what is left.
