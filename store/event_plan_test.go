@@ -25,7 +25,6 @@ var (
 // asks for, in the order it wants them: none reads the log from end to
 // end, or sorts it.
 func TestEventQueriesUseAnIndex(t *testing.T) {
-	sqliteOnly(t, "the query planner")
 	s, clock := newTestStore(t)
 	fillEvents(t, s, clock, 200)
 	ctx := context.Background()
@@ -70,6 +69,12 @@ func TestEventQueriesUseAnIndex(t *testing.T) {
 						continue // counted by the search index
 					}
 					plan := queryPlan(t, s, query.sql, query.args)
+					if onPostgres {
+						if p := pgEventPlanProblem(plan); p != "" {
+							t.Errorf("%s, %s page, %s: %s in the plan\n%s", name, cursor, what, p, plan)
+						}
+						continue
+					}
 					if sortsEvents.MatchString(plan) || (name != "none" && walksEveryEvent.MatchString(plan)) {
 						t.Errorf("%s, %s page, %s: plan\n%s", name, cursor, what, plan)
 					}
@@ -84,6 +89,22 @@ func TestEventQueriesUseAnIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pgEventPlanProblem is what reads the whole log in PostgreSQL's plan
+// (see queryPlan): a Seq Scan of events, which it chooses only when no
+// index serves the query, or a Sort. Whether it walks the page's order
+// and tests each event, or looks the filter up in its own index, it
+// decides by the statistics of the log, as a cost; on a test's few
+// events every walk looks cheap.
+func pgEventPlanProblem(plan string) string {
+	for _, line := range strings.Split(plan, "\n") {
+		node := strings.TrimLeft(line, " ->")
+		if table, index := pgScanned(node); strings.HasPrefix(node, "Sort ") || (table == "events" && index == "") {
+			return node
+		}
+	}
+	return ""
 }
 
 // TestEventCountStopsAtTheLimit counts exactly up to EventCountLimit and
