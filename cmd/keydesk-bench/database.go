@@ -15,6 +15,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the plain driver, to read dbstat
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/store/postgres"
 )
 
 // seedDatabase creates a database of orgs organizations and n keys with
@@ -43,6 +44,9 @@ func seedDatabase(ctx context.Context, path string, n, orgs int) (time.Duration,
 // -tags sqlite_dbstat), else the pages less the free list, which is the
 // same sum.
 func diskUse(ctx context.Context, path string) (file, used int64, how string, err error) {
+	if postgres.IsURL(path) {
+		return schemaUse(ctx, path)
+	}
 	for _, p := range []string{path, path + "-wal"} {
 		if fi, err := os.Stat(p); err == nil {
 			file += fi.Size()
@@ -60,6 +64,20 @@ func diskUse(ctx context.Context, path string) (file, used int64, how string, er
 	err = db.QueryRowContext(ctx, `SELECT p.page_count, f.freelist_count, s.page_size
 		FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s`).Scan(&pages, &free, &size)
 	return file, (pages - free) * size, "page_count − freelist_count", err
+}
+
+// schemaUse is diskUse for a PostgreSQL schema: what its tables take on
+// disk, with their indexes, and the same again, since a schema has no
+// file of its own.
+func schemaUse(ctx context.Context, url string) (file, used int64, how string, err error) {
+	db, err := sql.Open(postgres.DriverName, url)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	defer db.Close()
+	err = db.QueryRowContext(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&used)
+	return used, used, "pg_total_relation_size", err
 }
 
 // countKeys counts the keys of a database through its organizations.

@@ -13,8 +13,10 @@
 // bulk-revokes and deletes 100,000 keys while another user loads pages.
 //
 // -db measures existing databases instead (no seeding; the bulk actions
-// work on a copy); -keep keeps the seeded databases for that. The table is
-// printed also when a step fails, with what was measured before.
+// work on a copy); -keep keeps the seeded databases for that. -postgres
+// seeds and measures in schemas of a PostgreSQL database instead of
+// files. The table is printed also when a step fails, with what was
+// measured before.
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keydesk/keydesk/internal/pgtest"
 	"github.com/keydesk/keydesk/store"
 )
 
@@ -55,6 +58,7 @@ type config struct {
 	dbs      []string // existing databases to measure, instead of seeding
 	keep     bool     // keep the seeded databases
 	bulk     int      // keys changed by each bulk action; 0 skips them
+	postgres string   // a database to seed schemas in, instead of files
 }
 
 // errOverBudget is returned, after the table, when a figure missed its
@@ -76,6 +80,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var results []result
 	for _, db := range plan(cfg, dir) {
+		if db.seed > 0 && cfg.postgres != "" {
+			var drop func() error
+			if db.path, drop, err = pgtest.NewSchema(ctx, cfg.postgres, "bench_"); err != nil {
+				return fmt.Errorf("-postgres: %w", err)
+			}
+			if !cfg.keep {
+				defer drop()
+			}
+		}
 		if db.seed > 0 {
 			fmt.Fprintf(stderr, "%s keys: seeding %s\n", thousands(db.seed), db.path)
 			if db.seeded, err = seedDatabase(ctx, db.path, db.seed, cfg.orgs); err != nil {
@@ -149,6 +162,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	dbs := fs.String("db", "", "measure these databases (comma-separated) instead of seeding; they gain the bench's users and five keys, and the bulk actions work on a copy")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the seeded databases, to measure them again with -db")
 	fs.IntVar(&cfg.bulk, "bulk", 100_000, "keys that each bulk action changes (seeded for it); 0 skips the bulk actions")
+	fs.StringVar(&cfg.postgres, "postgres", "", "a postgres:// URL: seed and measure in schemas of that database (dropped after, unless -keep) instead of files")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/keydesk/keydesk/internal/pgtest"
 )
 
 // TestMain is also the server at rest that the bench starts in a process
@@ -20,16 +23,43 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// The bench at a tiny size, with one load per page: the table has every
-// row, and every row a figure. Budgets are not judged here: at this size
-// and this few loads they say nothing.
+// The bench at a tiny size, with one load per page, on a file and in a
+// schema of a PostgreSQL database, which it drops after: the table has
+// every row, and every row a figure. Budgets are not judged here: at this
+// size and this few loads they say nothing.
 func TestBenchTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds a database and serves it")
 	}
+	t.Run("sqlite", func(t *testing.T) { checkBenchTable(t) })
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.URL(t)
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		schemas := func() (n int) {
+			t.Helper()
+			if err := db.QueryRow(`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := schemas()
+		checkBenchTable(t, "-postgres", url)
+		if after := schemas(); after != before {
+			t.Errorf("%d schemas of the bench before, %d after", before, after)
+		}
+	})
+}
+
+// checkBenchTable runs the bench with more args and checks its table.
+func checkBenchTable(t *testing.T, more ...string) {
+	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-sizes", "2000", "-orgs", "20", "-runs", "1", "-warmups", "0",
-		"-sort-runs", "1", "-sorts", "name,uses", "-bulk", "300"}, &out, io.Discard)
+	err := run(context.Background(), append([]string{"-sizes", "2000", "-orgs", "20", "-runs", "1", "-warmups", "0",
+		"-sort-runs", "1", "-sorts", "name,uses", "-bulk", "300"}, more...), &out, io.Discard)
 	if err != nil && !errors.Is(err, errOverBudget) {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keydesk/keydesk/store"
+	"github.com/keydesk/keydesk/store/postgres"
 )
 
 // database is the file one column of the table is measured on.
@@ -100,6 +101,10 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 	}
 	if db.temporary {
 		return *res, b.bulk(ctx, password)
+	}
+	if postgres.IsURL(db.path) {
+		res.note("no bulk actions: they change the database, and one on PostgreSQL is not copied; seed one with -postgres")
+		return *res, nil
 	}
 	copyPath := filepath.Join(dir, fmt.Sprintf("bulk-copy-%d.db", res.keys))
 	copied, err := b.onCopy(ctx, copyPath, password)

@@ -14,8 +14,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -25,17 +23,14 @@ import (
 	mathrand "math/rand/v2"
 	"net"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/keydesk/keydesk/internal/pgtest"
 	"github.com/keydesk/keydesk/store"
 	"github.com/keydesk/keydesk/web"
 )
@@ -167,11 +162,15 @@ func verifyArgs(base, secret string) []string {
 // half the connections each: it returns their throughput together, and
 // the worse p99.
 func twoInstances(ctx context.Context, hey, url string, keys int, duration time.Duration, concurrency int) (heyResult, error) {
-	schemaURL, drop, err := newSchema(ctx, url)
+	schemaURL, drop, err := pgtest.NewSchema(ctx, url, "loadtest_")
 	if err != nil {
-		return heyResult{}, err
+		return heyResult{}, fmt.Errorf("-postgres: %w", err)
 	}
-	defer drop()
+	defer func() {
+		if err := drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "keydesk-loadtest: drop the schema:", err)
+		}
+	}()
 	var bases [2]string
 	var secret string
 	for i := range bases {
@@ -220,36 +219,6 @@ func twoInstances(ctx context.Context, hey, url string, keys int, duration time.
 		return heyResult{}, err
 	}
 	return load(duration)
-}
-
-// newSchema makes a schema of its own in the database at url, with the
-// extension the migrations need in public, and returns a URL that works
-// in it and a function that drops it.
-func newSchema(ctx context.Context, url string) (schemaURL string, drop func(), err error) {
-	u, err := neturl.Parse(url)
-	if err != nil {
-		return "", nil, fmt.Errorf("-postgres: %w", err)
-	}
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := "loadtest_" + strings.ToLower(rand.Text()[:12])
-	for _, q := range []string{"CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public", "CREATE SCHEMA " + schema} {
-		if _, err := admin.ExecContext(ctx, q); err != nil {
-			admin.Close()
-			return "", nil, fmt.Errorf("-postgres: %s: %w", q, err)
-		}
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			fmt.Fprintf(os.Stderr, "keydesk-loadtest: drop the schema %s: %v\n", schema, err)
-		}
-		admin.Close()
-	}, nil
 }
 
 type heyResult struct {

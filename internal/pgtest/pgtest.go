@@ -1,5 +1,6 @@
 // Package pgtest gives tests a PostgreSQL database of their own, in the
-// server that KEYDESK_TEST_POSTGRES names.
+// server that KEYDESK_TEST_POSTGRES names; and the load test and the
+// bench a schema of their own in any database (NewSchema).
 package pgtest
 
 import (
@@ -39,42 +40,16 @@ func URL(t testing.TB) string {
 		}
 		t.Skipf("PostgreSQL half: set %s to a postgres:// URL to run it (.ci/run shows how)", Env)
 	}
-	u, err := neturl.Parse(base)
+	url, drop, err := NewSchema(context.Background(), base, "test_")
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
 	}
-	schema := "test_" + strings.ToLower(rand.Text()[:12])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	// The extensions the migrations ask for are made once, in public, so
-	// that they outlive every test's schema: an extension made in one
-	// would go with it, and take other tests' indexes along.
-	if _, err := admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
-		var made bool // by a test of another package, at the same time
-		if admin.QueryRowContext(ctx, "SELECT true FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&made); !made {
-			admin.Close()
-			t.Fatalf("%s: make the extension pg_trgm: %v", Env, err)
-		}
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("%s: create a schema for the test: %v", Env, err)
-	}
 	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop the test's schema %s: %v", schema, err)
+		if err := drop(); err != nil {
+			t.Errorf("drop the test's schema: %v", err)
 		}
 	})
-	// pgx sends search_path at connection time, so every connection of
-	// every pool works in the test's schema.
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return url
 }
 
 // EngineEnv names the engine of a test process: unset for SQLite,
@@ -193,4 +168,44 @@ func Proxy(t testing.TB, url string) (proxied string, cut func()) {
 	}
 	u.Host = ln.Addr().String()
 	return u.String(), cut
+}
+
+// NewSchema makes an empty schema, named prefix and a random part, in the
+// database at url, and returns a URL whose every connection works in it
+// and a function that drops it with everything in it: for tests, and the
+// load test and the bench, which share one database without seeing each
+// other's tables.
+// The extension that the migrations need is made once, in public, so
+// that it outlives the schema: made in the schema, it would go with it,
+// and take the indexes of other schemas along.
+func NewSchema(ctx context.Context, url, prefix string) (schemaURL string, drop func() error, err error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return "", nil, err
+	}
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
+		var made bool // by another process, at the same time
+		if admin.QueryRowContext(ctx, "SELECT true FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&made); !made {
+			admin.Close()
+			return "", nil, fmt.Errorf("make the extension pg_trgm: %w", err)
+		}
+	}
+	schema := prefix + strings.ToLower(rand.Text()[:12])
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("make a schema: %w", err)
+	}
+	// pgx sends search_path when it connects.
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() error {
+		defer admin.Close()
+		_, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		return err
+	}, nil
 }
