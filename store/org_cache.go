@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // orgInfo is what verification needs of an organization.
@@ -22,7 +23,8 @@ type orgInfo struct {
 type orgIndex struct {
 	byID  map[string]*orgInfo
 	byRow map[int64]*orgInfo
-	tree  []Org // every organization in tree order, for menus
+	tree  []Org     // every organization in tree order, for menus
+	read  time.Time // when its reading began
 }
 
 // orgCache keeps every organization in memory, so that a verification reads
@@ -63,9 +65,16 @@ func (c *orgCache) drop() {
 	c.index.Store(nil)
 }
 
+// dropIfReadBefore forgets the organizations if they were read before t.
+func (c *orgCache) dropIfReadBefore(t time.Time) {
+	if x := c.index.Load(); x != nil && x.read.Before(t) {
+		c.drop()
+	}
+}
+
 // loadOrgIndex reads every organization, parents before children.
 func (s *Store) loadOrgIndex() (*orgIndex, error) {
-	x := &orgIndex{byID: map[string]*orgInfo{}, byRow: map[int64]*orgInfo{}}
+	x := &orgIndex{byID: map[string]*orgInfo{}, byRow: map[int64]*orgInfo{}, read: time.Now()}
 	ctx := context.Background()
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -118,6 +118,12 @@ func (l *limiter) take(now int64, spend bool) (ok bool, remaining int, reset, re
 	}
 }
 
+// orgsFreshWhileDown is how long the organizations read while the change
+// feed is down serve verifications, before they are read again: every
+// key is read anew, but reading every organization for each verification
+// would cost a server with thousands of them more than the outage.
+const orgsFreshWhileDown = 100 * time.Millisecond
+
 // DefaultStaleFor is Store.StaleFor unless the server is told otherwise.
 const DefaultStaleFor = 30 * time.Second
 
@@ -364,13 +370,18 @@ func (s *Store) verify(ctx context.Context, secret, permission, org string, coun
 		staleFor  time.Duration
 	)
 	if down := s.db.DownSince(); !down.IsZero() {
-		// Changes may have gone unannounced: read the key, and the
-		// organizations, anew.
+		// Changes may have gone unannounced: read the key anew, and the
+		// organizations if they were read before the feed went down, or
+		// longer ago than orgsFreshWhileDown.
 		if staleFor = time.Since(down); staleFor <= s.StaleFor {
 			stale, staleOrgs = e, s.orgs.index.Load()
 		}
 		e = nil
-		s.orgs.drop()
+		readBy := time.Now().Add(-orgsFreshWhileDown)
+		if down.After(readBy) {
+			readBy = down
+		}
+		s.orgs.dropIfReadBefore(readBy)
 	}
 	if e != nil {
 		s.cache.hits.Add(1)

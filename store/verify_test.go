@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -229,5 +230,45 @@ func TestDeletedKeysUsesGoNowhere(t *testing.T) {
 	}
 	if got, _ := s.Key(ctx, Scope{}, next.ID); got.UseCount != 0 || !got.LastUsedAt.IsZero() {
 		t.Fatalf("the new key inherited %d uses", got.UseCount)
+	}
+}
+
+// feedDown is an engine whose change feed has been down since a time.
+type feedDown struct {
+	engine
+	since time.Time
+}
+
+func (f feedDown) DownSince() time.Time { return f.since }
+
+// TestOrganizationsWhileTheFeedIsDown: while the change feed is down,
+// every verification reads its key anew, and the organizations again
+// once they are orgsFreshWhileDown old: a switch turned off meanwhile,
+// and never announced, is seen that soon, without reading every
+// organization for each verification.
+func TestOrganizationsWhileTheFeedIsDown(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	_, acme, _, _ := testOrgs(t, s)
+	_, secret := mustCreateKey(t, s, NewKey{Name: "k", Enabled: true, Capacity: MaxCapacity, Frequency: 1, Org: acme.ID})
+	var loads atomic.Int64
+	load := s.orgs.load
+	s.orgs.load = func() (*orgIndex, error) { loads.Add(1); return load() }
+	s.db = feedDown{engine: s.db, since: time.Now()}
+	start := time.Now()
+	for range 200 {
+		if v := verifyCode(t, s, secret, ""); !v.Valid {
+			t.Fatalf("answered %q", v.Code)
+		}
+	}
+	if n, most := loads.Load(), 1+int64(time.Since(start)/orgsFreshWhileDown); n < 1 || n > most {
+		t.Fatalf("the organizations were read %d times for 200 verifications in %v", n, time.Since(start))
+	}
+	if _, err := s.writer.ExecContext(ctx, "UPDATE organizations SET api_keys_enabled = 0 WHERE public_id = ?", acme.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(orgsFreshWhileDown)
+	if v := verifyCode(t, s, secret, ""); v.Code != CodeOrgDisabled {
+		t.Fatalf("%v after the organization was switched off: %q", orgsFreshWhileDown, v.Code)
 	}
 }
