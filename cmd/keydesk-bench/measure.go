@@ -103,7 +103,7 @@ func measure(ctx context.Context, cfg config, dir string, db database, log io.Wr
 		return *res, b.bulk(ctx, password)
 	}
 	if postgres.IsURL(db.path) {
-		res.note("no bulk actions: they change the database, and one on PostgreSQL is not copied; seed one with -postgres")
+		res.note("no bulk actions: they change the database, and one on PostgreSQL is not copied; seed one with -postgres, without -keep")
 		return *res, nil
 	}
 	copyPath := filepath.Join(dir, fmt.Sprintf("bulk-copy-%d.db", res.keys))
