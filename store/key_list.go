@@ -306,20 +306,7 @@ func idPrefix(w string) bool { return utf8.RuneCountInString(w) >= 2 }
 // orgsOff lists the row ids of the organizations where API keys are
 // switched off, there or above.
 func orgsOff(ctx context.Context, tx *sql.Tx) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, orgsOffSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return allRows(ctx, tx, scanID, orgsOffSQL)
 }
 
 // maxBoundOrgs is how many organizations inOrgs binds one by one.
@@ -580,11 +567,7 @@ func (p *keyPlan) countMatches(ctx context.Context, tx *sql.Tx, ids bool) (n int
 func (p *keyPlan) ids(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 	query := `SELECT k.id FROM ` + p.from(p.where)
 	traceQuery(query, p.a.list)
-	return allRows(ctx, tx, func(r rowScanner) (int64, error) {
-		var id int64
-		err := r.Scan(&id)
-		return id, err
-	}, query, p.a.list...)
+	return allRows(ctx, tx, scanID, query, p.a.list...)
 }
 
 // onQuery, when a test sets it, sees every query of the key list before it

@@ -338,10 +338,7 @@ func (p *noticePlan) recipientsOf(k noticeKey, kind string) ([]int64, error) {
 		return users, nil
 	}
 	path := p.orgs[k.org].ids
-	users, err := allRows(p.ctx, p.tx, func(r rowScanner) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	}, `SELECT u.id FROM users u JOIN organizations o ON o.id = u.org_id
+	users, err := allRows(p.ctx, p.tx, scanID, `SELECT u.id FROM users u JOIN organizations o ON o.id = u.org_id
 		WHERE substr(?2, 1, length(o.path)) = o.path
 		AND (u.username = ?1 OR EXISTS (SELECT 1 FROM role_rights rr WHERE rr.role_id = u.role_id AND rr.right_name = ?3))
 		AND `+noticeWanted("u.id", "?4")+`

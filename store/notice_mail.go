@@ -53,10 +53,7 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, lease time.Duration
 			return err
 		}
 		const due = `sent_at IS NULL AND failed_at IS NULL AND next_try <= ?1 AND (owner IS NULL OR lease_until <= ?1)`
-		ids, err := allRows(ctx, tx, func(r rowScanner) (int64, error) {
-			var id int64
-			return id, r.Scan(&id)
-		}, `SELECT DISTINCT user_id FROM notice_mail WHERE `+due+` ORDER BY user_id LIMIT ?2`, now.Unix(), users)
+		ids, err := allRows(ctx, tx, scanID, `SELECT DISTINCT user_id FROM notice_mail WHERE `+due+` ORDER BY user_id LIMIT ?2`, now.Unix(), users)
 		if err != nil {
 			return err
 		}

@@ -86,10 +86,7 @@ func (s *Store) purgeBatch(ctx context.Context, o Org, days int) (int, error) {
 	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		cutoff := now.Add(-time.Duration(days) * 24 * time.Hour).Unix()
 		var err error
-		rows, err = allRows(ctx, tx, func(r rowScanner) (int64, error) {
-			var id int64
-			return id, r.Scan(&id)
-		}, `SELECT k.id FROM keys k INDEXED BY keys_org_name WHERE `+retiredKeys+` LIMIT ?`, o.rowID, cutoff, cutoff, retentionBatch)
+		rows, err = allRows(ctx, tx, scanID, `SELECT k.id FROM keys k INDEXED BY keys_org_name WHERE `+retiredKeys+` LIMIT ?`, o.rowID, cutoff, cutoff, retentionBatch)
 		if err != nil || len(rows) == 0 {
 			return err
 		}

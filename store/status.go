@@ -16,7 +16,8 @@ import (
 // keyFact is one fact about a key at a time: holds decides it in Go, sql
 // (and not, its negation, written so that an index can serve it) in a
 // query. The SQL uses the placeholders {now} and {soon}, bound per query,
-// and {orgOff}, as the engine says it (see bindStatus).
+// and {orgOff}, the switched-off organizations the plan found (see
+// bindStatus).
 type keyFact struct {
 	holds    func(k Key, now time.Time) bool
 	sql, not string

@@ -276,6 +276,13 @@ func eachRow[T any](ctx context.Context, tx *sql.Tx, scan func(rowScanner) (T, e
 	return rows.Err()
 }
 
+// scanID reads a row of one integer id.
+func scanID(r rowScanner) (int64, error) {
+	var id int64
+	err := r.Scan(&id)
+	return id, err
+}
+
 // allRows runs a query and returns every row scanned by scan.
 func allRows[T any](ctx context.Context, tx *sql.Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
 	var out []T

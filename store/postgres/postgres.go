@@ -98,7 +98,7 @@ func (db *DB) Pools() (writer, reader *sql.DB) { return db.Writer, db.Reader }
 // Name is the database's URL, without its password.
 func (db *DB) Name() string { return db.name }
 
-// Close stops listening and closes both pools.
+// Close stops listening and closes the pools.
 func (db *DB) Close() error {
 	db.feed.stop()
 	return errors.Join(db.locks.Close(), db.Reader.Close(), db.Writer.Close())
@@ -157,10 +157,10 @@ func (db *DB) LockName(ctx context.Context, name string) (unlock func(), err err
 	}, nil
 }
 
-// LeaseRate reserves up to want of the key's verifications at now from
-// the bucket every instance shares (see migrations 004 and 005), and
-// returns first the giveBack reserved before and not spent. It returns
-// the bucket's time (tat) after, and how many it granted: none when the
+// LeaseRate takes back giveBack of the key's verifications, reserved
+// before and not spent, then reserves up to want at now from the bucket
+// every instance shares (see migrations 004 and 005). It returns the
+// bucket's time (tat) after, and how many it granted: none when the
 // bucket is empty. It runs on the reader pool: the writer's connections
 // may all be waiting for the write lock, which this one statement does not
 // need.
